@@ -1,0 +1,1 @@
+"""The `linkwatch` command line: one module per command, registered in `main`."""

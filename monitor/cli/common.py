@@ -1,0 +1,81 @@
+"""What every command shares: the one-line error, settings loading, output helpers.
+
+Reads settings through monitor.config only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from monitor.config import ConfigError, Settings, load_settings
+
+
+class CliError(Exception):
+    """A user error: printed as one line `linkwatch: error: ...`, exit status 2."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Load the settings once for this invocation (the --config flag wins over LINKWATCH_CONFIG)."""
+    cached = getattr(args, "_settings", None)
+    if cached is not None:
+        return cached
+    try:
+        settings = load_settings(path=getattr(args, "config", None))
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    args._settings = settings
+    return settings
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Neutralise a cell that a spreadsheet would run as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(_cell(row.get(col))) for col in columns])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return value
+
+
+def write_json_lines(rows: Iterable[dict[str, Any]], out: TextIO = sys.stdout) -> None:
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout,
+                max_width: int = 60) -> None:
+    """A plain aligned text table for the terminal."""
+    def text(value: Any) -> str:
+        value = _cell(value)
+        value = str(value).replace("\n", " ")
+        return value if len(value) <= max_width else value[: max_width - 1] + "…"
+
+    cells = [[text(row.get(col)) for col in columns] for row in rows]
+    widths = [max([len(col)] + [len(r[i]) for r in cells]) for i, col in enumerate(columns)]
+    out.write("  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    for r in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")

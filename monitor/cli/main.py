@@ -1,0 +1,63 @@
+"""`linkwatch`: the entry point. Builds the parser from the command modules and runs one.
+
+Every command module exposes `register(subparsers)`, which adds its parser and
+sets `func(args) -> int`.  User errors (CliError, ConfigError) become one line on
+stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from monitor.cli.common import CliError
+from monitor.config import VERSION, ConfigError
+
+COMMANDS: list = []
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too: keep it short)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="linkwatch",
+        description="Self-hosted backlink monitor: verifies that the links you earned are still there "
+        "and still followed.",
+    )
+    parser.add_argument("--version", action="version", version=f"linkwatch {VERSION}")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: $LINKWATCH_CONFIG, "
+                        "else ~/.config/linkwatch/config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (CliError, ConfigError) as exc:
+        sys.stderr.write(f"linkwatch: error: {exc}\n")
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt:
+        sys.stderr.write("linkwatch: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The store: models, connection and migrations, and the queries the commands share."""

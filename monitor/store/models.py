@@ -1,0 +1,291 @@
+"""The database schema: SQLAlchemy 2.x typed models, the same on SQLite and PostgreSQL.
+
+Alembic migrations under monitor/migrations are generated from these models
+(`make migration`); the store never calls `create_all` outside of that.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# BIGINT primary keys on PostgreSQL, INTEGER (rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Site(Base):
+    """A monitored site: one of yours, or a competitor's (for backlink gaps)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    competitor: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    backlinks: Mapped[list[Backlink]] = relationship(back_populates="site")
+
+
+class Backlink(Base):
+    """One earned (or promised) link: a referring page and the target it should point at.
+
+    `source_key` is the referring URL without scheme and leading `www.`, so that a
+    page moving from http to https stays the same backlink.
+    """
+
+    __tablename__ = "backlinks"
+    __table_args__ = (
+        UniqueConstraint("source_key", "target"),
+        Index("ix_backlinks_due", "next_due_at"),
+        Index("ix_backlinks_site_state", "site_id", "state"),
+        Index("ix_backlinks_referring_domain", "referring_domain"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    source_url: Mapped[str] = mapped_column(Text)
+    source_key: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)  # a bare domain or an absolute URL, as given
+    referring_domain: Mapped[str] = mapped_column(String(255))  # registrable domain (tldextract)
+    referring_host: Mapped[str] = mapped_column(String(255))
+    expected_anchor: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    campaign: Mapped[str | None] = mapped_column(Text)
+    cost: Mapped[float | None] = mapped_column(Float)
+    placed_on: Mapped[date | None] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(32), default="manual")  # manual|ahrefs|semrush|gsc|csv|api
+    page_traffic: Mapped[float | None] = mapped_column(Float)
+    imported_first_seen: Mapped[date | None] = mapped_column(Date)
+    imported_last_seen: Mapped[date | None] = mapped_column(Date)
+    imported_follow: Mapped[bool | None] = mapped_column(Boolean)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # other export columns worth keeping
+    # current state, kept in step with the last check by ingest
+    state: Mapped[str] = mapped_column(String(16), default="unchecked")
+    follow: Mapped[bool | None] = mapped_column(Boolean)
+    rel: Mapped[list[str]] = mapped_column(JSON, default=list)
+    anchor: Mapped[str | None] = mapped_column(Text)
+    link_href: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    noindex: Mapped[bool | None] = mapped_column(Boolean)
+    canonical: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first time seen live by linkwatch
+    last_checked: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_live: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    misses: Mapped[int] = mapped_column(Integer, default=0)  # consecutive fine fetches without the link
+    errors_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # start of the current error streak
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="backlinks")
+
+
+class BacklinkTag(Base):
+    """Tags, one row each, for filtering by tag in SQL (`backlinks.tags` mirrors them)."""
+
+    __tablename__ = "backlink_tags"
+
+    backlink_id: Mapped[int] = mapped_column(ForeignKey("backlinks.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+
+
+class CheckRun(Base):
+    """One crawl run: `linkwatch run --once`, a cycle of `serve`, or a worker's share."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    worker: Mapped[str | None] = mapped_column(String(255))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    rendered: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Check(Base):
+    """Every verdict ever reached for a backlink: the history."""
+
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_backlink_at", "backlink_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    backlink_id: Mapped[int] = mapped_column(ForeignKey("backlinks.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16))
+    fetch_status: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{href, rel, anchor, follow}]
+    noindex: Mapped[bool] = mapped_column(Boolean, default=False)
+    nofollow: Mapped[bool] = mapped_column(Boolean, default=False)
+    canonical: Mapped[str | None] = mapped_column(Text)
+    directive_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # meta/header evidence
+    redirects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rendered: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    bytes_received: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class EventRecord(Base):
+    """A change of a backlink. Written with the check that caused it: the alert outbox."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_at", "at"), Index("ix_events_type_at", "type", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    backlink_id: Mapped[int] = mapped_column(ForeignKey("backlinks.id", ondelete="CASCADE"), index=True)
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("checks.id", ondelete="SET NULL"))
+    type: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_state: Mapped[str | None] = mapped_column(String(16))
+    new_state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    routed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # notifications created
+
+
+class Notification(Base):
+    """One event to deliver on one channel. Sent once: status moves pending -> sent (or dead)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel"),
+        Index("ix_notifications_pending", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16), default="immediate")  # immediate|daily|weekly
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One message sent (or tried) on one channel, grouping one or more notifications."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending|sent|failed
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Lease(Base):
+    """A named lease (the `serve` leader, a worker's cycle): who holds it until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisavowEntry(Base):
+    """A domain or URL marked toxic, for `linkwatch disavow export`."""
+
+    __tablename__ = "disavow"
+    __table_args__ = (UniqueConstraint("site_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # domain|url
+    value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Mention(Base):
+    """A page that names a brand term without linking to the site (unlinked mention)."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("site_id", "page_url", "term"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    page_url: Mapped[str] = mapped_column(Text)
+    term: Mapped[str] = mapped_column(String(255))
+    sentence: Mapped[str] = mapped_column(Text)
+    contact_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReferralTraffic(Base):
+    """Referral sessions per referring source (a GA4 export), for the traffic report."""
+
+    __tablename__ = "referral_traffic"
+    __table_args__ = (UniqueConstraint("site_id", "source"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(255))  # a host or registrable domain
+    sessions: Mapped[float] = mapped_column(Float, default=0.0)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
