@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from monitor.cli.common import CliError
 from monitor.config import VERSION, ConfigError
@@ -19,7 +20,7 @@ COMMANDS: list = []
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too: keep it short)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too: keep it short)
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
