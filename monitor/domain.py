@@ -142,6 +142,22 @@ class PageObservation:
 
 
 @dataclass(frozen=True, slots=True)
+class PageJob:
+    """One referring page to fetch in a crawl, with every target asked about it.
+
+    A run groups the due backlinks by referring page, so a page is fetched once
+    however many backlinks it carries.
+    """
+
+    url: str
+    targets: tuple[str, ...]  # targets as given (bare domains or absolute URLs)
+    render: RenderMode = RenderMode.AUTO
+    etag: str | None = None  # for a conditional request (If-None-Match)
+    last_modified: str | None = None  # for a conditional request (If-Modified-Since)
+    backlink_ids: tuple[int, ...] = ()  # the stored backlinks this page answers for (empty for `check`)
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The outcome of one check of one backlink: the `linkwatch check` JSON object."""
 

@@ -1,6 +1,6 @@
 """`linkwatch`: the entry point. Builds the parser from the command modules and runs one.
 
-Every command module exposes `register(subparsers)`, which adds its parser and
+Every module of this package that exposes `register(subparsers)`, which adds its parser and
 sets `func(args) -> int`.  User errors (CliError, ConfigError) become one line on
 stderr and exit status 2, never a traceback.
 """
@@ -8,15 +8,27 @@ stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
+import pkgutil
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn
 
+from monitor import cli as cli_package
 from monitor.cli.common import CliError
 from monitor.config import VERSION, ConfigError
 
-COMMANDS: list = []
+
+def _command_modules() -> list[ModuleType]:
+    """Every module of monitor.cli that has a `register(subparsers)`, in alphabetical order."""
+    modules = []
+    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"monitor.cli.{info.name}")
+        if hasattr(module, "register"):
+            modules.append(module)
+    return modules
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "else ~/.config/linkwatch/config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in COMMANDS:
+    for module in _command_modules():
         module.register(sub)
     return parser
 
