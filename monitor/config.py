@@ -319,10 +319,10 @@ def _interval_rules(items: Any) -> tuple[IntervalRule, ...]:
     if items is None:
         return ()
     if not isinstance(items, list):
-        raise ConfigError("config: [[schedule.interval]] must be an array of tables")
+        raise ConfigError("config: [[schedule.rule]] must be an array of tables")
     rules = []
     for number, item in enumerate(items, 1):
-        name = f"schedule.interval #{number}"
+        name = f"schedule.rule #{number}"
         if "every" not in item or not (item.get("site") or item.get("tag")):
             raise ConfigError(f"{name}: needs `every` and a `site` or a `tag`")
         rules.append(IntervalRule(parse_duration(item["every"], f"{name}.every"),
@@ -386,7 +386,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         unreachable_after=parse_duration(
             pick("schedule", "unreachable_after", "LINKWATCH_UNREACHABLE_AFTER", "3d"), "unreachable_after"),
         batch_size=_int(pick("schedule", "batch_size", None, 500), "batch_size", 1),
-        interval_rules=_interval_rules(_section(data, "schedule").get("interval")),
+        interval_rules=_interval_rules(_section(data, "schedule").get("rule")),
         metrics_addr=metrics_addr,
         api_token=pick("serve", "api_token", "LINKWATCH_API_TOKEN", None),
         redis_url=str(pick("redis", "url", "LINKWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")),
