@@ -1,0 +1,103 @@
+"""Settings: defaults, file, environment precedence, and one-line errors for bad values."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from monitor.config import ConfigError, config_file_warnings, load_settings, parse_duration
+from monitor.domain import EventType, RenderMode
+
+
+def test_defaults_without_file(tmp_path):
+    settings = load_settings({"HOME": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/.local/share/linkwatch/linkwatch.db"
+    assert settings.render is RenderMode.AUTO
+    assert settings.lost_after == 2
+    assert settings.check_interval == 86400
+    assert settings.metrics_addr == "127.0.0.1:9477"
+    assert not settings.allow_private
+    assert "linkwatch" in settings.user_agent
+
+
+def test_file_then_environment(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[crawl]\ntimeout = "10s"\nconcurrency = 8\n[schedule]\nlost_after = 3\ninterval = "12h"\n'
+        'rule = [{ tag = "money", every = "6h" }]\n'
+        '[[alerts.route]]\nchannel = "email"\nmode = "weekly"\nweekday = "friday"\nevents = ["lost"]\n'
+        '[[site]]\ndomain = "www.Example.com"\nbrand_terms = ["Example"]\n'
+    )
+    env = {"HOME": str(tmp_path), "LINKWATCH_CONFIG": str(config), "LINKWATCH_LOST_AFTER": "4",
+           "LINKWATCH_ALLOW_PRIVATE": "1", "LINKWATCH_EMAIL_TO": "a@example.com, b@example.com"}
+    settings = load_settings(env)
+    assert settings.timeout == 10
+    assert settings.concurrency == 8
+    assert settings.lost_after == 4  # the environment wins over the file
+    assert settings.check_interval == 12 * 3600
+    assert settings.interval_rules[0].tag == "money"
+    assert settings.interval_rules[0].interval_seconds == 6 * 3600
+    assert settings.allow_private
+    assert settings.smtp.email_to == ("a@example.com", "b@example.com")
+    route = settings.alert_routes[0]
+    assert (route.channel, route.mode, route.weekday, route.events) == ("email", "weekly", 4, (EventType.LOST,))
+    assert settings.site("example.com").brand_terms == ("Example",)
+    assert settings.config_path == str(config)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LINKWATCH_TIMEOUT": "soon"}, "timeout: expected a duration"),
+        ({"LINKWATCH_LOST_AFTER": "0"}, "lost_after: must be at least 1"),
+        ({"LINKWATCH_RENDER": "sometimes"}, "render: expected auto, never or always"),
+        ({"LINKWATCH_ALLOW_PRIVATE": "perhaps"}, "allow_private: expected true or false"),
+        ({"LINKWATCH_METRICS_ADDR": "9477"}, "metrics_addr: expected HOST:PORT"),
+        ({"LINKWATCH_CONFIG": "/nonexistent/linkwatch.toml"}, "does not exist"),
+    ],
+)
+def test_bad_values_are_one_line_errors(tmp_path, env, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings({"HOME": str(tmp_path), **env})
+    assert "\n" not in str(info.value)
+
+
+def test_bad_toml_and_bad_route(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
+        load_settings({"HOME": str(tmp_path)}, path=str(bad))
+    bad.write_text('[[alerts.route]]\nchannel = "pager"\n')
+    with pytest.raises(ConfigError, match="channel must be"):
+        load_settings({"HOME": str(tmp_path)}, path=str(bad))
+    bad.write_text('[[alerts.route]]\nchannel = "slack"\nevents = ["lost", "vanished"]\n')
+    with pytest.raises(ConfigError, match="valid types"):
+        load_settings({"HOME": str(tmp_path)}, path=str(bad))
+
+
+def test_durations():
+    assert parse_duration("90", "x") == 90
+    assert parse_duration("15m", "x") == 900
+    assert parse_duration("1.5h", "x") == 5400
+    assert parse_duration(3, "x") == 3
+    for bad in ("-1", "0", "1y", True):
+        with pytest.raises(ConfigError):
+            parse_duration(bad, "x")
+
+
+def test_world_readable_config_warns(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    config.chmod(0o644)
+    assert "readable by other users" in config_file_warnings(str(config))[0]
+    config.chmod(0o600)
+    assert config_file_warnings(str(config)) == []
+
+
+def test_help_does_not_need_valid_settings(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "LINKWATCH_TIMEOUT": "soon"}
+    env.pop("LINKWATCH_CONFIG", None)
+    result = subprocess.run([sys.executable, "-m", "monitor", "--help"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "linkwatch" in result.stdout
