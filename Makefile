@@ -39,7 +39,7 @@ migration: venv
 	$(PY) tools/make_migration.py "$(MESSAGE)"
 
 lock:
-	python3 -m uv pip compile -q --extra dev --python-version 3.11 pyproject.toml -o requirements.lock
+	python3 -m uv pip compile -q --extra dev --extra bench --python-version 3.11 pyproject.toml -o requirements.lock
 
 lint: venv
 	$(VENV)/bin/ruff check monitor crawler alerts tests bench tools
