@@ -289,3 +289,18 @@ class ReferralTraffic(Base):
     source: Mapped[str] = mapped_column(String(255))  # a host or registrable domain
     sessions: Mapped[float] = mapped_column(Float, default=0.0)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MetricCount(Base):
+    """A pre-aggregated counter behind /metrics, bumped in the same transaction as the ingest.
+
+    `labels` is the canonical label set, `k=v` pairs sorted by key and joined by
+    commas (`method=static,outcome=live`); histogram buckets are stored per bucket
+    (not cumulative) under `<name>_bucket` with an `le` label.  See monitor/metrics_store.py.
+    """
+
+    __tablename__ = "metric_counts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    labels: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[float] = mapped_column(Float, default=0.0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:00:47.480609
+Create Date: 2026-11-24 01:05:47.627901
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import monitor.store.models
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -35,6 +36,12 @@ def upgrade() -> None:
     sa.Column('holder', sa.String(length=255), nullable=False),
     sa.Column('expires_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_leases'))
+    )
+    op.create_table('metric_counts',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('labels', sa.String(length=255), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('name', 'labels', name=op.f('pk_metric_counts'))
     )
     op.create_table('runs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -246,6 +253,7 @@ def downgrade() -> None:
     op.drop_table('backlinks')
     op.drop_table('sites')
     op.drop_table('runs')
+    op.drop_table('metric_counts')
     op.drop_table('leases')
     op.drop_table('deliveries')
     # ### end Alembic commands ###
