@@ -18,6 +18,7 @@ system-deps:
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -27,8 +28,9 @@ system-deps:
 # A virtual environment with the pinned dependencies (uv, from PyPI, is ten times faster than pip).
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements.lock
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+$(VENV)/.installed: pyproject.toml requirements.lock | system-deps
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages uv
 	@[ -x $(PY) ] || python3 -m uv venv -q -p python3 $(VENV)
 	python3 -m uv pip install -q -p $(PY) -r requirements.lock
 	python3 -m uv pip install -q -p $(PY) --no-deps -e .
