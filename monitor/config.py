@@ -17,12 +17,13 @@ LINKWATCH_LOST_AFTER, LINKWATCH_UNREACHABLE_AFTER, LINKWATCH_METRICS_ADDR,
 LINKWATCH_API_TOKEN, LINKWATCH_REDIS_URL, LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_WEBHOOK_URL,
 LINKWATCH_SMTP_HOST, LINKWATCH_SMTP_PORT, LINKWATCH_SMTP_USER, LINKWATCH_SMTP_PASSWORD,
 LINKWATCH_SMTP_STARTTLS, LINKWATCH_SMTP_SSL, LINKWATCH_EMAIL_FROM, LINKWATCH_EMAIL_TO,
-LINKWATCH_LOG_LEVEL, XDG_CONFIG_HOME, XDG_DATA_HOME, HOME.
+LINKWATCH_LOG_LEVEL, LINKWATCH_RESOLVE, XDG_CONFIG_HOME, XDG_DATA_HOME, HOME.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import stat
@@ -103,6 +104,7 @@ class Settings:
     per_domain: int = 1
     delay: float = 1.0
     render_concurrency: int = 2
+    resolve: tuple[tuple[str, str], ...] = ()  # (host, ip) DNS overrides, curl --resolve style
     # schedule and change detection
     check_interval: float = 24 * 3600.0
     recheck_interval: float = 3600.0
@@ -211,6 +213,22 @@ def parse_host_port(value: str, name: str) -> tuple[str, int]:
     if not sep or not host:
         raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
     return host.strip("[]"), _int(port, name, 0)
+
+
+def parse_resolve(value: Any, name: str = "resolve") -> tuple[tuple[str, str], ...]:
+    """'host:ip,host2:ip2' (or a list of 'host:ip') -> ((host, ip), ...); hosts lowercased."""
+    pairs = []
+    for item in _strings(value, name):
+        host, sep, ip = item.partition(":")
+        host, ip = host.strip().lower().rstrip("."), ip.strip().strip("[]")
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise ConfigError(f"{name}: expected HOST:IP such as example.test:127.0.0.1, got {item!r}") from None
+        if not sep or not host:
+            raise ConfigError(f"{name}: expected HOST:IP such as example.test:127.0.0.1, got {item!r}")
+        pairs.append((host, ip))
+    return tuple(pairs)
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -378,6 +396,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         per_domain=_int(pick("crawl", "per_domain", "LINKWATCH_PER_DOMAIN", 1), "per_domain", 1),
         delay=_float(pick("crawl", "delay", "LINKWATCH_DELAY", 1.0), "delay"),
         render_concurrency=_int(pick("crawl", "render_concurrency", None, 2), "render_concurrency", 1),
+        resolve=parse_resolve(pick("crawl", "resolve", "LINKWATCH_RESOLVE", None)),
         check_interval=parse_duration(pick("schedule", "interval", "LINKWATCH_CHECK_INTERVAL", "24h"),
                                       "check_interval"),
         recheck_interval=parse_duration(pick("schedule", "recheck", "LINKWATCH_RECHECK_INTERVAL", "1h"),
