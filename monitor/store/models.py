@@ -91,6 +91,9 @@ class Backlink(Base):
         Index("ix_backlinks_due", "next_due_at"),
         Index("ix_backlinks_site_state", "site_id", "state"),
         Index("ix_backlinks_referring_domain", "referring_domain"),
+        # reports (monitor.reports): per-site domain rollups and traffic ranking
+        Index("ix_backlinks_site_domain", "site_id", "referring_domain", "state"),
+        Index("ix_backlinks_site_traffic", "site_id", "page_traffic"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -130,6 +133,7 @@ class Backlink(Base):
     errors_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # start of the current error streak
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    contact_hints: Mapped[list[str]] = mapped_column(JSON, default=list)  # mailto:/contact pages on the referring site
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:05:47.627901
+Create Date: 2026-11-24 01:06:54.566140
 """
 
 from collections.abc import Sequence
@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('errors_since', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('etag', sa.Text(), nullable=True),
     sa.Column('last_modified', sa.Text(), nullable=True),
+    sa.Column('contact_hints', sa.JSON(), nullable=False),
     sa.Column('created_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_backlinks_site_id_sites'), ondelete='CASCADE'),
@@ -110,7 +111,9 @@ def upgrade() -> None:
     with op.batch_alter_table('backlinks', schema=None) as batch_op:
         batch_op.create_index('ix_backlinks_due', ['next_due_at'], unique=False)
         batch_op.create_index('ix_backlinks_referring_domain', ['referring_domain'], unique=False)
+        batch_op.create_index('ix_backlinks_site_domain', ['site_id', 'referring_domain', 'state'], unique=False)
         batch_op.create_index('ix_backlinks_site_state', ['site_id', 'state'], unique=False)
+        batch_op.create_index('ix_backlinks_site_traffic', ['site_id', 'page_traffic'], unique=False)
 
     op.create_table('disavow',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -246,7 +249,9 @@ def downgrade() -> None:
     op.drop_table('mentions')
     op.drop_table('disavow')
     with op.batch_alter_table('backlinks', schema=None) as batch_op:
+        batch_op.drop_index('ix_backlinks_site_traffic')
         batch_op.drop_index('ix_backlinks_site_state')
+        batch_op.drop_index('ix_backlinks_site_domain')
         batch_op.drop_index('ix_backlinks_referring_domain')
         batch_op.drop_index('ix_backlinks_due')
 
