@@ -1,0 +1,275 @@
+"""Change detection: from what the store remembers of a backlink and a new verdict, the new state and events.
+
+`detect_changes(previous, verdict, now, rules)` is a pure function (no I/O, no
+clock, no settings): the ingest calls it once per backlink per check, and
+tests/test_changes.py tables it.  The rules that keep alerts free of false
+alarms and storms:
+
+- A fetch that failed (`error`, `blocked`) never counts as a missing link: it
+  starts (or continues) an error streak, and `unreachable` is emitted once per
+  streak when it has lasted `unreachable_after`.
+- A missing link on a page that answered fine, or a 404/410, is a *miss*.  The
+  loss is confirmed only after `lost_after` consecutive misses (errors in
+  between are ignored); until then the stored state stays what it was and the
+  backlink is a *suspected loss*, re-checked sooner.  The confirmation emits
+  `lost` (or `page_gone` when the confirming check was a 404/410).
+- `restored` needs a confirmed loss before it: a link that flickers off for one
+  check and back produces no event at all.
+- A `pending` link (promised, never seen) stays pending until it first
+  appears, then emits `went_live` instead of `new`; misses do not make it lost.
+
+`misses` keeps counting while a link is absent, so `misses >= lost_after` also
+means "the link was confirmed absent" when the stored state is `error`.
+
+Reads no settings: `ChangeRules.from_settings` takes `lost_after` and
+`unreachable_after` from a Settings object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from monitor.domain import BacklinkState, CheckState, EventType, NofollowSource, ObservedLink, Verdict
+
+logger = logging.getLogger(__name__)
+
+_PRESENT = frozenset({CheckState.LIVE, CheckState.NOFOLLOW})
+_FAILED = frozenset({CheckState.ERROR, CheckState.BLOCKED})
+_FAILED_STATES = frozenset({BacklinkState.ERROR, BacklinkState.BLOCKED})
+_REL_REASONS = (
+    ("nofollow", NofollowSource.REL_NOFOLLOW),
+    ("sponsored", NofollowSource.REL_SPONSORED),
+    ("ugc", NofollowSource.REL_UGC),
+)
+
+
+class _Thresholds(Protocol):
+    lost_after: int
+    unreachable_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRules:
+    """The thresholds of change detection (settings `lost_after`, `unreachable_after`)."""
+
+    lost_after: int = 2
+    unreachable_after: float = 3 * 24 * 3600.0  # seconds
+
+    @classmethod
+    def from_settings(cls, settings: _Thresholds) -> ChangeRules:
+        return cls(lost_after=settings.lost_after, unreachable_after=settings.unreachable_after)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMemory:
+    """What the store remembers of one backlink (the change-relevant columns of `backlinks`)."""
+
+    state: BacklinkState = BacklinkState.UNCHECKED
+    follow: bool | None = None  # of the link last seen
+    rel: tuple[str, ...] = ()
+    anchor: str | None = None
+    link_href: str | None = None
+    final_url: str | None = None  # of the last page fetched fine
+    noindex: bool | None = None
+    canonical: str | None = None
+    misses: int = 0  # consecutive fine fetches (or 404/410) without the link
+    errors_since: datetime | None = None  # start of the current error streak
+    last_live: datetime | None = None
+    first_seen: datetime | None = None
+    last_checked: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.state == BacklinkState.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    type: EventType
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    memory: LinkMemory  # what to store; memory.state is the state to store
+    events: tuple[ChangeEvent, ...] = ()
+    suspected_loss: bool = False  # missing but not confirmed yet: re-check sooner
+    link: ObservedLink | None = None  # the link chosen to represent the backlink, if present
+
+    @property
+    def state(self) -> BacklinkState:
+        return self.memory.state
+
+
+@dataclass
+class _Draft:
+    """The result under construction."""
+
+    memory: LinkMemory
+    events: list[ChangeEvent] = field(default_factory=list)
+
+    def emit(self, kind: EventType, **detail: Any) -> None:
+        self.events.append(ChangeEvent(kind, detail))
+
+    def update(self, **changes: Any) -> None:
+        self.memory = dataclasses.replace(self.memory, **changes)
+
+
+def page_key(url: str | None) -> str | None:
+    """The identity of a page for comparisons: `monitor.targets.source_key`, or the URL if not http(s)."""
+    if not url:
+        return None
+    from monitor.targets import source_key
+
+    try:
+        return source_key(url)
+    except ValueError:
+        return url
+
+
+def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:
+    """Why a link is not followed: rel tokens first, then page-level meta/header directives."""
+    reasons = [str(source) for token, source in _REL_REASONS if token in link.rel]
+    if verdict.directives.nofollow:
+        sources = verdict.directives.nofollow_sources or ("meta",)
+        reasons += [str(NofollowSource(s)) for s in sources if s in ("meta", "header")]
+    return reasons
+
+
+def choose_link(links: tuple[ObservedLink, ...], previous: LinkMemory) -> ObservedLink | None:
+    """The link that stands for the backlink: followed first, then the one seen before (href, anchor)."""
+    if not links:
+        return None
+
+    def rank(link: ObservedLink) -> tuple[bool, bool, bool]:
+        return (link.follow, link.href == previous.link_href, link.anchor == previous.anchor)
+
+    return max(links, key=rank)  # max keeps the first of equals: document order
+
+
+def _evidence(verdict: Verdict, link: ObservedLink | None = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"http_status": verdict.http_status, "final_url": verdict.final_url,
+                              "rendered": verdict.rendered}
+    if link is not None:
+        detail.update(href=link.href, rel=list(link.rel), anchor=link.anchor, follow=link.follow)
+    if verdict.error:
+        detail["error"] = verdict.error
+    return detail
+
+
+def detect_changes(previous: LinkMemory, verdict: Verdict, now: datetime,
+                   rules: ChangeRules | None = None) -> ChangeResult:
+    """The new memory, state and events of a backlink after one check (see the module docstring)."""
+    rules = rules or ChangeRules()
+    draft = _Draft(dataclasses.replace(previous, last_checked=now))
+    if verdict.state in _FAILED:
+        _fetch_failed(draft, previous, verdict, now, rules)
+        return ChangeResult(draft.memory, tuple(draft.events), _suspected(draft.memory, rules))
+    draft.update(errors_since=None)
+    if verdict.state == CheckState.GONE:
+        _missed(draft, previous, verdict, rules, gone=True)
+        return ChangeResult(draft.memory, tuple(draft.events), _suspected(draft.memory, rules))
+    _page_changes(draft, previous, verdict)
+    link = choose_link(verdict.links, previous) if verdict.state in _PRESENT else None
+    if link is None:
+        _missed(draft, previous, verdict, rules, gone=False)
+    else:
+        _present(draft, previous, verdict, link, now, rules)
+    return ChangeResult(draft.memory, tuple(draft.events), _suspected(draft.memory, rules), link)
+
+
+def _suspected(memory: LinkMemory, rules: ChangeRules) -> bool:
+    return not memory.pending and 0 < memory.misses < rules.lost_after
+
+
+def _was_absent(previous: LinkMemory, rules: ChangeRules) -> bool:
+    """Whether the link had been confirmed absent (lost or gone) before this check."""
+    if previous.state in (BacklinkState.LOST, BacklinkState.GONE):
+        return True
+    return previous.state in _FAILED_STATES and previous.misses >= rules.lost_after
+
+
+def _fetch_failed(draft: _Draft, previous: LinkMemory, verdict: Verdict, now: datetime, rules: ChangeRules) -> None:
+    """An error or block: never a miss. Starts or continues the error streak; `unreachable` once per streak."""
+    since = previous.errors_since or now
+    draft.update(errors_since=since)
+    if not previous.pending:
+        draft.update(state=BacklinkState(verdict.state))
+    threshold = timedelta(seconds=rules.unreachable_after)
+    reported = (previous.errors_since is not None and previous.last_checked is not None
+                and previous.last_checked - previous.errors_since >= threshold)
+    if now - since >= threshold and not reported:
+        draft.emit(EventType.UNREACHABLE, errors_since=since.isoformat(), check_state=str(verdict.state),
+                   **_evidence(verdict))
+
+
+def _missed(draft: _Draft, previous: LinkMemory, verdict: Verdict, rules: ChangeRules, gone: bool) -> None:
+    """The page answered but the link is not there (or the page is 404/410)."""
+    if previous.pending:
+        return  # a promised link stays pending until it first appears
+    misses = previous.misses + 1
+    draft.update(misses=misses)
+    if gone:
+        draft.update(final_url=verdict.final_url)
+    new_state = BacklinkState.GONE if gone else BacklinkState.LOST
+    if _was_absent(previous, rules):
+        if gone and previous.state == BacklinkState.LOST:
+            draft.emit(EventType.PAGE_GONE, **_evidence(verdict))
+        draft.update(state=new_state)
+        return
+    if misses < rules.lost_after:
+        return  # suspected loss: keep the stored state until confirmed
+    draft.update(state=new_state)
+    detail = _evidence(verdict)
+    detail.update(misses=misses, last_href=previous.link_href, last_anchor=previous.anchor,
+                  last_live=previous.last_live.isoformat() if previous.last_live else None)
+    if previous.first_seen is None:
+        detail["never_seen"] = True
+    draft.emit(EventType.PAGE_GONE if gone else EventType.LOST, **detail)
+
+
+def _present(draft: _Draft, previous: LinkMemory, verdict: Verdict, link: ObservedLink,
+             now: datetime, rules: ChangeRules) -> None:
+    """The link is on the page: new / went_live / restored, then follow, anchor and href changes."""
+    draft.update(state=BacklinkState(verdict.state), misses=0, follow=link.follow, rel=link.rel,
+                 anchor=link.anchor, link_href=link.href, last_live=now)
+    detail = _evidence(verdict, link)
+    if not link.follow:
+        detail["reasons"] = nofollow_reasons(link, verdict)
+        detail["reason"] = detail["reasons"][0] if detail["reasons"] else None
+    if previous.pending or previous.first_seen is None:
+        draft.update(first_seen=now)
+        draft.emit(EventType.WENT_LIVE if previous.pending else EventType.NEW, **detail)
+        return
+    if _was_absent(previous, rules):
+        draft.emit(EventType.RESTORED, after=str(previous.state), misses=previous.misses, **detail)
+        return
+    if previous.follow is True and not link.follow:
+        draft.emit(EventType.NOFOLLOW, old_rel=list(previous.rel), **detail)
+    elif previous.follow is False and link.follow:
+        draft.emit(EventType.FOLLOW, old_rel=list(previous.rel), **detail)
+    if previous.anchor is not None and link.anchor != previous.anchor:
+        draft.emit(EventType.ANCHOR_CHANGED, old_anchor=previous.anchor, new_anchor=link.anchor, **detail)
+    if previous.link_href is not None and link.href != previous.link_href:
+        draft.emit(EventType.TARGET_CHANGED, old_href=previous.link_href, new_href=link.href, **detail)
+
+
+def _page_changes(draft: _Draft, previous: LinkMemory, verdict: Verdict) -> None:
+    """Page-level facts of a page fetched fine: noindex, redirected away, canonical elsewhere."""
+    directives = verdict.directives
+    draft.update(final_url=verdict.final_url, noindex=directives.noindex, canonical=directives.canonical)
+    if previous.pending:
+        return  # nothing of ours is on the page yet
+    asked, final = page_key(verdict.url), page_key(verdict.final_url)
+    if directives.noindex and previous.noindex is not True:
+        draft.emit(EventType.PAGE_NOINDEX, sources=list(directives.noindex_sources), **_evidence(verdict))
+    if final != asked and page_key(previous.final_url) != final:
+        draft.emit(EventType.PAGE_REDIRECTED, old_final_url=previous.final_url, **_evidence(verdict))
+    canonical = page_key(directives.canonical)
+    if canonical not in (None, asked, final) and canonical != page_key(previous.canonical):
+        draft.emit(EventType.CANONICAL_CHANGED, old_canonical=previous.canonical, canonical=directives.canonical,
+                   **_evidence(verdict))
