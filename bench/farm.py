@@ -1,0 +1,234 @@
+"""A loopback web farm for benchmarks: many virtual hosts, many pages, nothing stored.
+
+One asyncio process (optionally forked into several sharing one listening socket)
+answers for every host named `site0001.farm.test` ... by its Host header.  A page
+`/p/<n>.html` is built from the path alone: one of the real pages of
+`../shared/corpus/pages` (so page sizes and markup are realistic) chosen by a hash
+of host and path, with one link to the target domain injected at a fixed place in
+its body: followed (70%), `rel="nofollow"` (15%), `rel="sponsored"` (5%) or no link
+at all (10%).  `/robots.txt` allows everything.  `--latency 0.15` waits that long
+before each response (the latency-bound regime); without it the farm answers at
+once (the CPU-bound regime).
+
+    python -m bench.farm --port 8900 [--latency 0.15] [--processes 1]
+
+prints `listening 127.0.0.1:PORT` on stdout once it accepts connections.
+`/_farm/stats` (any host) answers JSON counters of this process.
+Binds 127.0.0.1 only.  Reads no linkwatch settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS_PAGES = REPO.parent / "shared" / "corpus" / "pages"
+HOST_PATTERN = "site{:04d}.farm.test"
+HOST_RE = re.compile(rb"^site(\d+)\.farm\.test(?::\d+)?$")
+PAGE_RE = re.compile(rb"^/p/(\d+)\.html$")
+DEFAULT_TARGET = "example.com"
+ROBOTS = b"User-agent: *\nAllow: /\n"
+
+# link kinds, by the hash of host and path (percent thresholds)
+KINDS = (("follow", 70), ("nofollow", 85), ("sponsored", 90), ("missing", 100))
+EXPECTED_STATE = {"follow": "live", "nofollow": "nofollow", "sponsored": "nofollow", "missing": "lost"}
+
+
+def host_for(domain_index: int) -> str:
+    return HOST_PATTERN.format(domain_index)
+
+
+def page_host_path(page_index: int, domains: int) -> tuple[str, str]:
+    """The host and path of page number `page_index` when the farm has `domains` hosts."""
+    return host_for(page_index % domains + 1), f"/p/{page_index}.html"
+
+
+def link_kind(host: str, path: str) -> str:
+    """Which link a page carries: follow, nofollow, sponsored or missing (deterministic)."""
+    bucket = zlib.crc32(f"{host}{path}".encode()) % 100
+    return next(kind for kind, limit in KINDS if bucket < limit)
+
+
+def _injection_point(html: bytes) -> int:
+    """A fixed place in the body: after the `</p>` nearest the middle, else after `<body ...>`."""
+    middle = len(html) // 2
+    after = html.find(b"</p>", middle)
+    before = html.rfind(b"</p>", 0, middle)
+    candidates = [p for p in (after, before) if p >= 0]
+    if candidates:
+        best = min(candidates, key=lambda p: abs(p - middle))
+        return best + len(b"</p>")
+    body = re.search(rb"<body[^>]*>", html, re.IGNORECASE)
+    return body.end() if body else len(html)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    head: bytes
+    tail: bytes
+
+
+def load_templates(directory: Path = CORPUS_PAGES) -> list[Template]:
+    templates = []
+    for path in sorted(directory.glob("*.html")):
+        html = path.read_bytes()
+        cut = _injection_point(html)
+        templates.append(Template(path.name, html[:cut], html[cut:]))
+    if not templates:
+        raise SystemExit(f"no corpus pages in {directory}")
+    return templates
+
+
+def link_html(kind: str, target: str, page_index: int) -> bytes:
+    if kind == "missing":
+        return b"<p>No link here.</p>"
+    rel = "" if kind == "follow" else f' rel="{kind}"'
+    return f'<p>See <a href="https://{target}/guide/{page_index}"{rel}>the {target} guide</a>.</p>'.encode()
+
+
+class Farm:
+    """Builds responses; shared by every connection of one process."""
+
+    def __init__(self, templates: list[Template], target: str, latency: float) -> None:
+        self.templates = templates
+        self.target = target
+        self.latency = latency
+        self.stats = {"requests": 0, "pages": 0, "bytes": 0, "robots": 0, "not_found": 0, "pid": os.getpid()}
+
+    def respond(self, host: bytes, path: bytes) -> list[bytes]:
+        self.stats["requests"] += 1
+        if path == b"/robots.txt":
+            self.stats["robots"] += 1
+            return _response(200, "text/plain", [ROBOTS])
+        if path == b"/_farm/stats":
+            return _response(200, "application/json", [json.dumps(self.stats).encode()])
+        page = PAGE_RE.match(path.split(b"?", 1)[0])
+        if not page or not HOST_RE.match(host):
+            self.stats["not_found"] += 1
+            return _response(404, "text/html", [b"<html><body>not found</body></html>"])
+        index = int(page.group(1))
+        host_text = host.split(b":", 1)[0].decode()
+        path_text = path.decode()
+        kind = link_kind(host_text, path_text)
+        template = self.templates[zlib.crc32(f"t{host_text}{path_text}".encode()) % len(self.templates)]
+        parts = [template.head, link_html(kind, self.target, index), template.tail]
+        self.stats["pages"] += 1
+        self.stats["bytes"] += sum(map(len, parts))
+        return _response(200, "text/html; charset=utf-8", parts)
+
+
+_REASONS = {200: b"OK", 404: b"Not Found"}
+
+
+def _response(status: int, content_type: str, body: list[bytes]) -> list[bytes]:
+    length = sum(map(len, body))
+    head = (f"HTTP/1.1 {status} {_REASONS[status].decode()}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {length}\r\nServer: linkwatch-bench-farm\r\n\r\n").encode()
+    return [head, *body]
+
+
+class FarmProtocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive; GET only; just enough of the protocol for crawlers."""
+
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while b"\r\n\r\n" in self.buffer:
+            head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+            self._handle(head)
+
+    def _handle(self, head: bytes) -> None:
+        lines = head.split(b"\r\n")
+        try:
+            _method, path, _version = lines[0].split(b" ", 2)
+        except ValueError:
+            self._send([b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"], close=True)
+            return
+        host, close = b"", False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"host":
+                host = value.strip().lower()
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        parts = self.farm.respond(host, path)
+        if self.farm.latency > 0:
+            asyncio.get_running_loop().call_later(self.farm.latency, self._send, parts, close)
+        else:
+            self._send(parts, close)
+
+    def _send(self, parts: list[bytes], close: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.writelines(parts)
+        if close:
+            self.transport.close()
+
+
+def listening_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(4096)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(sock: socket.socket, farm: Farm) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: FarmProtocol(farm), sock=sock)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with server:
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Loopback benchmark farm of virtual hosts built from the corpus.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each response")
+    parser.add_argument("--target", default=DEFAULT_TARGET, help="the domain the injected links point at")
+    parser.add_argument("--processes", type=int, default=1, help="server processes sharing the socket")
+    args = parser.parse_args(argv)
+    templates = load_templates()
+    sock = listening_socket(args.port)
+    children = []
+    for _ in range(args.processes - 1):
+        pid = os.fork()
+        if pid == 0:
+            asyncio.run(serve(sock, Farm(templates, args.target, args.latency)))
+            os._exit(0)
+        children.append(pid)
+    print(f"listening 127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    try:
+        asyncio.run(serve(sock, Farm(templates, args.target, args.latency)))
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
