@@ -1,0 +1,225 @@
+"""Turning events into one grouped alert: counts by type, the most valuable first, what to do.
+
+`build_message(events)` gives an `AlertMessage`: the total, the counts by event type,
+and every event described as an `EventView` (a title, labelled facts and an
+action), ordered most valuable first: by page traffic when known, then by how bad
+the change is, then newest first.  Channels render `message.listed(n)` and say how
+many more there are (`message.more_line(n)`, which points at `linkwatch events`).
+
+Facts hold raw, untrusted values (anchors and URLs come from crawled pages);
+each channel escapes them for its format with `alerts.escape`.  Titles, labels
+and actions are ours.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.domain import Event, EventType
+
+#: Worst first: the order of counts with equal numbers, and the tie-break after traffic.
+SEVERITY: tuple[EventType, ...] = (
+    EventType.LOST, EventType.PAGE_GONE, EventType.NOFOLLOW, EventType.TARGET_CHANGED,
+    EventType.PAGE_NOINDEX, EventType.UNREACHABLE, EventType.PAGE_REDIRECTED, EventType.CANONICAL_CHANGED,
+    EventType.ANCHOR_CHANGED, EventType.FOLLOW, EventType.RESTORED, EventType.WENT_LIVE, EventType.NEW,
+)
+
+TITLES: Mapping[EventType, str] = {
+    EventType.LOST: "Link lost",
+    EventType.PAGE_GONE: "Referring page gone",
+    EventType.NOFOLLOW: "Link became nofollow",
+    EventType.TARGET_CHANGED: "Link target changed",
+    EventType.PAGE_NOINDEX: "Referring page became noindex",
+    EventType.UNREACHABLE: "Referring page unreachable",
+    EventType.PAGE_REDIRECTED: "Referring page redirected",
+    EventType.CANONICAL_CHANGED: "Referring page canonical changed",
+    EventType.ANCHOR_CHANGED: "Anchor text changed",
+    EventType.FOLLOW: "Link followed again",
+    EventType.RESTORED: "Link restored",
+    EventType.WENT_LIVE: "Promised link went live",
+    EventType.NEW: "New link found",
+}
+
+ACTIONS: Mapping[EventType, str] = {
+    EventType.LOST: "Reclaim it: contact the site and ask them to put the link back.",
+    EventType.PAGE_GONE: "Reclaim it: contact the site; ask them to restore the page or link from a live one.",
+    EventType.NOFOLLOW: "Ask the site to restore the followed link (drop rel nofollow/sponsored/ugc "
+                        "or the page-level nofollow).",
+    EventType.TARGET_CHANGED: "Ask the site to point the link back at the right URL, or redirect the new one.",
+    EventType.PAGE_NOINDEX: "The page is out of search results, so its link counts for little: "
+                            "ask the site to lift the noindex.",
+    EventType.UNREACHABLE: "Check whether the site is down; nothing is counted lost until a fetch succeeds.",
+    EventType.PAGE_REDIRECTED: "Check where the page moved and that the link is still there.",
+    EventType.CANONICAL_CHANGED: "The page now points its canonical elsewhere; check the canonical page.",
+    EventType.ANCHOR_CHANGED: "Check that the new anchor text still suits you.",
+    EventType.FOLLOW: "Nothing to do: the link is followed again.",
+    EventType.RESTORED: "Nothing to do: the link is back.",
+    EventType.WENT_LIVE: "Nothing to do: celebrate, the promised link is live.",
+    EventType.NEW: "Nothing to do: a new link was found.",
+}
+
+NOFOLLOW_SOURCES: Mapping[str, str] = {
+    "rel_nofollow": 'rel="nofollow" on the link',
+    "rel_sponsored": 'rel="sponsored" on the link',
+    "rel_ugc": 'rel="ugc" on the link',
+    "meta": "a robots meta tag with nofollow",
+    "header": "an X-Robots-Tag: nofollow header",
+}
+
+# detail key -> label, in the order shown; URLs are marked so channels can link them
+_DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
+    ("http_status", "HTTP status", False),
+    ("final_url", "Final URL", True),
+    ("rel", "rel", False),
+    ("nofollow_source", "Nofollow because of", False),
+    ("nofollow_sources", "Nofollow because of", False),
+    ("reason", "Reason", False),
+    ("old_anchor", "Old anchor", False),
+    ("new_anchor", "New anchor", False),
+    ("old_href", "Old link URL", True),
+    ("new_href", "New link URL", True),
+    ("href", "Link URL", True),
+    ("old_target", "Old target", True),
+    ("new_target", "New target", True),
+    ("canonical", "Canonical", True),
+    ("location", "Redirected to", True),
+    ("redirects", "Redirects", False),
+    ("error", "Error", False),
+)
+_SHOWN_ELSEWHERE = {"anchor"}
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    label: str  # ours
+    value: str  # untrusted: escape when rendering
+    url: bool = False  # a URL: render as a link when it is a plain http(s) URL
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    event: Event
+    title: str
+    facts: tuple[Fact, ...]
+    action: str
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def _value_text(key: str, value: Any) -> str:
+    if key.startswith("nofollow_source"):
+        items = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(NOFOLLOW_SOURCES.get(str(v), str(v)) for v in items)
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value) if key == "rel" else " -> ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _evidence(detail: Mapping[str, Any]) -> list[Fact]:
+    facts = []
+    known = set(_SHOWN_ELSEWHERE)
+    for key, label, is_url in _DETAIL_FACTS:
+        known.add(key)
+        if detail.get(key) not in (None, "", [], ()):
+            facts.append(Fact(label, _value_text(key, detail[key]), is_url))
+    for key, value in detail.items():
+        if key not in known and value not in (None, "", [], (), {}):
+            label = "".join(c if c.isalnum() else " " for c in str(key))[:40].strip().capitalize() or "Detail"
+            facts.append(Fact(label, _value_text(key, value)))
+    return facts
+
+
+def describe(event: Event) -> EventView:
+    """What happened to one backlink, why, and what to do, as labelled facts."""
+    target_is_url = "://" in event.target
+    facts = [Fact("Referring page", event.source_url, True), Fact("Target", event.target, target_is_url)]
+    facts.append(Fact("State", f"{event.old_state or 'none'} → {event.new_state}"))
+    anchor = event.anchor or event.detail.get("anchor")
+    if anchor:
+        facts.append(Fact("Anchor", str(anchor)))
+    facts.extend(_evidence(event.detail))
+    facts.append(Fact("Last seen live", _when(event.last_live_at)))
+    if event.page_traffic is not None:
+        facts.append(Fact("Page traffic", f"{event.page_traffic:,.0f}"))
+    if event.site or event.tags:
+        facts.append(Fact("Site", " ".join([event.site or "", *(f"#{t}" for t in event.tags)]).strip()))
+    facts.append(Fact("Detected", _when(event.at)))
+    return EventView(event, TITLES.get(event.type, str(event.type)), tuple(facts),
+                     ACTIONS.get(event.type, "Check the link."))
+
+
+def _value_key(event: Event) -> tuple[int, float, int, float]:
+    severity = SEVERITY.index(event.type) if event.type in SEVERITY else len(SEVERITY)
+    traffic = event.page_traffic
+    return (0 if traffic is not None else 1, -(traffic or 0.0), severity, -event.at.timestamp())
+
+
+def type_label(event_type: str) -> str:
+    return str(event_type).replace("_", " ")
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """One grouped message for one channel: what every renderer needs."""
+
+    title: str
+    kind: str  # alert | digest | test
+    events: tuple[Event, ...]  # most valuable first
+    counts: tuple[tuple[str, int], ...]  # (event type, how many), most first
+    since: datetime | None = None  # the earliest event
+    intro: str = ""  # a line of our own before the list (the test message)
+
+    @property
+    def total(self) -> int:
+        return len(self.events)
+
+    def listed(self, limit: int) -> list[EventView]:
+        return [describe(event) for event in self.events[:limit]]
+
+    def more(self, limit: int) -> int:
+        return max(self.total - limit, 0)
+
+    def summary(self) -> str:
+        """One line, ours only: '12 backlink changes: 8 lost, 3 nofollow, 1 went live'."""
+        if not self.events:
+            return self.intro or self.title
+        noun = "backlink change" if self.total == 1 else "backlink changes"
+        parts = ", ".join(f"{count:,} {type_label(t)}" for t, count in self.counts)
+        return f"{self.total:,} {noun}: {parts}"
+
+    def more_command(self) -> str:
+        since = self.since.astimezone(UTC).date().isoformat() if self.since else "today"
+        return f"linkwatch events --since {since}"
+
+    def more_line(self, limit: int) -> str:
+        """'and 480 more: run `linkwatch events --since 2026-05-01`' (empty when all are listed)."""
+        more = self.more(limit)
+        return f"and {more:,} more: run `{self.more_command()}`" if more else ""
+
+
+def build_message(events: Iterable[Event], kind: str = "alert", title: str | None = None) -> AlertMessage:
+    """Group events into one message: counts by type and the events most valuable first."""
+    ordered = tuple(sorted(events, key=_value_key))
+    counter = Counter(str(e.type) for e in ordered)
+    rank = {str(t): i for i, t in enumerate(SEVERITY)}
+    counts = tuple(sorted(counter.items(), key=lambda item: (-item[1], rank.get(item[0], len(rank)))))
+    since = min((e.at for e in ordered), default=None)
+    if title is None:
+        title = "linkwatch digest" if kind == "digest" else "linkwatch: backlink changes"
+    return AlertMessage(title, kind, ordered, counts, since)
+
+
+def probe_message(channel: str) -> AlertMessage:
+    """The message `linkwatch alerts test` sends."""
+    return AlertMessage("linkwatch test message", "test", (), (),
+                        intro=f"This is a test from linkwatch: the {channel} channel works.")
