@@ -1,0 +1,64 @@
+"""The verdict for one backlink from one fetch of its referring page (the `linkwatch check` state).
+
+- fetched fine (`FetchStatus.OK`): `live` when at least one link to the target
+  is followed, `nofollow` when links are present and none is followed, `lost`
+  when there is no link to the target;
+- `gone` (404/410), `blocked` (robots.txt, 401/403, challenge, SSRF guard) and
+  `error` (anything else) come from the fetch status, with no links: a page that
+  could not be fetched is never `lost`;
+- `NOT_MODIFIED` (a 304 to a conditional request) has no verdict of its own:
+  `verdict_for` raises ValueError and the caller keeps the previous verdict.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from monitor.domain import CheckState, FetchStatus, PageObservation, Verdict
+from monitor.targets import Target
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["verdict_for", "verdicts"]
+
+_FETCH_STATES = {
+    FetchStatus.GONE: CheckState.GONE,
+    FetchStatus.BLOCKED: CheckState.BLOCKED,
+    FetchStatus.ERROR: CheckState.ERROR,
+}
+
+
+def verdict_for(observation: PageObservation, target: Target | str) -> Verdict:
+    """The verdict for `target` (a Target, or the target as given) from one observation of its page."""
+    raw = target.raw if isinstance(target, Target) else target
+    if observation.fetch is FetchStatus.NOT_MODIFIED:
+        raise ValueError("a 304 Not Modified has no verdict of its own: keep the previous verdict")
+    if observation.fetch is FetchStatus.OK:
+        links = tuple(link for link in observation.links if link.target == raw)
+        if any(link.follow for link in links):
+            state = CheckState.LIVE
+        else:
+            state = CheckState.NOFOLLOW if links else CheckState.LOST
+        error = None
+    else:
+        links = ()
+        state = _FETCH_STATES[observation.fetch]
+        error = observation.error or str(observation.fetch)
+    return Verdict(
+        url=observation.url,
+        final_url=observation.final_url,
+        http_status=observation.http_status,
+        state=state,
+        directives=observation.directives,
+        links=links,
+        rendered=observation.rendered,
+        error=error,
+    )
+
+
+def verdicts(observation: PageObservation, targets: Iterable[Target | str]) -> list[Verdict]:
+    """One verdict per target, in the order given."""
+    return [verdict_for(observation, target) for target in targets]
