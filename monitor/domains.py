@@ -1,0 +1,51 @@
+"""Registrable domains and hosts of URLs, offline.
+
+`registrable_domain("www.blog.example.co.uk")` is `example.co.uk` (tldextract with
+its bundled Public Suffix List snapshot: no network, no cache directory).  IP
+addresses, `localhost` and other names without a public suffix are their own
+registrable domain.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import tldextract
+
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def _clean_host(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def registrable_domain(host: str) -> str:
+    """The registrable domain (eTLD+1) of a host; the host itself for IPs and names without a public suffix."""
+    host = _clean_host(host)
+    if not host or _is_ip(host):
+        return host
+    return _EXTRACT(host).top_domain_under_public_suffix or host
+
+
+def host_of(url: str) -> str:
+    """The lowercased host of an absolute URL ('' when it has none)."""
+    try:
+        return _clean_host(urlsplit(url.strip()).hostname or "")
+    except ValueError:
+        return ""
+
+
+def bare_host(host: str) -> str:
+    """A host without a leading `www.`, lowercased (how sites are named in the config)."""
+    return _clean_host(host).removeprefix("www.")

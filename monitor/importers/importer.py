@@ -1,0 +1,160 @@
+"""`linkwatch import`: recognise an export, validate it row by row, write it all or nothing.
+
+The file is streamed: rows are parsed one at a time and written in batches
+(ImportOptions.batch_size) inside ONE transaction, so memory stays flat and a
+failure leaves the store as it was.  Any invalid row (bad URL, missing required
+cell, malformed value) is an error with its line number; then nothing is
+written, unless `skip_invalid` asks to write the valid rows.  Re-importing the
+same file changes nothing (every row counts as unchanged).
+
+Reads `Settings.sites` through ImportOptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from monitor.importers import ahrefs, csv_plain, ga4, gsc, semrush
+from monitor.importers.base import ExportFormat, ImportOptions, ReferralInput, Row
+from monitor.importers.detect import ExportFile, ImportFileError, open_export
+from monitor.store.backlinks import BacklinkInput, UpsertCounts, normalize_target, upsert_backlinks
+from monitor.store.db import session as transaction
+from monitor.store.referrals import upsert_referrals
+from monitor.store.sites import SiteResolver
+
+logger = logging.getLogger(__name__)
+
+#: Checked in this order; refusals first so that their columns are not mistaken for another format.
+FORMATS: tuple[ExportFormat, ...] = (gsc.TOP_SITES, gsc.TOP_PAGES, ahrefs.FORMAT, semrush.FORMAT, gsc.FORMAT,
+                                     ga4.FORMAT, csv_plain.FORMAT)
+FORMAT_NAMES = ("auto", "ahrefs", "semrush", "gsc", "csv", "ga4")
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    format: str
+    title: str
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)  # the first ImportOptions.max_errors
+    error_count: int = 0
+    written: bool = False
+
+    def summary(self) -> str:
+        c = self.counts
+        return f"added {c.added}, updated {c.updated}, unchanged {c.unchanged}, skipped {self.skipped}"
+
+
+class _Abort(Exception):
+    """Raised inside the transaction to roll it back when invalid rows forbid writing."""
+
+
+def choose_format(columns: list[str], wanted: str) -> ExportFormat:
+    """The format of a header (or check it is the one asked for). Raises ImportFileError."""
+    candidates = [f for f in FORMATS if wanted in ("auto", f.name)]
+    for fmt in candidates:
+        if fmt.matches(columns):
+            if fmt.refuse:
+                raise ImportFileError(fmt.refuse)
+            if fmt.known is not None:
+                unknown = [c for c in columns if c not in fmt.known]
+                if unknown:
+                    raise ImportFileError(f"line 1: unknown columns for a {fmt.title}: {', '.join(unknown)} "
+                                          f"(known: {', '.join(sorted(fmt.known))})")
+            return fmt
+    shown = ", ".join(c for c in columns if c) or "(none)"
+    if wanted != "auto":
+        needed = " and ".join("/".join(f"'{n}'" for n in names) for names in candidates[-1].required)
+        raise ImportFileError(f"line 1: not a {candidates[-1].title}: it needs the columns {needed}; "
+                              f"the header has {shown}")
+    raise ImportFileError(f"line 1: header not recognised ({shown}); expected an Ahrefs, Semrush, Search Console "
+                          "or Google Analytics export, or a plain CSV with source_url,target[,anchor,tags]")
+
+
+def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report: ImportReport,
+          ) -> Iterator[BacklinkInput | ReferralInput]:
+    """The parsed rows; invalid ones are recorded in the report and left out."""
+    columns: dict[str, int] = {}
+    for index, name in enumerate(export.columns):
+        columns.setdefault(name, index)
+    width = len(export.header)
+    for line, cells in export.rows():
+        try:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                raise ValueError(f"{len(cells)} cells but the header has {width} columns")
+            item = fmt.parse(Row(line, export.header, columns, cells), options)
+        except ValueError as exc:
+            report.error_count += 1
+            if len(report.errors) < options.max_errors:
+                report.errors.append(RowError(line, str(exc)))
+            continue
+        if item is not None:
+            yield item
+
+
+def _write(session: Session, items: Iterator[BacklinkInput | ReferralInput], report: ImportReport,
+           options: ImportOptions, now: datetime) -> None:
+    resolver = SiteResolver(session, options.sites)
+    batch: list[BacklinkInput] = []
+    referrals: dict[str, float] = {}
+    for item in items:
+        if report.error_count and not options.skip_invalid:
+            batch.clear()  # keep validating to list every error, but write nothing more
+            continue
+        if isinstance(item, ReferralInput):
+            referrals[item.source] = referrals.get(item.source, 0.0) + item.sessions
+            continue
+        batch.append(item)
+        if len(batch) >= options.batch_size:
+            report.counts.add(upsert_backlinks(session, batch, resolver, now))
+            session.expunge_all()
+            batch = []
+    if report.error_count and not options.skip_invalid:
+        raise _Abort
+    report.counts.add(upsert_backlinks(session, batch, resolver, now))
+    if referrals and options.target_site:
+        site_id = resolver.site_id(normalize_target(options.target_site)[1])
+        report.counts.add(upsert_referrals(session, site_id, referrals, now))
+
+
+def import_file(engine: Engine, path: Path, options: ImportOptions, now: datetime | None = None) -> ImportReport:
+    """Import one export file. Raises ImportFileError for a file that cannot be read or recognised."""
+    now = now or datetime.now(UTC)
+    if options.target_site:
+        try:
+            normalize_target(options.target_site)
+        except ValueError as exc:
+            raise ImportFileError(f"--target-site: {exc}") from None
+    export = open_export(path)
+    try:
+        fmt = choose_format(export.columns, options.format)
+        if fmt.needs_target_site and not options.target_site:
+            raise ImportFileError(f"a {fmt.title} does not name the target: give --target-site DOMAIN")
+        report = ImportReport(format=fmt.name, title=fmt.title)
+        try:
+            with transaction(engine) as session:
+                _write(session, _rows(export, fmt, options, report), report, options, now)
+        except _Abort:
+            return report
+    finally:
+        export.close()
+    report.skipped = report.error_count
+    report.written = True
+    logger.info("imported %s (%s): %s", path, fmt.name, report.summary())
+    return report
