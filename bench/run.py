@@ -1,0 +1,248 @@
+"""Drive a benchmark: farm, seed, `linkwatch run --once --all`, reference points; JSON and a markdown table.
+
+For each regime (`cpu`: the farm answers at once; `latency`: it waits 150 ms),
+it starts the farm (bench/farm.py), runs the reference points (naive sequential
+requests + BeautifulSoup, the asyncio loop with linkwatch's parser, once
+`scrapy bench`), then for each backend (sqlite, postgresql), size and politeness
+(`shipped`: the default settings; `relaxed`: --concurrency 64 --per-domain 8
+--delay 0) seeds a fresh database and runs `linkwatch run --once --all` as a
+child process with `LINKWATCH_RESOLVE` mapping every farm host to 127.0.0.1 and
+`LINKWATCH_ALLOW_PRIVATE=1`.  Measured per run: wall time and pages/s, CPU
+seconds per page (os.wait4: the process and its reaped children), peak RSS of
+the whole process tree (psutil, sampled every 100 ms), database size, and
+whether every backlink got the verdict the farm implies.  Everything targets
+127.0.0.1 and every run is bounded (`--timeout`).
+
+    python -m bench.run --sizes 1000,10000 --backends sqlite,postgresql \
+        --politeness relaxed,shipped --regimes cpu,latency --name full
+
+writes bench/results/<name>.json and bench/results/<name>.md.
+Reads no linkwatch settings itself: the child gets them through the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import psutil
+from sqlalchemy import create_engine, func, select, text
+
+from bench import baseline_asyncio, baseline_naive, scrapy_bench
+from bench.farm import host_for
+from bench.pg import TempPostgres
+from bench.seed import expected_state, seed
+from monitor.store.models import Backlink, Check
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POLITENESS = {"shipped": [], "relaxed": ["--concurrency", "64", "--per-domain", "8", "--delay", "0"]}
+LATENCY = {"cpu": 0.0, "latency": 0.15}
+
+
+def machine() -> dict[str, Any]:
+    import scrapy
+    import sqlalchemy
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    pg = subprocess.run(["bash", "-c", "ls /usr/lib/postgresql | sort -n | tail -1"], capture_output=True,
+                        text=True, check=False).stdout.strip()
+    import sqlite3
+    return {"cores": os.cpu_count(), "cpu": model, "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "scrapy": scrapy.__version__, "sqlalchemy": sqlalchemy.__version__,
+            "sqlite": sqlite3.sqlite_version, "postgresql": pg, "kernel": platform.release()}
+
+
+class TreeSampler(threading.Thread):
+    """Peak summed RSS of a process and all its descendants, sampled every `interval` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak, self.done = pid, interval, 0, threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self.done.is_set():
+            total = 0
+            try:
+                for proc in [root, *root.children(recursive=True)]:
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, total)
+            self.done.wait(self.interval)
+
+
+def start_farm(latency: float) -> tuple[subprocess.Popen[str], int]:
+    farm = subprocess.Popen([sys.executable, "-m", "bench.farm", "--port", "0", "--latency", str(latency)],
+                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert farm.stdout is not None
+    line = farm.stdout.readline().strip()
+    if not line.startswith("listening"):
+        farm.kill()
+        raise SystemExit(f"farm did not start: {line!r}")
+    return farm, int(line.rsplit(":", 1)[1])
+
+
+def child_env(url: str, domains: int, home: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    env.update({
+        "LINKWATCH_DATABASE_URL": url,
+        "LINKWATCH_ALLOW_PRIVATE": "1",
+        "LINKWATCH_RESOLVE": ",".join(f"{host_for(d)}:127.0.0.1" for d in range(1, domains + 1)),
+        "LINKWATCH_LOG_LEVEL": "WARNING",
+        "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home, "HOME": home,
+    })
+    return env
+
+
+def run_linkwatch(url: str, domains: int, flags: list[str], timeout: float, log: Path) -> dict[str, Any]:
+    linkwatch = Path(sys.executable).with_name("linkwatch")
+    with tempfile.TemporaryDirectory() as home, log.open("w") as out:
+        before = os.getloadavg()[0]
+        started = time.perf_counter()
+        child = subprocess.Popen([str(linkwatch), "run", "--once", "--all", *flags], env=child_env(url, domains, home),
+                                 stdout=out, stderr=subprocess.STDOUT)
+        sampler = TreeSampler(child.pid)
+        sampler.start()
+        killer = threading.Timer(timeout, child.kill)
+        killer.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        killer.cancel()
+        sampler.done.set()
+        sampler.join()
+    return {"returncode": child.returncode, "seconds": round(seconds, 2),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(sampler.peak / 2**20, 1),
+            "load_before": round(before, 2), "load_after": round(os.getloadavg()[0], 2)}
+
+
+def verify(url: str, count: int, domains: int) -> dict[str, Any]:
+    """State counts, checks written, and backlinks whose verdict differs from the farm's."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Check.backlink_id, Check.state)).all()  # the verdicts of this run
+        checks = len(rows)
+        unchecked = conn.execute(select(func.count()).select_from(Backlink)
+                                 .where(Backlink.last_checked.is_(None))).scalar_one()
+        if engine.dialect.name == "postgresql":
+            size = conn.execute(text("select pg_database_size(current_database())")).scalar_one()
+        else:
+            database = engine.url.database or ""
+            size = sum(os.path.getsize(p) for p in (database, database + "-wal") if os.path.exists(p))
+    engine.dispose()
+    states = Counter(state for _, state in rows)
+    wrong = sum(1 for bid, state in rows if state != expected_state(bid - 1, domains))
+    return {"states": dict(states), "checks": checks, "never_checked": unchecked, "wrong_verdicts": wrong,
+            "db_mb": round(size / 2**20, 1)}
+
+
+def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domains: int, stack: ExitStack,
+                      pg: list[TempPostgres], workdir: Path, timeout: float, tag: str) -> dict[str, Any]:
+    if backend == "postgresql":
+        if not pg:
+            pg.append(stack.enter_context(TempPostgres()))
+        url = pg[0].create_database(f"bench_{tag}")
+    else:
+        url = f"sqlite:///{workdir / f'{tag}.db'}"
+    seeded = seed(url, size, port, domains)
+    result = run_linkwatch(url, domains, POLITENESS[politeness], timeout, workdir / f"{tag}.log")
+    result.update(verify(url, size, domains))
+    checks = max(result["checks"], 1)
+    pages = size  # one backlink per farm page
+    result.update({"tool": "linkwatch", "backend": backend, "backlinks": size, "politeness": politeness,
+                   "seed_seconds": seeded["seconds"], "pages_per_second": round(pages / result["seconds"], 2),
+                   "cpu_seconds_per_page": round(result["cpu_seconds"] / pages, 5), "checks_per_page": checks / pages})
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    farm, port = start_farm(LATENCY[regime])
+    try:
+        if args.baselines:
+            naive_count = 100 if regime == "latency" else 300
+            for outcome in (baseline_naive.run(port, naive_count, 60, args.domains),
+                            baseline_asyncio.run(port, args.asyncio_pages, 64, 120, args.domains)):
+                outcome["regime"] = regime
+                results.append(outcome)
+                print(json.dumps(outcome), flush=True)
+        with ExitStack() as stack:
+            pg: list[TempPostgres] = []
+            for backend in args.backends:
+                for size in args.sizes:
+                    for politeness in args.politeness:
+                        tag = f"{regime}_{backend}_{size}_{politeness}"
+                        outcome = measure_linkwatch(backend, size, politeness, port, args.domains, stack, pg,
+                                                    workdir, args.timeout, tag)
+                        outcome["regime"] = regime
+                        results.append(outcome)
+    finally:
+        farm.terminate()
+        farm.wait(10)
+    return results
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    head = ("| regime | tool | backend | backlinks | politeness | pages/s | CPU ms/page | peak RSS MB | DB MB "
+            "| wrong | load |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+    lines = []
+    for r in results:
+        cpu = r.get("cpu_seconds_per_page")
+        lines.append(
+            f"| {r.get('regime', '')} | {r['tool']} | {r.get('backend', '')} "
+            f"| {r.get('backlinks', r.get('pages', ''))} "
+            f"| {r.get('politeness', '')} | {r.get('pages_per_second', r.get('pages_per_minute', ''))} "
+            f"| {'' if cpu is None else round(cpu * 1000, 2)} | {r.get('peak_rss_mb', '')} | {r.get('db_mb', '')} "
+            f"| {r.get('wrong_verdicts', '')} | {r.get('load_before', '')} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark `linkwatch run --once --all` on a loopback farm.")
+    parser.add_argument("--sizes", default="1000,10000", help="backlink counts, comma-separated")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    parser.add_argument("--politeness", default="relaxed,shipped", help="relaxed and/or shipped")
+    parser.add_argument("--regimes", default="cpu,latency", help="cpu and/or latency")
+    parser.add_argument("--domains", type=int, default=1000, help="referring domains in the farm")
+    parser.add_argument("--asyncio-pages", type=int, default=3000, help="pages for the asyncio reference")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false", help="skip reference points")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds before a linkwatch run is killed")
+    parser.add_argument("--name", default=time.strftime("run-%Y%m%d-%H%M%S"), help="results file name")
+    args = parser.parse_args(argv)
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.backends, args.politeness = args.backends.split(","), args.politeness.split(",")
+    report: dict[str, Any] = {"machine": machine(), "load_average": os.getloadavg(), "results": []}
+    with tempfile.TemporaryDirectory(prefix="linkwatch-bench-") as tmp:
+        if args.baselines:
+            report["results"].append(scrapy_bench.run(20))
+        for regime in args.regimes.split(","):
+            report["results"].extend(run_regime(regime, args, Path(tmp)))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (RESULTS / f"{args.name}.md").write_text(markdown(report["results"]))
+    print(markdown(report["results"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
