@@ -1,0 +1,125 @@
+"""Step 6 of the routine: anchor text distribution.
+
+`anchors_report(db, site, since, settings)` classifies the anchor of each present
+link (state live or nofollow) of the site, in SQL, into the first class that fits:
+1. image: no text (the crawler records an image link's alt as its anchor, so an
+   image with alt text is classified by that text; an image without alt is here);
+2. naked_url: starts with http://, https:// or www., or is one word holding the site's domain;
+3. exact: equals one of the site's keywords (`[[site]] keywords`);
+4. branded: contains one of the site's brand terms (`[[site]] brand_terms`; default:
+   the site's domain name without its suffix, e.g. `acme` for acme.com);
+5. generic: equals one of `reports.generic_anchors` ("click here", "website", ...);
+6. partial: contains a keyword, or a word of four letters or more of a keyword;
+7. other.
+Comparisons are case-insensitive (ASCII) after trimming.  It counts links and
+shares per class and the most used anchors, and warns when the exact-match share
+is above `Settings.max_exact_share`.  Definitions: docs/reports.md#anchors.
+
+Reads Settings.sites (keywords, brand_terms), Settings.generic_anchors, Settings.max_exact_share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import case, false, func, literal, or_, select, true
+
+from monitor.config import Settings
+from monitor.reports.common import PRESENT, Db, connection, resolve_site, share
+from monitor.store.models import Backlink
+
+CLASSES = ("exact", "partial", "branded", "naked_url", "generic", "image", "other")
+STOP_WORDS = frozenset({"with", "your", "from", "that", "this", "what", "when", "where", "best", "free",
+                        "online", "about", "into", "more", "than", "have", "will"})
+
+
+@dataclass
+class AnchorsReport:
+    site: str
+    since: datetime | None
+    links: int  # present links
+    max_exact_share: float
+    keywords: list[str]
+    brand_terms: list[str]
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)  # class -> {links, share}
+    over_optimised: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)  # most used anchors
+    warnings: list[str] = field(default_factory=list)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("anchor", "class", "links", "share")
+
+    def summary(self) -> list[tuple[str, Any]]:
+        lines: list[tuple[str, Any]] = [("present links", self.links)]
+        lines += [(f"{name}", f"{c['links']} ({c['share']:.1%})") for name, c in self.classes.items()]
+        return lines
+
+
+def _terms(values: tuple[str, ...] | list[str]) -> list[str]:
+    return sorted({v.strip().lower() for v in values if v.strip()})
+
+
+def _contains_any(text: Any, needles: list[str]) -> Any:
+    return or_(false(), *(text.contains(n, autoescape=True) for n in needles))
+
+
+def _keyword_words(keywords: list[str]) -> list[str]:
+    words = {w for k in keywords for w in k.split() if len(w) >= 4 and w not in STOP_WORDS}
+    return sorted(words)
+
+
+def anchor_class(anchor: Any, site_domain: str, keywords: list[str], brands: list[str],
+                 generics: list[str]) -> Any:
+    """The SQL CASE expression that names the class of an anchor column."""
+    text = func.lower(func.trim(func.coalesce(anchor, "")))
+    naked = or_(text.startswith("http://"), text.startswith("https://"), text.startswith("www."),
+                text.contains(site_domain, autoescape=True) & ~text.contains(" "))
+    return case(
+        (text == "", literal("image")),
+        (naked, literal("naked_url")),
+        (text.in_(keywords) if keywords else false(), literal("exact")),
+        (_contains_any(text, brands), literal("branded")),
+        (text.in_(generics) if generics else false(), literal("generic")),
+        (_contains_any(text, keywords + _keyword_words(keywords)), literal("partial")),
+        else_=literal("other"),
+    )
+
+
+def anchors_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
+                   limit: int = 50) -> AnchorsReport:
+    """Shares of exact, partial, branded, naked URL, generic, image and other anchors; over-optimisation."""
+    with connection(db) as conn:
+        ref = resolve_site(conn, site)
+        config = settings.site(ref.domain)
+        keywords = _terms(config.keywords if config else ())
+        brands = _terms(config.brand_terms if config else ()) or [ref.domain.split(".")[0]]
+        generics = _terms(settings.generic_anchors)
+        klass = anchor_class(Backlink.anchor, ref.domain, keywords, brands, generics).label("class")
+        since_ok = true() if since is None else (func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
+        where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), since_ok)
+        text = func.lower(func.trim(func.coalesce(Backlink.anchor, ""))).label("anchor")
+        links = select(text, klass).where(*where).subquery()
+        counts: dict[str, int] = dict(conn.execute(select(links.c["class"], func.count()).group_by(links.c["class"]))
+                      .tuples().all())
+        top = conn.execute(select(links.c.anchor, links.c["class"], func.count().label("links"))
+                           .group_by(links.c.anchor, links.c["class"])
+                           .order_by(func.count().desc(), links.c.anchor).limit(limit)).all()
+    total = sum(int(v) for v in counts.values()) if counts else 0
+    report = AnchorsReport(
+        site=ref.domain, since=since, links=total, max_exact_share=settings.max_exact_share,
+        keywords=keywords, brand_terms=brands,
+        classes={name: {"links": int(counts.get(name, 0)), "share": share(int(counts.get(name, 0)), total)}
+                 for name in CLASSES},
+        rows=[{"anchor": r.anchor, "class": r[1], "links": int(r.links), "share": share(int(r.links), total)}
+              for r in top],
+    )
+    exact = report.classes["exact"]["share"]
+    report.over_optimised = exact > settings.max_exact_share
+    if report.over_optimised:
+        report.warnings.append(f"exact-match anchors are {exact:.1%} of links, above the "
+                               f"{settings.max_exact_share:.0%} limit (reports.max_exact_share): over-optimised")
+    if not keywords:
+        report.warnings.append(f"no keywords configured for {ref.domain}: exact and partial matches cannot be "
+                               "told apart from other anchors (set `keywords` in its [[site]] table)")
+    return report

@@ -1,0 +1,124 @@
+"""What every report shares: the site it is about, the `--since` date, day buckets in SQL.
+
+Reports take `(db, site, since, settings)` where `db` is an Engine, a Connection or
+a Session: `connection(db)` gives something to `.execute()` on either way.  The
+site is a domain (`--site`); None means the one non-competitor site in the store.
+Day buckets are computed in the database (`day_of`) so a report fetches one row
+per day, never one per backlink; weeks and months are rolled up from days here.
+
+Reads no settings itself (reports read theirs from the Settings they are given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, String, cast, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.store.models import Site
+
+#: Backlink states in which the link is on the page (followed or not).
+PRESENT = ("live", "nofollow")
+#: Backlink states in which the link is known to be gone.
+DEAD = ("lost", "gone")
+PERIODS = ("day", "week", "month")
+
+Db = Engine | Connection | Session
+
+
+class ReportError(ValueError):
+    """The report cannot be made as asked (unknown site, bad date). One line for the user."""
+
+
+@dataclass(frozen=True)
+class SiteRef:
+    id: int
+    domain: str
+    competitor: bool
+
+
+@contextmanager
+def connection(db: Db) -> Iterator[Connection | Session]:
+    """Something to execute statements on: the Session or Connection given, or a new Connection."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            yield conn
+    else:
+        yield db
+
+
+def resolve_site(conn: Connection | Session, domain: str | None) -> SiteRef:
+    """The site a report is about. None: the only non-competitor site in the store."""
+    if domain:
+        wanted = domain.strip().lower().removeprefix("www.")
+        row = conn.execute(select(Site.id, Site.domain, Site.competitor).where(Site.domain == wanted)).first()
+        if row is None:
+            raise ReportError(f"no site {wanted!r} in the store (add a backlink to it first)")
+        return SiteRef(row.id, row.domain, bool(row.competitor))
+    rows = conn.execute(select(Site.id, Site.domain, Site.competitor)
+                        .where(Site.competitor.is_(False)).order_by(Site.domain).limit(2)).all()
+    if not rows:
+        raise ReportError("no site in the store yet: add or import backlinks first")
+    if len(rows) > 1:
+        raise ReportError("several sites in the store: choose one with --site DOMAIN")
+    return SiteRef(rows[0].id, rows[0].domain, bool(rows[0].competitor))
+
+
+def day_of(conn: Connection | Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, as an SQL expression ('YYYY-MM-DD' text)."""
+    dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return cast(func.substr(column, 1, 10), String)  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+
+
+def to_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def period_start(day: date, period: str) -> date:
+    """The first day of the day's period (weeks start on Monday)."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def roll_up(days: Iterable[tuple[Any, Mapping[str, int]]], period: str) -> dict[date, dict[str, int]]:
+    """Sum per-day counts into per-period counts, keyed by the period's first day, in order."""
+    out: dict[date, dict[str, int]] = {}
+    for day, counts in days:
+        bucket = out.setdefault(period_start(to_date(day), period), {})
+        for key, count in counts.items():
+            bucket[key] = bucket.get(key, 0) + int(count or 0)
+    return dict(sorted(out.items()))
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """numerator : denominator as one number; None when the denominator is 0 (nothing to compare)."""
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def jsonable(value: Any) -> Any:
+    """A report dataclass (or anything in it) as plain JSON values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value

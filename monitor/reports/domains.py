@@ -1,0 +1,109 @@
+"""Step 4 of the routine: referring domains.
+
+`domains_report(db, site, since, settings, period)` groups the site's backlinks
+by registrable domain (stored by the importers with tldextract, offline) in SQL:
+- referring domains: domains with at least one present (live or nofollow) link;
+- links per domain: present links over referring domains, and the top domains;
+- new domains per period: domains whose earliest `first_seen` (first seen live by
+  linkwatch) is on or after `since` (default: 90 days ago);
+- lost domains per period: domains with no present link left, dated by their
+  latest `last_live` (a domain is lost only when none of its links is live).
+Definitions: docs/reports.md#domains.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import case, func, select
+
+from monitor.config import Settings
+from monitor.reports.common import PRESENT, Db, ReportError, connection, day_of, resolve_site, roll_up
+from monitor.reports.velocity import DEFAULT_WINDOW
+from monitor.store.models import Backlink
+
+
+@dataclass
+class DomainsReport:
+    site: str
+    since: datetime
+    period: str
+    referring_domains: int  # domains with a present link
+    followed_domains: int  # ... with a followed present link
+    known_domains: int  # domains with any backlink in any state
+    present_links: int
+    links_per_domain: float  # present_links / referring_domains
+    new_domains: int  # first seen since `since`
+    lost_domains: int  # lost since `since`
+    rows: list[dict[str, Any]] = field(default_factory=list)  # top referring domains
+    periods: list[dict[str, Any]] = field(default_factory=list)  # new and lost per period
+    warnings: list[str] = field(default_factory=list)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("referring_domain", "present_links", "followed_links", "links",
+                                          "first_seen", "last_live")
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("referring domains (present links)", self.referring_domains),
+                ("followed referring domains", self.followed_domains),
+                ("known domains (any state)", self.known_domains),
+                ("links per referring domain", f"{self.links_per_domain:.2f}"),
+                (f"new domains since {self.since.date().isoformat()}", self.new_domains),
+                (f"lost domains since {self.since.date().isoformat()}", self.lost_domains)]
+
+
+def _per_domain(site_id: int) -> Any:
+    present = Backlink.state.in_(PRESENT)
+    return (select(Backlink.referring_domain.label("domain"), func.count().label("links"),
+                   func.count(case((present, 1))).label("present_links"),
+                   func.count(case((Backlink.state == "live", 1))).label("followed_links"),
+                   func.min(Backlink.first_seen).label("first_seen"),
+                   func.max(Backlink.last_live).label("last_live"))
+            .where(Backlink.site_id == site_id).group_by(Backlink.referring_domain).subquery())
+
+
+def domains_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
+                   period: str = "week", limit: int = 50) -> DomainsReport:
+    """Unique referring domains, links per domain, new and lost domains per period."""
+    if period not in ("day", "week", "month"):
+        raise ReportError(f"period must be day, week or month, got {period!r}")
+    since = since or datetime.now(UTC) - DEFAULT_WINDOW
+    with connection(db) as conn:
+        ref = resolve_site(conn, site)
+        per = _per_domain(ref.id)
+        is_new = per.c.first_seen >= since
+        is_lost = (per.c.present_links == 0) & per.c.last_live.is_not(None) & (per.c.last_live >= since)
+        totals = conn.execute(select(
+            func.count(case((per.c.present_links > 0, 1))), func.count(case((per.c.followed_links > 0, 1))),
+            func.count(), func.coalesce(func.sum(per.c.present_links), 0),
+            func.count(case((is_new, 1))), func.count(case((is_lost, 1))),
+        )).one()
+        top = conn.execute(select(per).where(per.c.present_links > 0)
+                           .order_by(per.c.present_links.desc(), per.c.domain).limit(limit)).all()
+        new_day, lost_day = day_of(conn, per.c.first_seen), day_of(conn, per.c.last_live)
+        new_days = conn.execute(select(new_day, func.count()).where(is_new).group_by(new_day)).all()
+        lost_days = conn.execute(select(lost_day, func.count()).where(is_lost).group_by(lost_day)).all()
+    referring, followed, known, present_links, new, lost = (int(v or 0) for v in totals)
+    days: dict[date, dict[str, int]] = {}
+    for key, rows in (("new_domains", new_days), ("lost_domains", lost_days)):
+        for day, count in rows:
+            days.setdefault(date.fromisoformat(str(day)[:10]), {})[key] = int(count)
+    periods = [{"period_start": start.isoformat(), "new_domains": c.get("new_domains", 0),
+                "lost_domains": c.get("lost_domains", 0),
+                "net_domains": c.get("new_domains", 0) - c.get("lost_domains", 0)}
+               for start, c in roll_up(days.items(), period).items()]
+    report = DomainsReport(
+        site=ref.domain, since=since, period=period, referring_domains=referring, followed_domains=followed,
+        known_domains=known, present_links=present_links,
+        links_per_domain=round(present_links / referring, 4) if referring else 0.0,
+        new_domains=new, lost_domains=lost,
+        rows=[{"referring_domain": r.domain, "present_links": r.present_links, "followed_links": r.followed_links,
+               "links": r.links, "first_seen": r.first_seen, "last_live": r.last_live} for r in top],
+        periods=periods,
+    )
+    if lost > new:
+        report.warnings.append(f"{lost} referring domains lost and only {new} new since {since.date().isoformat()}")
+    return report

@@ -1,0 +1,145 @@
+"""Step 2 of the routine: followed vs nofollow, by links and by referring domains.
+
+`ratio_report(db, site, since, settings)` counts the site's present links (state
+live or nofollow) and their referring domains.  A domain counts as followed when
+at least one of its present links is followed.  The not-followed links are broken
+out by what made them so: the link's rel (nofollow, sponsored, ugc: one link may
+carry several) and, for links with none of these, the page-level directive of the
+latest check (meta robots, X-Robots-Tag header).  The profile is flagged when the
+domain ratio (followed domains per nofollow-only domain) is below
+`Settings.min_follow_ratio` (3:1 by default).  Definitions: docs/reports.md#ratio.
+
+Reads Settings.min_follow_ratio.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Text, case, cast, func, select, true
+
+from monitor.config import Settings
+from monitor.reports.common import PRESENT, Db, connection, ratio, resolve_site, share
+from monitor.store.models import Backlink, Check
+
+REL_TOKENS = ("nofollow", "sponsored", "ugc")
+
+
+@dataclass
+class RatioReport:
+    site: str
+    since: datetime | None
+    min_follow_ratio: float
+    links: int  # present links
+    followed_links: int
+    nofollow_links: int
+    link_ratio: float | None  # followed_links / nofollow_links (None: no nofollow link)
+    domains: int  # referring domains with a present link
+    followed_domains: int  # ... of which at least one present link is followed
+    nofollow_domains: int  # ... of which no present link is followed
+    domain_ratio: float | None  # followed_domains / nofollow_domains
+    followed_domain_share: float
+    below_min: bool  # domain_ratio below min_follow_ratio
+    reasons: dict[str, int] = field(default_factory=dict)  # rel_nofollow, rel_sponsored, rel_ugc, meta, header, unknown
+    warnings: list[str] = field(default_factory=list)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("measure", "followed", "nofollow", "ratio")
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [
+            {"measure": "links", "followed": self.followed_links, "nofollow": self.nofollow_links,
+             "ratio": _ratio_text(self.link_ratio)},
+            {"measure": "referring domains", "followed": self.followed_domains, "nofollow": self.nofollow_domains,
+             "ratio": _ratio_text(self.domain_ratio)},
+        ]
+        out += [{"measure": f"nofollow by {reason}", "followed": "", "nofollow": count, "ratio": ""}
+                for reason, count in self.reasons.items()]
+        return out
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("present links", self.links), ("referring domains", self.domains),
+                ("followed domains share", f"{self.followed_domain_share:.1%}"),
+                ("minimum ratio (domains)", f"{self.min_follow_ratio:g}:1")]
+
+
+def _ratio_text(value: float | None) -> str:
+    return "all followed" if value is None else f"{value:.2f}:1"
+
+
+def _since_filter(since: datetime | None) -> Any:
+    return true() if since is None else (func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
+
+
+def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Settings) -> RatioReport:
+    """Followed vs nofollow by links and by referring domains, nofollow reasons, and the 3:1 flag."""
+    with connection(db) as conn:
+        ref = resolve_site(conn, site)
+        where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), _since_filter(since))
+        followed = Backlink.state == "live"
+        counts = conn.execute(select(
+            func.count(), func.count(case((followed, 1))),
+            func.count(func.distinct(Backlink.referring_domain)),
+            func.count(func.distinct(case((followed, Backlink.referring_domain)))),
+        ).where(*where)).one()
+        reasons = _nofollow_reasons(conn, where)
+    links, followed_links, domains, followed_domains = (int(v or 0) for v in counts)
+    nofollow_domains = domains - followed_domains
+    domain_ratio = ratio(followed_domains, nofollow_domains)
+    below = domains > 0 and domain_ratio is not None and domain_ratio < settings.min_follow_ratio
+    report = RatioReport(
+        site=ref.domain, since=since, min_follow_ratio=settings.min_follow_ratio, links=links,
+        followed_links=followed_links, nofollow_links=links - followed_links,
+        link_ratio=ratio(followed_links, links - followed_links), domains=domains,
+        followed_domains=followed_domains, nofollow_domains=nofollow_domains, domain_ratio=domain_ratio,
+        followed_domain_share=share(followed_domains, domains), below_min=below, reasons=reasons,
+    )
+    if below:
+        report.warnings.append(
+            f"followed referring domains are {_ratio_text(domain_ratio)} to nofollow-only ones, below the "
+            f"{settings.min_follow_ratio:g}:1 guideline (reports.min_follow_ratio)")
+    return report
+
+
+def _nofollow_reasons(conn: Any, where: tuple[Any, ...]) -> dict[str, int]:
+    """How many not-followed links carry each rel token, and what made the others not followed."""
+    rel_text = cast(Backlink.rel, Text)
+    has = {token: rel_text.like(f'%"{token}"%') for token in REL_TOKENS}
+    nofollow = Backlink.state == "nofollow"
+    row = conn.execute(select(*(func.count(case((has[t], 1))) for t in REL_TOKENS))
+                       .where(*where, nofollow)).one()
+    reasons = {f"rel_{token}": int(count or 0) for token, count in zip(REL_TOKENS, row, strict=True)}
+    # Links with none of the rel tokens: the page said nofollow. Ask the latest check which way.
+    latest = (select(cast(Check.directive_sources, Text)).where(Check.backlink_id == Backlink.id)
+              .order_by(Check.checked_at.desc(), Check.id.desc()).limit(1).scalar_subquery())
+    no_rel = ~(has["nofollow"] | has["sponsored"] | has["ugc"])
+    page_rows = conn.execute(select(latest.label("sources"), func.count())
+                             .where(*where, nofollow, no_rel).group_by(latest)).all()
+    reasons.update(meta=0, header=0, unknown=0)
+    for sources, count in page_rows:
+        matched = _page_sources(sources)
+        for name in matched:
+            reasons[name] += int(count)
+        if not matched:
+            reasons["unknown"] += int(count)
+    return reasons
+
+
+def _page_sources(sources: str | None) -> list[str]:
+    """meta and/or header from a check's directive_sources JSON (its `nofollow` entry when it has one)."""
+    try:
+        data = json.loads(sources or "null")
+    except ValueError:
+        data = sources
+    if isinstance(data, dict) and "nofollow" in data:
+        data = data["nofollow"]
+    text = json.dumps(data).lower()
+    found = []
+    if "meta" in text:
+        found.append("meta")
+    if "header" in text or "x-robots" in text:
+        found.append("header")
+    return found

@@ -1,0 +1,118 @@
+"""Step 1 of the routine: referring page traffic, and the traffic at risk.
+
+`traffic_report(db, site, since, settings)` ranks the site's backlinks by the page
+traffic that came with imports (Ahrefs `Page traffic`, Semrush), sums the traffic
+of present links and the "traffic at risk" (links currently lost, gone or
+nofollow), and lists GA4 referral sessions per imported source with how many of
+the site's backlinks come from it.  Everything is summed in SQL; the ranking uses
+the (site_id, page_traffic) index.  Definitions: docs/reports.md#traffic.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import case, func, or_, select, true
+
+from monitor.config import Settings
+from monitor.domains import registrable_domain
+from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site
+from monitor.store.models import Backlink, ReferralTraffic
+
+AT_RISK = (*DEAD, "nofollow")
+
+
+@dataclass
+class TrafficReport:
+    site: str
+    since: datetime | None
+    links_with_traffic: int  # backlinks with a page traffic figure
+    present_traffic: float  # sum over links live or nofollow
+    followed_traffic: float  # sum over links live and followed
+    at_risk_traffic: float  # sum over links lost, gone or nofollow
+    at_risk_links: int  # links lost, gone or nofollow that have a traffic figure
+    referral_sessions: float  # all GA4 referral sessions imported for the site
+    rows: list[dict[str, Any]] = field(default_factory=list)  # top links by page traffic
+    referrals: list[dict[str, Any]] = field(default_factory=list)  # GA4 sources by sessions
+    warnings: list[str] = field(default_factory=list)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("rank", "page_traffic", "state", "at_risk", "referring_domain",
+                                          "source_url", "target", "anchor", "referral_sessions")
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("links with page traffic", self.links_with_traffic),
+                ("traffic of present links", self.present_traffic),
+                ("traffic of followed links", self.followed_traffic),
+                ("traffic at risk (lost or nofollow)", self.at_risk_traffic),
+                ("links at risk with traffic", self.at_risk_links),
+                ("GA4 referral sessions", self.referral_sessions)]
+
+
+def _since_filter(since: datetime | None) -> Any:
+    if since is None:
+        return true()
+    return or_(Backlink.first_seen >= since, Backlink.first_seen.is_(None) & (Backlink.created_at >= since))
+
+
+def traffic_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
+                   limit: int = 50) -> TrafficReport:
+    """Links ranked by page traffic, traffic totals and at risk, GA4 referral sessions per source."""
+    with connection(db) as conn:
+        ref = resolve_site(conn, site)
+        where = (Backlink.site_id == ref.id, _since_filter(since))
+        traffic = func.coalesce(Backlink.page_traffic, 0.0)
+        totals = conn.execute(select(
+            func.count(Backlink.page_traffic),
+            func.sum(case((Backlink.state.in_(PRESENT), traffic), else_=0.0)),
+            func.sum(case((Backlink.state == "live", traffic), else_=0.0)),
+            func.sum(case((Backlink.state.in_(AT_RISK), traffic), else_=0.0)),
+            func.count(case((Backlink.state.in_(AT_RISK) & Backlink.page_traffic.is_not(None), 1))),
+        ).where(*where)).one()
+        top = conn.execute(select(
+            Backlink.page_traffic, Backlink.state, Backlink.referring_domain, Backlink.source_url,
+            Backlink.target, Backlink.anchor,
+        ).where(*where, Backlink.page_traffic.is_not(None))
+            .order_by(Backlink.page_traffic.desc(), Backlink.id).limit(limit)).all()
+        referrals = _referrals(conn, ref.id)
+    sessions_by_domain: dict[str, float] = {}
+    for item in referrals:
+        domain = item["referring_domain"]
+        sessions_by_domain[domain] = sessions_by_domain.get(domain, 0.0) + item["sessions"]
+    report = TrafficReport(
+        site=ref.domain, since=since, links_with_traffic=int(totals[0] or 0),
+        present_traffic=float(totals[1] or 0), followed_traffic=float(totals[2] or 0),
+        at_risk_traffic=float(totals[3] or 0), at_risk_links=int(totals[4] or 0),
+        referral_sessions=float(sum(r["sessions"] for r in referrals)),
+        rows=[{"rank": n, "page_traffic": r.page_traffic, "state": r.state, "at_risk": r.state in AT_RISK,
+               "referring_domain": r.referring_domain, "source_url": r.source_url, "target": r.target,
+               "anchor": r.anchor, "referral_sessions": sessions_by_domain.get(r.referring_domain)}
+              for n, r in enumerate(top, 1)],
+        referrals=referrals,
+    )
+    if report.at_risk_traffic > 0:
+        report.warnings.append(f"{report.at_risk_traffic:g} monthly visits of page traffic are on links "
+                               "currently lost or nofollow: see `linkwatch report reclaim`")
+    return report
+
+
+def _referrals(conn: Any, site_id: int) -> list[dict[str, Any]]:
+    """GA4 referral sources by sessions, with the number of the site's present backlinks from each source's
+    registrable domain (a few hundred sources at most: one grouped count over the indexed domains)."""
+    rows = conn.execute(select(ReferralTraffic.source, ReferralTraffic.sessions)
+                        .where(ReferralTraffic.site_id == site_id)
+                        .order_by(ReferralTraffic.sessions.desc(), ReferralTraffic.source)).all()
+    domains = {r.source: registrable_domain(r.source) for r in rows}
+    counts: dict[str, int] = {}
+    wanted = sorted(set(domains.values()))
+    for start in range(0, len(wanted), 500):
+        counts.update(conn.execute(
+            select(Backlink.referring_domain, func.count())
+            .where(Backlink.site_id == site_id, Backlink.referring_domain.in_(wanted[start:start + 500]),
+                   Backlink.state.in_(PRESENT))
+            .group_by(Backlink.referring_domain)).tuples().all())
+    return [{"source": r.source, "referring_domain": domains[r.source], "sessions": float(r.sessions),
+             "present_links": counts.get(domains[r.source], 0)} for r in rows]

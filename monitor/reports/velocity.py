@@ -1,0 +1,147 @@
+"""Step 3 of the routine: link velocity, from the event history.
+
+`velocity_report(db, site, since, settings, period)` counts, per day, week or
+month since `since` (default: 90 days ago):
+- links gained: events `new`, `went_live`, `restored` (a link appeared or came back);
+- links lost: events `lost`, `page_gone`, `page_redirected`, `page_noindex`;
+- referring domains gained: domains whose first gain event ever falls in the period;
+- referring domains lost: domains with no present link now whose latest loss event
+  falls in the period (a domain is lost only when none of its links is live);
+and the net of each.  It warns when losses outpace gains over the whole window.
+Counting happens in SQL per day; days are rolled up into weeks/months here.
+Definitions: docs/reports.md#velocity.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import and_, case, exists, func, select
+
+from monitor.config import Settings
+from monitor.domain import EventType
+from monitor.reports.common import PRESENT, Db, ReportError, connection, day_of, resolve_site, roll_up
+from monitor.store.models import Backlink, EventRecord
+
+GAIN_EVENTS = (EventType.NEW.value, EventType.WENT_LIVE.value, EventType.RESTORED.value)
+LOSS_EVENTS = (EventType.LOST.value, EventType.PAGE_GONE.value, EventType.PAGE_REDIRECTED.value,
+               EventType.PAGE_NOINDEX.value)
+DEFAULT_WINDOW = timedelta(days=90)
+COUNTS = ("links_gained", "links_lost", "domains_gained", "domains_lost")
+
+
+@dataclass
+class VelocityReport:
+    site: str
+    since: datetime
+    period: str
+    links_gained: int
+    links_lost: int
+    domains_gained: int
+    domains_lost: int
+    net_links: int
+    net_domains: int
+    losing: bool  # losses outpace gains (links or domains) over the window
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one per period with any event
+    warnings: list[str] = field(default_factory=list)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("period_start", "links_gained", "links_lost", "net_links",
+                                          "domains_gained", "domains_lost", "net_domains")
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("window", f"since {self.since.date().isoformat()}, per {self.period}"),
+                ("links gained / lost / net", f"{self.links_gained} / {self.links_lost} / {self.net_links:+d}"),
+                ("domains gained / lost / net",
+                 f"{self.domains_gained} / {self.domains_lost} / {self.net_domains:+d}")]
+
+
+def velocity_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
+                    period: str = "week") -> VelocityReport:
+    """Links and referring domains gained and lost per period since `since`, net, and the warning."""
+    if period not in ("day", "week", "month"):
+        raise ReportError(f"period must be day, week or month, got {period!r}")
+    since = since or datetime.now(UTC) - DEFAULT_WINDOW
+    with connection(db) as conn:
+        ref = resolve_site(conn, site)
+        days: dict[date, dict[str, int]] = {}
+        for key, rows in (("links", _link_days(conn, ref.id, since)),
+                          ("domains_gained", _domain_gain_days(conn, ref.id, since)),
+                          ("domains_lost", _domain_loss_days(conn, ref.id, since))):
+            for row in rows:
+                bucket = days.setdefault(date.fromisoformat(str(row[0])[:10]), {})
+                if key == "links":
+                    bucket["links_gained"], bucket["links_lost"] = int(row[1] or 0), int(row[2] or 0)
+                else:
+                    bucket[key] = int(row[1] or 0)
+    periods = roll_up(days.items(), period)
+    rows = []
+    for start, counts in periods.items():
+        row = {"period_start": start.isoformat(), **{name: counts.get(name, 0) for name in COUNTS}}
+        row["net_links"] = row["links_gained"] - row["links_lost"]
+        row["net_domains"] = row["domains_gained"] - row["domains_lost"]
+        rows.append(row)
+    totals = {name: sum(r[name] for r in rows) for name in COUNTS}
+    report = VelocityReport(
+        site=ref.domain, since=since, period=period, **totals,
+        net_links=totals["links_gained"] - totals["links_lost"],
+        net_domains=totals["domains_gained"] - totals["domains_lost"],
+        losing=totals["links_lost"] > totals["links_gained"] or totals["domains_lost"] > totals["domains_gained"],
+        rows=rows,
+    )
+    if report.losing:
+        report.warnings.append(
+            f"losing more than gaining since {since.date().isoformat()}: links {report.net_links:+d}, "
+            f"referring domains {report.net_domains:+d}; see `linkwatch report reclaim`")
+    return report
+
+
+def _site_events(site_id: int, types: tuple[str, ...], since: datetime | None) -> list[Any]:
+    where = [EventRecord.type.in_(types), Backlink.site_id == site_id]
+    if since is not None:
+        where.append(EventRecord.at >= since)
+    return where
+
+
+def _link_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
+    day = day_of(conn, EventRecord.at)
+    return list(conn.execute(
+        select(day, func.count(case((EventRecord.type.in_(GAIN_EVENTS), 1))),
+               func.count(case((EventRecord.type.in_(LOSS_EVENTS), 1))))
+        .join(Backlink, Backlink.id == EventRecord.backlink_id)
+        .where(*_site_events(site_id, GAIN_EVENTS + LOSS_EVENTS, since)).group_by(day)).all())
+
+
+def _domains_with_events(site_id: int, types: tuple[str, ...], since: datetime) -> Any:
+    """Referring domains of the site with an event of these types since `since`."""
+    return (select(Backlink.referring_domain).join(EventRecord, EventRecord.backlink_id == Backlink.id)
+            .where(*_site_events(site_id, types, since)).distinct())
+
+
+def _domain_gain_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
+    """Per day, the domains whose first gain event ever is on that day (only domains active in the window)."""
+    first = (select(Backlink.referring_domain, func.min(EventRecord.at).label("first_at"))
+             .join(EventRecord, EventRecord.backlink_id == Backlink.id)
+             .where(*_site_events(site_id, GAIN_EVENTS, None),
+                    Backlink.referring_domain.in_(_domains_with_events(site_id, GAIN_EVENTS, since)))
+             .group_by(Backlink.referring_domain).subquery())
+    day = day_of(conn, first.c.first_at)
+    return list(conn.execute(select(day, func.count()).where(first.c.first_at >= since).group_by(day)).all())
+
+
+def _domain_loss_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
+    """Per day, the domains with no present link whose latest loss event is on that day."""
+    last = (select(Backlink.referring_domain.label("domain"), func.max(EventRecord.at).label("last_at"))
+            .join(EventRecord, EventRecord.backlink_id == Backlink.id)
+            .where(*_site_events(site_id, LOSS_EVENTS, None),
+                   Backlink.referring_domain.in_(_domains_with_events(site_id, LOSS_EVENTS, since)))
+            .group_by(Backlink.referring_domain).subquery())
+    other = Backlink.__table__.alias("still")
+    still_present = exists().where(and_(other.c.site_id == site_id, other.c.referring_domain == last.c.domain,
+                                        other.c.state.in_(PRESENT)))
+    day = day_of(conn, last.c.last_at)
+    return list(conn.execute(select(day, func.count()).where(last.c.last_at >= since, ~still_present)
+                             .group_by(day)).all())
