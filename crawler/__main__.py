@@ -1,0 +1,78 @@
+"""The crawler child process: `python -m crawler MODE`.
+
+linkwatch never runs Scrapy in its own process (monitor.crawl_process spawns this one):
+Twisted's reactor cannot be restarted, and Chromium's memory goes away with the child.
+
+Protocol, mode `check`:
+- stdin: the first line is the Settings as JSON (monitor.wire.settings_to_json), then one
+  PageJob per line (monitor.wire.job_to_json), then end of file;
+- stdout: one PageObservation per line (monitor.wire.observation_to_json), in completion
+  order, flushed as each is ready; nothing else is ever written there (stray prints go
+  to stderr);
+- stderr: logs;
+- exit status 0 when the crawl ran (whatever the pages said), 2 for a bad invocation.
+
+Adding a mode: write `def run_MODE(settings, lines, out) -> int` and register it in
+MODES.  The spider takes any iterable of PageJob and any sink callable, so a `run` mode
+can pass a generator pulling due jobs from the database (monitor.scheduler) and a
+sink calling monitor.ingest, using the Settings from stdin the same way.
+
+Reads no environment: its settings arrive on stdin, validated by the parent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import TextIO
+
+from crawler.runner import run_crawl
+from monitor.config import Settings
+from monitor.domain import PageObservation, RenderMode
+from monitor.wire import job_from_json, observation_to_json, settings_from_json
+
+logger = logging.getLogger(__name__)
+
+
+def run_check(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
+    """Check the PageJobs given on the remaining stdin lines, writing observations to `out`."""
+    jobs = [job_from_json(line) for line in lines if line.strip()]
+    render = any(job.render is not RenderMode.NEVER for job in jobs)
+
+    def sink(observation: PageObservation) -> None:
+        out.write(observation_to_json(observation) + "\n")
+        out.flush()
+
+    run_crawl(settings, jobs, sink, render=render)
+    return 0
+
+
+MODES: dict[str, Callable[[Settings, Iterator[str], TextIO], int]] = {"check": run_check}
+
+
+def _protocol_stdout() -> TextIO:
+    """Keep the real stdout for the protocol; point fd 1 (and sys.stdout) at stderr for everything else."""
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in MODES:
+        sys.stderr.write(f"usage: python -m crawler {{{','.join(MODES)}}} < settings-and-jobs.jsonl\n")
+        return 2
+    out = _protocol_stdout()
+    lines = iter(sys.stdin.read().splitlines())
+    try:
+        settings = settings_from_json(next(lines))
+    except (StopIteration, ValueError, TypeError) as exc:
+        sys.stderr.write(f"crawler: error: no valid settings on the first line of stdin ({exc})\n")
+        return 2
+    return MODES[argv[0]](settings, lines, out)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

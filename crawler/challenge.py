@@ -1,0 +1,69 @@
+"""Recognises bot-challenge and bot-block pages (Cloudflare, DataDome, PerimeterX, Imperva, ...).
+
+Such a response says nothing about the links on the real page, so the spider reports
+it as `FetchStatus.BLOCKED` ("bot challenge (cloudflare)"), never as a page without
+links.  Detection looks at response headers and the start of the HTML.  Strong
+signals (a challenge header, a challenge page's script names) count on any status;
+weak ones (a vendor's block-page wording) only on statuses that already mean
+"refused" (403, 429, 503).
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+_SCAN_BYTES = 64 * 1024
+
+#: header name -> (value pattern, vendor); matched on any status.
+_STRONG_HEADERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("cf-mitigated", re.compile(r"challenge", re.I), "cloudflare"),
+    ("x-vercel-mitigated", re.compile(r"challenge|deny", re.I), "vercel"),
+    ("x-amzn-waf-action", re.compile(r"challenge|captcha|block", re.I), "aws waf"),
+    ("x-datadome", re.compile(r"protected", re.I), "datadome"),
+    ("x-sucuri-block", re.compile(r".+"), "sucuri"),
+)
+
+#: body pattern -> vendor; matched on any status.
+_STRONG_BODY: tuple[tuple[re.Pattern[bytes], str], ...] = (
+    (re.compile(rb"<title>\s*just a moment\.\.\.\s*</title>", re.I), "cloudflare"),
+    (re.compile(rb"_cf_chl_opt|cf-chl-|/cdn-cgi/challenge-platform/h/", re.I), "cloudflare"),
+    (re.compile(rb"<title>\s*attention required! \| cloudflare", re.I), "cloudflare"),
+    (re.compile(rb"captcha-delivery\.com|geo\.captcha-delivery", re.I), "datadome"),
+    (re.compile(rb"_pxCaptcha|px-captcha|perimeterx", re.I), "perimeterx"),
+    (re.compile(rb"_Incapsula_Resource|Incapsula incident ID", re.I), "imperva"),
+    (re.compile(rb"Sucuri WebSite Firewall", re.I), "sucuri"),
+    (re.compile(rb"AwsWafIntegration|awswaf\.com|/challenge\.js", re.I), "aws waf"),
+    (re.compile(rb"<title>\s*ddos-guard\s*</title>|ddos-guard\.net/", re.I), "ddos-guard"),
+    (re.compile(rb"vercel security checkpoint", re.I), "vercel"),
+)
+
+#: body pattern -> vendor; matched only on 403/429/503.
+_WEAK_BODY: tuple[tuple[re.Pattern[bytes], str], ...] = (
+    (re.compile(rb"challenge-platform|cf-ray", re.I), "cloudflare"),
+    (re.compile(rb"Reference #\d+\.[0-9a-f]+", re.I), "akamai"),
+    (re.compile(rb"verify you are (a )?human|are you a robot|captcha", re.I), "captcha"),
+)
+
+_REFUSING_STATUSES = frozenset({403, 429, 503})
+
+
+def challenge_vendor(status: int, headers: Mapping[str, Sequence[str]], body: bytes) -> str | None:
+    """The vendor whose challenge/block page this response is, or None for an ordinary response.
+
+    `headers` maps lowercased header names to their values.
+    """
+    for name, pattern, vendor in _STRONG_HEADERS:
+        if any(pattern.search(value) for value in headers.get(name, ())):
+            return vendor
+    head = body[:_SCAN_BYTES]
+    for body_pattern, vendor in _STRONG_BODY:
+        if body_pattern.search(head):
+            return vendor
+    if status in _REFUSING_STATUSES:
+        for body_pattern, vendor in _WEAK_BODY:
+            if body_pattern.search(head):
+                return vendor
+    return None

@@ -1,0 +1,135 @@
+"""robots.txt per RFC 9309, as a Scrapy downloader middleware.
+
+For each scheme+host+port, robots.txt is fetched once per crawl (the first page on
+that host waits for it; later ones reuse the answer) and parsed with protego for the
+product token `linkwatch`, else `*`, the longest match winning.  Outcomes:
+
+- 2xx: the rules apply;
+- 4xx (and a redirect chain that never ends in a document): everything is allowed;
+- 5xx, or unreachable (DNS, refused, timeout...): everything is disallowed.  A 5xx
+  makes the page `blocked`; an unreachable host makes it `error` with the network
+  reason (the page itself could not be fetched either, and `error` says so).
+
+A disallowed page fails with `RobotsBlocked`, which the spider reports as
+`FetchStatus.BLOCKED` with the reason.  The robots.txt request carries the page's
+deadline, so it counts against the page's `--timeout`.
+
+Scrapy settings read: LINKWATCH_OBEY_ROBOTS (default True), LINKWATCH_ROBOTS_TOKEN
+(default "linkwatch").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from protego import Protego
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http.request import NO_CALLBACK
+
+from crawler.limits import DEADLINE_KEY
+from monitor.domain import FetchStatus
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
+
+
+class RobotsBlocked(IgnoreRequest):
+    """robots.txt disallows the page, or could not be read (5xx, unreachable).
+
+    `fetch` is BLOCKED, or ERROR when robots.txt was unreachable at the network level
+    (DNS, refused, timeout): the page cannot be fetched either, and that is an error.
+    """
+
+    def __init__(self, reason: str, fetch: FetchStatus = FetchStatus.BLOCKED) -> None:
+        super().__init__(reason)
+        self.fetch = fetch
+
+
+@dataclass(frozen=True)
+class RobotsRules:
+    parser: Protego | None  # None: no rules (4xx) or everything refused (see refused)
+    refused: str | None = None  # why every URL is disallowed
+    fetch: FetchStatus = FetchStatus.BLOCKED  # what a refusal means for the page
+
+    def verdict(self, url: str, token: str) -> str | None:
+        """None when `url` may be fetched, else the reason it may not."""
+        if self.refused:
+            return self.refused
+        if self.parser is None or self.parser.can_fetch(url, token):
+            return None
+        return "robots.txt disallows it"
+
+
+def rules_from_response(status: int, body: bytes) -> RobotsRules:
+    if 200 <= status < 300:
+        text = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
+        return RobotsRules(Protego.parse(text))
+    if status >= 500:
+        return RobotsRules(None, f"robots.txt unavailable (http {status}): treated as disallowing all")
+    return RobotsRules(None)  # 4xx, or 3xx that was not followed to a document: all allowed
+
+
+class RobotsMiddleware:
+    """Downloader middleware applying robots.txt to every page request, redirects included."""
+
+    def __init__(self, crawler: Any, token: str) -> None:
+        self.crawler = crawler
+        self.token = token
+        self._rules: dict[str, RobotsRules | asyncio.Future[RobotsRules]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RobotsMiddleware:
+        if not crawler.settings.getbool("LINKWATCH_OBEY_ROBOTS", True):
+            raise NotConfigured
+        return cls(crawler, crawler.settings.get("LINKWATCH_ROBOTS_TOKEN", "linkwatch"))
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("dont_obey_robotstxt") or request.meta.get("playwright"):
+            return
+        rules = await self.rules_for(request)
+        reason = rules.verdict(request.url, self.token)
+        if reason:
+            raise RobotsBlocked(reason, rules.fetch)
+
+    async def rules_for(self, request: Request) -> RobotsRules:
+        parts = urlsplit(request.url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        cached = self._rules.get(key)
+        if isinstance(cached, RobotsRules):
+            return cached
+        if cached is not None:
+            return await asyncio.shield(cached)
+        waiting: asyncio.Future[RobotsRules] = asyncio.get_running_loop().create_future()
+        self._rules[key] = waiting
+        rules = await self._fetch(key, request)
+        self._rules[key] = rules
+        waiting.set_result(rules)
+        return rules
+
+    async def _fetch(self, origin: str, page: Request) -> RobotsRules:
+        from crawler.outcome import failure_outcome  # outcome imports this module
+        from crawler.ssrf import SsrfBlocked
+
+        meta = {"dont_obey_robotstxt": True, "linkwatch_robots": True}
+        if DEADLINE_KEY in page.meta:
+            meta[DEADLINE_KEY] = page.meta[DEADLINE_KEY]
+        robots = Request(f"{origin}/robots.txt", meta=meta, callback=NO_CALLBACK, dont_filter=True, priority=1000)
+        try:
+            response = await self.crawler.engine.download_async(robots)
+        except SsrfBlocked as exc:
+            return RobotsRules(None, str(exc))
+        except Exception as exc:
+            status, reason = failure_outcome(exc, robots.url, 0)
+            logger.info("robots.txt of %s unreachable: %s", origin, reason)
+            if status is FetchStatus.BLOCKED:
+                return RobotsRules(None, reason)
+            return RobotsRules(None, f"{reason} (fetching robots.txt)", FetchStatus.ERROR)
+        if 300 <= response.status < 400:
+            return RobotsRules(None)
+        return rules_from_response(response.status, response.body)

@@ -1,0 +1,88 @@
+"""Scrapy settings for a linkwatch crawl, built from linkwatch's validated `Settings`.
+
+- identity: the configured user agent (it names linkwatch and its URL), no cookies;
+- politeness: `concurrency` overall, `per_domain` per host, `delay` between requests
+  to one host with AutoThrottle adapting it;
+- limits: DOWNLOAD_MAXSIZE = `max_bytes` (Scrapy's HttpCompressionMiddleware also
+  stops gzip/deflate/brotli/zstd decompression at that size, so bombs cannot blow
+  memory), DOWNLOAD_TIMEOUT = `timeout` (crawler.limits narrows it to the page's
+  deadline), at most 10 redirects, meta refresh not followed, no retries (a failed
+  fetch is data);
+- our components: the SSRF guard (crawler.ssrf) as DNS resolver and middleware,
+  crawler.limits, crawler.robots instead of Scrapy's robots.txt middleware;
+- logs to stderr at WARNING; no telnet console; only http and https.
+
+Settings read: user_agent, concurrency, per_domain, delay, max_bytes, timeout,
+allow_private, resolve, and (when rendering) those crawler.render reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from monitor.config import Settings
+
+logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 10
+
+
+def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
+    """The Scrapy settings dict; `render` enables scrapy-playwright's download handler."""
+    handlers: dict[str, Any] = {"file": None, "data": None, "ftp": None, "s3": None}
+    values: dict[str, Any] = {
+        "BOT_NAME": "linkwatch",
+        "USER_AGENT": settings.user_agent,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            "Accept-Language": "en;q=0.9, *;q=0.5",
+        },
+        "ROBOTSTXT_OBEY": False,  # crawler.robots does it per RFC 9309
+        "LINKWATCH_OBEY_ROBOTS": True,
+        "LINKWATCH_ROBOTS_TOKEN": "linkwatch",
+        "CONCURRENT_REQUESTS": settings.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.per_domain,
+        "DOWNLOAD_DELAY": settings.delay,
+        "AUTOTHROTTLE_ENABLED": settings.delay > 0,
+        "AUTOTHROTTLE_START_DELAY": max(settings.delay, 0.1),
+        "AUTOTHROTTLE_MAX_DELAY": max(60.0, settings.delay),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(settings.per_domain),
+        "DOWNLOAD_MAXSIZE": settings.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_TIMEOUT": settings.timeout,
+        "DNS_TIMEOUT": settings.timeout,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "REDIRECT_ENABLED": True,
+        "REDIRECT_MAX_TIMES": MAX_REDIRECTS + 5,  # crawler.limits stops at MAX_REDIRECTS with its own reason
+        "LINKWATCH_MAX_REDIRECTS": MAX_REDIRECTS,
+        "METAREFRESH_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "RETRY_ENABLED": False,
+        "HTTPERROR_ALLOW_ALL": True,
+        "HTTPCACHE_ENABLED": False,
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        "TWISTED_DNS_RESOLVER": "crawler.ssrf.GuardedResolver",
+        "LINKWATCH_ALLOW_PRIVATE": settings.allow_private,
+        "LINKWATCH_RESOLVE": dict(settings.resolve),
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.ssrf.SsrfMiddleware": 50,
+            "crawler.limits.LimitsMiddleware": 60,
+            "crawler.robots.RobotsMiddleware": 100,
+        },
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "LOG_STDOUT": False,
+        "STATS_DUMP": False,
+        "LOGSTATS_INTERVAL": 0,
+        "MEMUSAGE_ENABLED": False,
+    }
+    if render:
+        from crawler.render import playwright_settings
+
+        extra = playwright_settings(settings)
+        handlers.update(extra.pop("DOWNLOAD_HANDLERS"))
+        values.update(extra)
+    values["DOWNLOAD_HANDLERS"] = handlers
+    return values

@@ -1,0 +1,228 @@
+"""The spider: one request per PageJob, one PageObservation per job, whatever happens.
+
+The job source and the result sink are pluggable, which is the seam every crawl
+mode uses:
+
+- `jobs`: any iterable of `PageJob`.  It is consumed lazily as Scrapy has room for
+  more requests, so it may be a generator that pulls due work from the database in
+  batches (`linkwatch run`) as well as a list read from stdin (`linkwatch check`).
+  It runs in the reactor thread: keep each `next()` short.
+- `sink`: a callable receiving each `PageObservation` once, in completion order.
+  `check` writes it to stdout; `run` hands it to monitor.ingest.  A sink should not
+  raise: an exception is logged and that observation is lost.
+
+Per job: a conditional request when the job has an etag / last-modified (304 ->
+NOT_MODIFIED); robots.txt, the SSRF guard, the deadline and redirect rules are
+downloader middlewares; a response is classified (gone, blocked, challenge, error,
+not HTML) or parsed with crawler.extract.extract_page; then, per `job.render`,
+the page may be rendered in Chromium (crawler.render) and re-extracted.  Every
+failure goes through the errback into an observation (crawler.outcome).
+
+Settings read: timeout, max_bytes (from linkwatch's Settings).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.challenge import challenge_vendor
+from crawler.encoding import decode_html
+from crawler.extract import extract_page
+from crawler.limits import DEADLINE_KEY
+from crawler.outcome import failure_outcome
+from crawler.render import is_launch_failure, render_request
+from crawler.sniff import is_html, media_type
+from monitor.config import Settings
+from monitor.domain import FetchStatus, PageJob, PageObservation, RenderMode
+from monitor.targets import parse_target
+
+logger = logging.getLogger(__name__)
+
+Sink = Callable[[PageObservation], None]
+
+
+class LinkSpider(scrapy.Spider):
+    name = "linkwatch"
+
+    def __init__(self, jobs: Iterable[PageJob], sink: Sink, config: Settings, can_render: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.jobs = jobs
+        self.sink = sink
+        self.config = config
+        self.can_render = can_render
+
+    async def start(self) -> Any:
+        for job in self.jobs:
+            request = self.page_request(job)
+            if request is not None:
+                yield request
+
+    # -- requests ---------------------------------------------------------------------------------
+    def page_request(self, job: PageJob) -> Request | None:
+        """The first request for a job, or None when the job failed already (its observation is emitted)."""
+        started = time.monotonic()
+        fetched_at = datetime.now(UTC)
+        meta: dict[str, Any] = {"job": job, "started": started, "fetched_at": fetched_at,
+                                DEADLINE_KEY: started + self.config.timeout}
+        headers = {}
+        if job.etag:
+            headers["If-None-Match"] = job.etag
+        if job.last_modified:
+            headers["If-Modified-Since"] = job.last_modified
+        try:
+            targets = tuple(parse_target(t) for t in job.targets)
+            meta["targets"] = targets
+            if not job.url.lower().startswith(("http://", "https://")):
+                raise ValueError("only http and https URLs can be checked")
+            return Request(job.url, callback=self.parse_page, errback=self.page_failed, headers=headers,
+                           meta=meta, dont_filter=True)
+        except ValueError as exc:
+            self.emit(PageObservation(url=job.url, final_url=job.url, fetch=FetchStatus.ERROR,
+                                      error=f"invalid job: {exc}", fetched_at=fetched_at))
+            return None
+
+    # -- callbacks --------------------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Request]:
+        meta = response.meta
+        job: PageJob = meta["job"]
+        observation = self.observe(response)
+        if observation.fetch is FetchStatus.OK and self.should_render(job, observation):
+            render_meta = {k: meta[k] for k in ("job", "started", "fetched_at", "targets")}
+            render_meta["static"] = observation
+            render_meta[DEADLINE_KEY] = time.monotonic() + self.config.timeout
+            yield render_request(response.url, render_meta, self.parse_rendered, self.render_failed)
+            return
+        self.emit(observation)
+
+    def parse_rendered(self, response: Response) -> None:
+        static: PageObservation = response.meta["static"]
+        rendered = self.observe(response, rendered=True)
+        if rendered.fetch is not FetchStatus.OK and response.meta["job"].render is not RenderMode.ALWAYS:
+            logger.warning("rendering %s gave %s (%s); keeping the static verdict", static.url,
+                           rendered.fetch, rendered.error)
+            rendered = static
+        elif rendered.fetch is FetchStatus.OK:
+            rendered = _merge_rendered(static, rendered)
+        self.emit(rendered)
+
+    def render_failed(self, failure: Failure) -> None:
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        static: PageObservation = meta["static"]
+        exc = failure.value or Exception("unknown failure")
+        reason = "browser unavailable" if is_launch_failure(exc) else f"render failed: {_short(exc)}"
+        if meta["job"].render is RenderMode.ALWAYS:
+            self.emit(_replace(static, fetch=FetchStatus.ERROR, error=reason, directives=static.directives,
+                               links=(), duration_seconds=time.monotonic() - meta["started"]))
+        else:
+            logger.warning("could not render %s (%s): the static verdict stands", static.url, _short(exc))
+            self.emit(static)
+
+    def page_failed(self, failure: Failure) -> None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        job: PageJob = meta["job"]
+        exc = failure.value or Exception("unknown failure")
+        status, reason = failure_outcome(exc, request.url, self.config.max_bytes)
+        visited = meta.get("redirect_urls") or []
+        reasons = [r for r in meta.get("redirect_reasons") or [] if isinstance(r, int)]
+        self.emit(PageObservation(
+            url=job.url, final_url=request.url if visited else job.url, fetch=status,
+            http_status=reasons[-1] if reasons else None, error=reason,
+            redirects=tuple(visited[1:]) + ((request.url,) if visited else ()),
+            duration_seconds=time.monotonic() - meta["started"], fetched_at=meta["fetched_at"]))
+
+    # -- classification ---------------------------------------------------------------------------
+    def observe(self, response: Response, rendered: bool = False) -> PageObservation:
+        """Turn a response (static or rendered) into an observation."""
+        meta = response.meta
+        job: PageJob = meta["job"]
+        headers = _headers(response)
+        content_type = _first(headers, "content-type")
+        visited = meta.get("redirect_urls") or []
+        base = PageObservation(
+            url=job.url, final_url=response.url, fetch=FetchStatus.OK, http_status=response.status,
+            rendered=rendered, redirects=tuple(visited[1:]) + ((response.url,) if visited else ()),
+            duration_seconds=time.monotonic() - meta["started"], bytes_received=len(response.body),
+            fetched_at=meta["fetched_at"], etag=_first(headers, "etag"),
+            last_modified=_first(headers, "last-modified"))
+        failed = _status_failure(response.status, headers, response.body)
+        if failed is None and not is_html(content_type, response.body):
+            failed = FetchStatus.ERROR, f"not html ({media_type(content_type) or 'unknown type'})"
+        if failed is not None:
+            return _replace(base, fetch=failed[0], error=failed[1])
+        text, _encoding = decode_html(response.body, content_type)
+        page = extract_page(text, response.url, meta["targets"], headers.get("x-robots-tag", []))
+        return _replace(base, directives=page.directives, links=page.links)
+
+    def should_render(self, job: PageJob, observation: PageObservation) -> bool:
+        if not self.can_render or job.render is RenderMode.NEVER:
+            return False
+        if job.render is RenderMode.ALWAYS:
+            return True
+        followed = {link.target for link in observation.links if link.follow}
+        return any(target not in followed for target in job.targets)
+
+    def emit(self, observation: PageObservation) -> None:
+        try:
+            self.sink(observation)
+        except Exception:
+            logger.exception("the result sink failed for %s", observation.url)
+
+
+def _status_failure(status: int, headers: dict[str, list[str]], body: bytes) -> tuple[FetchStatus, str] | None:
+    """(status, reason) when the HTTP status (or a challenge page) rules out a verdict, else None."""
+    vendor = challenge_vendor(status, headers, body)
+    if vendor:
+        return FetchStatus.BLOCKED, f"bot challenge ({vendor}, http {status})"
+    if status == 304:
+        return FetchStatus.NOT_MODIFIED, "not modified"
+    if status in (404, 410):
+        return FetchStatus.GONE, f"http {status}"
+    if status in (401, 403):
+        return FetchStatus.BLOCKED, f"http {status}"
+    if status == 429:
+        retry_after = (headers.get("retry-after") or [""])[0].strip()
+        return FetchStatus.ERROR, "http 429 rate limited" + (f" (retry-after: {retry_after})" if retry_after else "")
+    if 300 <= status < 400:
+        return FetchStatus.ERROR, f"http {status} redirect without a usable location"
+    if not 200 <= status < 300:
+        return FetchStatus.ERROR, f"http {status}"
+    return None
+
+
+def _first(headers: dict[str, list[str]], name: str) -> str | None:
+    values = headers.get(name)
+    return values[0] if values else None
+
+
+def _headers(response: Response) -> dict[str, list[str]]:
+    return {
+        key.decode("latin-1").lower(): [v.decode("latin-1") for v in values]
+        for key, values in response.headers.items()
+    }
+
+
+def _merge_rendered(static: PageObservation, rendered: PageObservation) -> PageObservation:
+    """The rendered DOM's links and directives, with the static fetch's HTTP facts."""
+    return _replace(static, final_url=rendered.final_url, directives=rendered.directives, links=rendered.links,
+                    rendered=True, duration_seconds=rendered.duration_seconds)
+
+
+def _replace(observation: PageObservation, **changes: Any) -> PageObservation:
+    from dataclasses import replace
+
+    return replace(observation, **changes)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:120]

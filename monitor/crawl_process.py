@@ -1,0 +1,167 @@
+"""The parent side of a crawl: runs `python -m crawler MODE` as a child process and talks to it.
+
+linkwatch never imports Scrapy here.  `crawl(settings, jobs)` starts the child, sends
+it the settings and the jobs on stdin (monitor.wire), and yields the PageObservations
+it writes back on stdout, as they arrive.  The child's stderr (its logs) is passed
+through to ours.
+
+Failures are data: if the child dies or sends garbage, every job it did not answer
+gets an ERROR observation ("crawler failed: ..."), and the last line the child logged
+is logged here.  Interrupting the parent (KeyboardInterrupt, or SIGTERM while
+`crawl` runs in the main thread) stops the child: SIGTERM to its process group
+(Scrapy's graceful shutdown, Chromium included), SIGKILL after a grace period.
+
+Other modes (`linkwatch run`): `open_child(settings, mode)` starts a child of any mode
+and sends it the settings line; a mode that pulls its own work from the database
+needs nothing more on stdin.  See crawler/__main__.py for the child's side.
+
+Reads no settings of its own: it forwards the Settings it is given.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from monitor.config import Settings
+from monitor.domain import FetchStatus, PageJob, PageObservation
+from monitor.wire import job_to_json, observation_from_json, settings_to_json
+
+logger = logging.getLogger(__name__)
+
+GRACE_SECONDS = 5.0
+
+
+class CrawlTerminated(KeyboardInterrupt):
+    """The parent received SIGTERM during a crawl (treated like Ctrl-C)."""
+
+
+def open_child(settings: Settings, mode: str) -> subprocess.Popen[str]:
+    """Start `python -m crawler MODE` in its own process group and send it the settings line."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawler", mode],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, encoding="utf-8", bufsize=1, start_new_session=True,
+    )
+    assert child.stdin is not None
+    child.stdin.write(settings_to_json(settings) + "\n")
+    child.stdin.flush()
+    return child
+
+
+def stop_child(child: subprocess.Popen[str], grace: float = GRACE_SECONDS) -> None:
+    """SIGTERM the child's process group, then SIGKILL it if it has not ended within `grace` seconds."""
+    if child.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, sig)
+        try:
+            child.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def crawl(settings: Settings, jobs: Iterable[PageJob], mode: str = "check") -> Iterator[PageObservation]:
+    """Fetch every job in a child process; yield one PageObservation per job, in completion order."""
+    jobs = list(jobs)
+    child = open_child(settings, mode)
+    stderr_tail = _pass_through(child.stderr)
+    writer = threading.Thread(target=_write_jobs, args=(child.stdin, jobs), daemon=True)
+    writer.start()
+    pending = collections.Counter(job.url for job in jobs)
+    try:
+        with _sigterm_as_interrupt():
+            yield from _read_observations(child, pending)
+            child.wait()
+    finally:
+        stop_child(child)
+    if pending:
+        reason = _failure_reason(child.returncode, stderr_tail)
+        logger.error("crawler process failed: %s", reason)
+        yield from _unanswered(jobs, pending, reason)
+
+
+def _read_observations(child: subprocess.Popen[str], pending: collections.Counter[str]) -> Iterator[PageObservation]:
+    assert child.stdout is not None
+    for line in child.stdout:
+        try:
+            observation = observation_from_json(line)
+        except (ValueError, TypeError, KeyError) as exc:
+            logger.error("crawler process sent an unreadable line (%s): %.200s", exc, line)
+            continue
+        if pending[observation.url] > 0:
+            pending[observation.url] -= 1
+            if not pending[observation.url]:
+                del pending[observation.url]
+        yield observation
+
+
+def _unanswered(jobs: list[PageJob], pending: collections.Counter[str], reason: str) -> Iterator[PageObservation]:
+    now = datetime.now(UTC)
+    for job in jobs:
+        if pending[job.url] > 0:
+            pending[job.url] -= 1
+            yield PageObservation(url=job.url, final_url=job.url, fetch=FetchStatus.ERROR,
+                                  error=f"crawler failed: {reason}", fetched_at=now)
+
+
+def _failure_reason(returncode: int | None, tail: collections.deque[str]) -> str:
+    last = next((line for line in reversed(tail) if line.strip()), "")
+    if returncode is not None and returncode < 0:
+        status = f"killed by signal {-returncode}"
+    else:
+        status = f"exit status {returncode}"
+    return f"{status}: {last.strip()[:200]}" if last else status
+
+
+def _write_jobs(stdin: IO[str] | None, jobs: list[PageJob]) -> None:
+    assert stdin is not None
+    try:
+        for job in jobs:
+            stdin.write(job_to_json(job) + "\n")
+        stdin.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # the child died: the reader reports it
+
+
+def _pass_through(stream: IO[str] | None, keep: int = 20) -> collections.deque[str]:
+    """Copy the child's stderr to ours from a thread; return the (live) last `keep` lines."""
+    tail: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def pump() -> None:
+        assert stream is not None
+        for line in stream:
+            tail.append(line)
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return tail
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the main thread, make SIGTERM raise CrawlTerminated so `finally` stops the child."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise CrawlTerminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
