@@ -67,7 +67,7 @@ class LinkwatchCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as session:
-            sites = dict(session.execute(select(Site.id, Site.domain)).tuples().all())
+            sites: dict[int, str] = dict(session.execute(select(Site.id, Site.domain)).all())
             now = self.now()
             yield from backlink_gauges(session, sites, now)
             counts = metrics_store.read_counts(session)

@@ -1,0 +1,102 @@
+"""A hand-seeded database for the metrics tests, and the numbers it must produce.
+
+`seed_metrics_database(engine, now)` writes a small link profile whose every
+metric is known: `SEEDED` holds the expected values.  `metrics_engine` is a
+migrated, seeded engine on SQLite, and on PostgreSQL when tests/fixtures_postgres.py
+provides a `database_url` for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from monitor import metrics_store
+from monitor.store import db
+from monitor.store.models import Backlink, CheckRun, Delivery, Site
+
+OWN, RIVAL, EMPTY = "example.com", "rival.net", "empty.org"
+
+# (referring domain, state, hours until due: negative = overdue) for example.com
+EXAMPLE_LINKS = [
+    ("alpha.com", "live", 5), ("alpha.com", "live", 6), ("alpha.com", "nofollow", 7),
+    ("beta.org", "live", -1), ("gamma.net", "nofollow", 8), ("delta.io", "lost", -72),
+    ("epsilon.com", "gone", 9), ("zeta.com", "blocked", 10), ("eta.com", "error", -2),
+    ("theta.com", "pending", 11), ("iota.com", "unchecked", 12),
+]
+
+SEEDED: dict[str, Any] = {
+    "backlinks": {"live": 3, "nofollow": 2, "lost": 1, "gone": 1, "blocked": 1, "error": 1,
+                  "pending": 1, "unchecked": 1},
+    "referring_domains": {"true": 2, "false": 1},  # alpha+beta followed, gamma nofollow only
+    "dofollow_ratio": {"links": 3 / 5, "domains": 2 / 3},
+    "due": 3,
+    "overdue_hours": 72,
+    "checks": {("live", "static"): 3, ("error", "rendered"): 1, ("nofollow", "rendered"): 1},
+    "fetched_bytes": 3 * 1000 + 500,
+    "duration_sum": {"static": 3 * 0.3, "rendered": 70.0 + 2.0},
+    "events": {"new": 4, "lost": 1},
+    "alerts_sent": {"slack": 3, "email": 2},
+    "alerts_failed": {"slack": 1},
+    "last_run_hours_ago": 8,
+}
+
+
+def seed_metrics_database(engine: Engine, now: datetime) -> None:
+    with db.session(engine) as session:
+        sites = {domain: Site(domain=domain, competitor=domain == RIVAL, created_at=now)
+                 for domain in (OWN, RIVAL, EMPTY)}
+        session.add_all(sites.values())
+        session.flush()
+        links = [(OWN, *link) for link in EXAMPLE_LINKS] + [(RIVAL, "alpha.com", "live", 3)]
+        for number, (site, domain, state, due_hours) in enumerate(links):
+            session.add(backlink(sites[site].id, domain, number, state, now + timedelta(hours=due_hours), now))
+        session.add_all([
+            CheckRun(started_at=now - timedelta(hours=9), finished_at=now - timedelta(hours=8), status="finished"),
+            CheckRun(started_at=now - timedelta(hours=20), finished_at=now - timedelta(hours=19), status="finished"),
+            CheckRun(started_at=now - timedelta(hours=2), finished_at=now - timedelta(hours=1), status="failed"),
+            CheckRun(started_at=now - timedelta(minutes=5), status="running"),
+        ])
+        for channel, status in [("slack", "sent")] * 3 + [("email", "sent")] * 2 + [
+                ("slack", "failed"), ("webhook", "sending")]:
+            session.add(Delivery(channel=channel, status=status, started_at=now,
+                                 finished_at=None if status == "sending" else now))
+        metrics_store.record_checks(session, [
+            {"state": "live", "rendered": False, "duration_seconds": 0.3, "bytes_received": 1000}] * 3 + [
+            {"state": "error", "rendered": True, "duration_seconds": 70.0, "bytes_received": 0},
+            {"state": "nofollow", "rendered": True, "duration_seconds": 2.0, "bytes_received": 500}])
+        metrics_store.record_events(session, [(OWN, "new")] * 3 + [(OWN, "lost")])
+        metrics_store.record_events(session, [(OWN, "new")])
+
+
+def backlink(site_id: int, domain: str, number: int, state: str, due: datetime, now: datetime) -> Backlink:
+    return Backlink(site_id=site_id, source_url=f"https://{domain}/post-{number}", source_key=f"{domain}/post-{number}",
+                    target=OWN, referring_domain=domain, referring_host=domain, state=state,
+                    follow=state == "live" if state in ("live", "nofollow") else None,
+                    next_due_at=due, created_at=now, updated_at=now)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def metrics_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL per backend; PostgreSQL only when its fixture exists."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'metrics.db'}"
+    try:
+        return str(request.getfixturevalue("database_url"))
+    except pytest.FixtureLookupError:
+        pytest.skip("no PostgreSQL fixture (tests/fixtures_postgres.py) in this tree")
+
+
+@pytest.fixture
+def metrics_engine(metrics_database_url: str) -> Iterator[tuple[Engine, datetime]]:
+    """A migrated engine seeded with seed_metrics_database, and the `now` it was seeded at."""
+    engine = db.connect(metrics_database_url)
+    now = datetime.now(UTC)
+    seed_metrics_database(engine, now)
+    yield engine, now
+    engine.dispose()
