@@ -1,0 +1,55 @@
+"""`linkwatch history SOURCE_URL [--json]`: every check of a referring page's backlinks, newest first.
+
+http/https and `www.` spellings of the page are the same page.
+
+Reads `Settings.database_url`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from monitor.cli.common import CliError
+from monitor.cli.listing_output import emit
+from monitor.cli.store_access import open_store
+from monitor.store.backlinks import normalize_source
+from monitor.store.listing import backlinks_of_page, iter_history
+
+JSON_FIELDS = ("checked_at", "source_url", "target", "backlink_id", "state", "fetch_status", "http_status",
+               "final_url", "follow", "links", "noindex", "nofollow", "canonical", "redirects", "rendered",
+               "duration_seconds", "error", "run_id")
+TABLE_COLUMNS = ("checked_at", "target", "state", "http_status", "follow", "anchor", "rel", "rendered", "error")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "history", help="show every check of a referring page's backlinks",
+        description="Show every check of the backlinks of one referring page, newest first.")
+    parser.add_argument("source_url", metavar="SOURCE_URL", help="the referring page")
+    parser.add_argument("--json", dest="output", action="store_const", const="json", default="table",
+                        help="one JSON object per check per line")
+    parser.set_defaults(func=run)
+
+
+def _for_table(check: dict[str, Any]) -> dict[str, Any]:
+    links = check["links"]
+    return {**check, "anchor": " | ".join(str(link.get("anchor", "")) for link in links),
+            "rel": sorted({rel for link in links for rel in link.get("rel", [])})}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        source = normalize_source(args.source_url)
+    except ValueError as exc:
+        raise CliError(f"SOURCE_URL: {exc}") from None
+    engine = open_store(args)
+    if not backlinks_of_page(engine, source):
+        raise CliError(f"no backlink from {args.source_url} is stored (see `linkwatch links`)")
+    checks = iter_history(engine, source)
+    rows = checks if args.output == "json" else (_for_table(c) for c in checks)
+    count = emit(rows, args.output, JSON_FIELDS, TABLE_COLUMNS)
+    if count == 0:
+        sys.stderr.write(f"{args.source_url} has not been checked yet\n")
+    return 0

@@ -1,0 +1,72 @@
+"""`linkwatch import FILE`: import a backlink export (Ahrefs, Semrush, Search Console, GA4, plain CSV).
+
+The format is recognised from the header (or forced with --format); the
+encoding and delimiter are detected.  Rows are validated one by one: if any is
+invalid, its line number and reason are listed and nothing is written, unless
+--skip-invalid asks to write the valid rows.  Re-importing the same file
+changes nothing.  See docs/importing.md.
+
+Reads `Settings.database_url` and `Settings.sites`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from monitor.cli.common import CliError, settings_from
+from monitor.cli.store_access import open_store
+from monitor.importers import FORMAT_NAMES, ImportFileError, ImportOptions, ImportReport, import_file
+from monitor.store.backlinks import clean_tags
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import", help="import backlinks from an Ahrefs, Semrush, Search Console or CSV export",
+        description="Import a backlink export. All or nothing: an invalid row stops the import "
+        "(its line is reported) unless --skip-invalid is given. Re-importing the same file changes nothing.")
+    parser.add_argument("file", metavar="FILE", help="the export (CSV or TSV; UTF-8, UTF-16 or Windows-1252)")
+    parser.add_argument("--format", choices=FORMAT_NAMES, default="auto",
+                        help="the export's format (default: auto, recognised from the header)")
+    parser.add_argument("--target-site", metavar="DOMAIN",
+                        help="the target of every row of a Search Console or GA4 export (they do not name it), "
+                        "and of plain CSV rows without one")
+    parser.add_argument("--skip-invalid", action="store_true",
+                        help="import the valid rows and skip the invalid ones (listed on stderr)")
+    parser.add_argument("--tag", action="append", default=[], metavar="T",
+                        help="add this tag to every imported backlink (repeatable)")
+    parser.set_defaults(func=run)
+
+
+def _print_errors(report: ImportReport) -> None:
+    for error in report.errors:
+        sys.stderr.write(f"{error}\n")
+    hidden = report.error_count - len(report.errors)
+    if hidden > 0:
+        sys.stderr.write(f"... and {hidden} more invalid row{'s' if hidden != 1 else ''}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"{args.file}: no such file")
+    try:
+        tags = clean_tags(args.tag)
+    except ValueError as exc:
+        raise CliError(f"--tag: {exc}") from None
+    settings = settings_from(args)
+    options = ImportOptions(format=args.format, target_site=args.target_site, skip_invalid=args.skip_invalid,
+                            tags=tags, sites=settings.sites, batch_size=settings.batch_size)
+    engine = open_store(args)
+    try:
+        report = import_file(engine, path, options)
+    except ImportFileError as exc:
+        raise CliError(f"{path.name}: {exc}") from None
+    _print_errors(report)
+    if not report.written:
+        rows = f"{report.error_count} invalid row{'s' if report.error_count != 1 else ''}"
+        raise CliError(f"{path.name}: {rows}; nothing imported (fix them, or import the valid rows "
+                       "with --skip-invalid)")
+    sys.stdout.write(f"{path.name} ({report.title}): {report.summary()}\n")
+    return 0

@@ -1,0 +1,56 @@
+"""Printing a stream of rows as a table, JSON lines or spreadsheet-safe CSV, without holding them all.
+
+The table takes its column widths from the first rows and truncates longer cells after that.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from monitor.cli.common import print_table, write_csv, write_json_lines
+
+FIRST_CHUNK = 200
+
+
+def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout) -> int:
+    """Print rows as an aligned table; return how many were printed."""
+    iterator: Iterator[dict[str, Any]] = iter(rows)
+    first = list(itertools.islice(iterator, FIRST_CHUNK))
+    if not first:
+        return 0
+    print_table(first, columns, out)
+    count = len(first)
+    widths = [max(len(col), *(len(_text(r.get(col))) for r in first)) for col in columns]
+    for row in iterator:
+        cells = [_text(row.get(col)) for col in columns]
+        out.write("  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n")
+        count += 1
+    return count
+
+
+def _text(value: Any, max_width: int = 60) -> str:
+    if isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value)
+    text = "" if value is None else str(value).replace("\n", " ")
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+def _fit(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
+
+
+def emit(rows: Iterable[dict[str, Any]], output: str, columns: Sequence[str], table_columns: Sequence[str],
+         out: TextIO = sys.stdout) -> int | None:
+    """Write rows as `json` lines, `csv` (spreadsheet-safe) or a `table`; the table returns its row count."""
+    if output == "json":
+        write_json_lines(rows, out)
+        return None
+    if output == "csv":
+        write_csv(rows, columns, out)
+        return None
+    return stream_table(rows, table_columns, out)
