@@ -72,27 +72,41 @@ NOFOLLOW_SOURCES: Mapping[str, str] = {
     "header": "an X-Robots-Tag: nofollow header",
 }
 
+NOINDEX_SOURCES: Mapping[str, str] = {
+    "meta": "a robots meta tag with noindex",
+    "header": "an X-Robots-Tag: noindex header",
+}
+
 # detail key -> label, in the order shown; URLs are marked so channels can link them
 _DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
     ("http_status", "HTTP status", False),
     ("final_url", "Final URL", True),
+    ("old_final_url", "Previous final URL", True),
     ("rel", "rel", False),
-    ("nofollow_source", "Nofollow because of", False),
+    ("old_rel", "Previous rel", False),
+    ("reasons", "Nofollow because of", False),
     ("nofollow_sources", "Nofollow because of", False),
-    ("reason", "Reason", False),
+    ("sources", "Noindex because of", False),
     ("old_anchor", "Old anchor", False),
     ("new_anchor", "New anchor", False),
     ("old_href", "Old link URL", True),
     ("new_href", "New link URL", True),
     ("href", "Link URL", True),
-    ("old_target", "Old target", True),
-    ("new_target", "New target", True),
+    ("last_href", "Last link URL", True),
     ("canonical", "Canonical", True),
-    ("location", "Redirected to", True),
+    ("old_canonical", "Previous canonical", True),
     ("redirects", "Redirects", False),
+    ("misses", "Checks in a row without the link", False),
+    ("errors_since", "Failing since", False),
+    ("check_state", "Last check", False),
     ("error", "Error", False),
 )
-_SHOWN_ELSEWHERE = {"anchor"}
+# shown elsewhere (anchor, last seen live, state) or noise
+_NOT_EVIDENCE = {"anchor", "last_anchor", "last_live", "follow", "after", "reason", "rendered", "never_seen"}
+_FLAGS: tuple[tuple[str, str], ...] = (
+    ("rendered", "Found only after JavaScript rendering"),
+    ("never_seen", "linkwatch never saw this link live"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +129,10 @@ def _when(moment: datetime | None) -> str:
 
 
 def _value_text(key: str, value: Any) -> str:
-    if key.startswith("nofollow_source"):
+    if key in ("reasons", "nofollow_sources", "sources"):
+        names = NOINDEX_SOURCES if key == "sources" else NOFOLLOW_SOURCES
         items = value if isinstance(value, list | tuple) else [value]
-        return ", ".join(NOFOLLOW_SOURCES.get(str(v), str(v)) for v in items)
+        return ", ".join(names.get(str(v), str(v)) for v in items)
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value) if key == "rel" else " -> ".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -127,11 +142,14 @@ def _value_text(key: str, value: Any) -> str:
 
 def _evidence(detail: Mapping[str, Any]) -> list[Fact]:
     facts = []
-    known = set(_SHOWN_ELSEWHERE)
+    known = set(_NOT_EVIDENCE)
     for key, label, is_url in _DETAIL_FACTS:
         known.add(key)
         if detail.get(key) not in (None, "", [], ()):
             facts.append(Fact(label, _value_text(key, detail[key]), is_url))
+    if detail.get("reason") and not detail.get("reasons"):
+        facts.append(Fact("Reason", _value_text("reasons", detail["reason"])))
+    facts.extend(Fact(label, "yes") for key, label in _FLAGS if detail.get(key) is True)
     for key, value in detail.items():
         if key not in known and value not in (None, "", [], (), {}):
             label = "".join(c if c.isalnum() else " " for c in str(key))[:40].strip().capitalize() or "Detail"
@@ -144,11 +162,12 @@ def describe(event: Event) -> EventView:
     target_is_url = "://" in event.target
     facts = [Fact("Referring page", event.source_url, True), Fact("Target", event.target, target_is_url)]
     facts.append(Fact("State", f"{event.old_state or 'none'} → {event.new_state}"))
-    anchor = event.anchor or event.detail.get("anchor")
+    anchor = event.detail.get("anchor") or event.detail.get("last_anchor") or event.anchor
     if anchor:
         facts.append(Fact("Anchor", str(anchor)))
     facts.extend(_evidence(event.detail))
-    facts.append(Fact("Last seen live", _when(event.last_live_at)))
+    facts.append(Fact("Last seen live", _when(event.last_live_at) if event.last_live_at
+                      else str(event.detail.get("last_live") or "never")))
     if event.page_traffic is not None:
         facts.append(Fact("Page traffic", f"{event.page_traffic:,.0f}"))
     if event.site or event.tags:
@@ -198,7 +217,7 @@ class AlertMessage:
         return f"{self.total:,} {noun}: {parts}"
 
     def more_command(self) -> str:
-        since = self.since.astimezone(UTC).date().isoformat() if self.since else "today"
+        since = self.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else "1d"
         return f"linkwatch events --since {since}"
 
     def more_line(self, limit: int) -> str:

@@ -1,0 +1,152 @@
+"""`linkwatch alerts send|test|pending`: deliver the alert outbox, test the channels, show what waits.
+
+- `alerts send` runs one dispatch pass (for cron; `linkwatch serve` runs the same
+  after each cycle) and prints what was sent and what failed.  Exit status: 0 when
+  every due notification was delivered (or nothing was due, or another dispatcher
+  holds the lease), 1 when a delivery failed or notifications wait for a channel
+  that cannot send (they are kept and retried), 2 for a user error.
+  `--retry-dead` and `--resend-unconfirmed` first put dead / unconfirmed
+  notifications back in line.
+- `alerts test [--channel C]` sends a test message to every configured channel (or
+  to C) without touching the database; exit 1 when one failed.
+- `alerts pending [--json] [--limit N]` shows, per channel, what waits (attempts,
+  next attempt, last error), and the dead and unconfirmed notifications.
+
+Reads Settings: database_url and the alert settings (see monitor/dispatcher.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from alerts.errors import DeliveryError
+from alerts.message import probe_message
+from monitor.alert_channels import CHANNELS, build_channel, channel_problem, named_channels
+from monitor.cli.common import CliError, print_table, settings_from
+from monitor.cli.store_access import open_store
+from monitor.dispatcher import DispatchReport, dispatch
+from monitor.outbox import requeue, waiting_overview
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("alerts", help="send pending alerts, test the channels, show what waits",
+                                   description="Alerts on Slack, email, a JSON webhook or Apprise.")
+    sub = parser.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    send = sub.add_parser("send", help="deliver the due alerts now (one dispatch pass, for cron)",
+                          description="Route new events and deliver every due notification, one grouped "
+                          "message per channel. Exit 1 when a delivery failed (it will be retried).")
+    send.add_argument("--retry-dead", action="store_true",
+                      help="first put dead notifications (out of attempts, or refused) back in line")
+    send.add_argument("--resend-unconfirmed", action="store_true",
+                      help="first put unconfirmed notifications (in flight when a dispatcher died; they may "
+                      "have arrived) back in line")
+    send.set_defaults(func=run_send)
+    test = sub.add_parser("test", help="send a test message to each configured channel",
+                          description="Send a test message to every configured channel, or to one.")
+    test.add_argument("--channel", choices=CHANNELS, metavar="C",
+                      help="only this channel: " + ", ".join(CHANNELS))
+    test.set_defaults(func=run_test)
+    pending = sub.add_parser("pending", help="show the alerts waiting to be delivered, per channel",
+                             description="Show per channel what waits: attempts, next attempt, last error; "
+                             "and the dead and unconfirmed notifications.")
+    pending.add_argument("--json", action="store_true", help="one JSON object: channels, notifications")
+    pending.add_argument("--limit", type=int, default=100, metavar="N",
+                         help="list at most N notifications (default 100)")
+    pending.set_defaults(func=run_pending)
+
+
+def _print_report(report: DispatchReport) -> None:
+    if report.recovered_unconfirmed:
+        print(f"warning: {report.recovered_unconfirmed} notifications were in flight when a dispatcher stopped; "
+              "marked unconfirmed (not resent), see `linkwatch alerts pending`", file=sys.stderr)
+    if report.routed_events:
+        print(f"routed {report.routed_events} events into {report.notifications_created} notifications")
+    for outcome in report.deliveries:
+        if outcome.status == "sent":
+            print(f"{outcome.channel}: sent {outcome.events} events in one message (delivery {outcome.delivery_id})")
+        elif outcome.status == "retry":
+            when = outcome.retry_at.isoformat(timespec="seconds") if outcome.retry_at else "later"
+            print(f"{outcome.channel}: failed, {outcome.events} events will be retried from {when}: "
+                  f"{outcome.error}")
+        elif outcome.status == "dead":
+            print(f"{outcome.channel}: failed for good, {outcome.events} events marked dead: {outcome.error}")
+        else:
+            print(f"{outcome.channel}: {outcome.events} events wait: {outcome.error}")
+    if not report.deliveries:
+        print("nothing to send")
+
+
+def run_send(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    engine = open_store(args)
+    now = datetime.now(UTC)
+    statuses = (("dead",) if args.retry_dead else ()) + (("unconfirmed",) if args.resend_unconfirmed else ())
+    if statuses:
+        print(f"put {requeue(engine, statuses, now)} notifications back in line")
+    report = dispatch(engine, settings, now)
+    if report.lease_busy:
+        print("another dispatcher is running; nothing done", file=sys.stderr)
+        return 0
+    _print_report(report)
+    return 1 if report.failed else 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    names = [args.channel] if args.channel else named_channels(settings)
+    if not names:
+        raise CliError("no alert channel is configured: set LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_SMTP_HOST "
+                       "(with LINKWATCH_EMAIL_FROM/TO), LINKWATCH_WEBHOOK_URL or alerts.apprise_urls")
+    if args.channel and (problem := channel_problem(settings, args.channel)):
+        raise CliError(problem)
+    failed = 0
+    for name in names:
+        problem = channel_problem(settings, name)
+        try:
+            if problem:
+                raise DeliveryError(problem, name)
+            build_channel(settings, name).send(probe_message(name), "linkwatch-test")
+        except DeliveryError as exc:
+            failed += 1
+            print(f"{name}: failed: {exc}")
+            continue
+        print(f"{name}: test message sent")
+    return 1 if failed else 0
+
+
+def _print_overview(overview: dict[str, Any]) -> None:
+    channels = overview["channels"]
+    if overview["unrouted_events"]:
+        print(f"{overview['unrouted_events']} events not routed yet (the next dispatch routes them)")
+    if channels:
+        print_table([{**c, "channel": c["channel"] if c["configured"] else f"{c['channel']} (cannot send)"}
+                     for c in channels],
+                    ("channel", "pending", "due", "next_attempt_at", "max_attempts", "unconfirmed", "dead",
+                     "last_error"))
+        for c in channels:
+            if c["problem"] and (c["pending"] or c["dead"]):
+                print(f"{c['channel']}: {c['problem']}")
+    notes = overview["notifications"]
+    if not notes:
+        print("nothing waits")
+        return
+    print()
+    print_table(notes, ("id", "channel", "status", "attempts", "next_attempt_at", "type", "source_url",
+                        "last_error"))
+
+
+def run_pending(args: argparse.Namespace) -> int:
+    if args.limit < 0:
+        raise CliError("--limit: must be 0 or more")
+    settings = settings_from(args)
+    engine = open_store(args)
+    overview = waiting_overview(engine, settings, datetime.now(UTC), args.limit)
+    if args.json:
+        print(json.dumps(overview, ensure_ascii=False))
+    else:
+        _print_overview(overview)
+    return 0
