@@ -1,0 +1,77 @@
+"""verdict_for: fetch outcome + links -> state; a page that could not be fetched is never lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.domain import CheckState, FetchStatus, ObservedLink, PageDirectives, PageObservation
+from monitor.targets import parse_target
+from monitor.verdict import verdict_for, verdicts
+
+A, B = "example.com", "https://other.test/p"
+
+
+def link(target: str, follow: bool, href: str = "https://example.com/") -> ObservedLink:
+    return ObservedLink(href=href, rel=() if follow else ("nofollow",), anchor="x", follow=follow, target=target)
+
+
+def observation(fetch: FetchStatus, links: tuple[ObservedLink, ...] = (), **extra: object) -> PageObservation:
+    return PageObservation(url="http://page.test/", final_url="https://page.test/", fetch=fetch, links=links, **extra)  # type: ignore[arg-type]
+
+
+STATE_CASES = [
+    (FetchStatus.OK, (link(A, True),), CheckState.LIVE),
+    (FetchStatus.OK, (link(A, False), link(A, True)), CheckState.LIVE),
+    (FetchStatus.OK, (link(A, False), link(A, False)), CheckState.NOFOLLOW),
+    (FetchStatus.OK, (), CheckState.LOST),
+    (FetchStatus.OK, (link(B, True),), CheckState.LOST),  # links to another target do not count
+    (FetchStatus.GONE, (link(A, True),), CheckState.GONE),
+    (FetchStatus.BLOCKED, (), CheckState.BLOCKED),
+    (FetchStatus.ERROR, (), CheckState.ERROR),
+]
+
+
+@pytest.mark.parametrize(("fetch", "links", "state"), STATE_CASES)
+def test_state(fetch: FetchStatus, links: tuple[ObservedLink, ...], state: CheckState) -> None:
+    verdict = verdict_for(observation(fetch, links, http_status=200), A)
+    assert verdict.state is state
+    assert all(found.target == A for found in verdict.links)
+    if fetch is not FetchStatus.OK:
+        assert verdict.links == () and verdict.error
+
+
+def test_verdict_carries_the_observation() -> None:
+    directives = PageDirectives(noindex=True, canonical="https://page.test/c")
+    obs = observation(
+        FetchStatus.OK,
+        (link(A, True), link(B, False, "https://other.test/p")),
+        http_status=200,
+        directives=directives,
+        rendered=True,
+    )
+    verdict = verdict_for(obs, parse_target(A))
+    assert verdict.to_json() == {
+        "url": "http://page.test/",
+        "final_url": "https://page.test/",
+        "http_status": 200,
+        "state": "live",
+        "page": {"noindex": True, "nofollow": False, "canonical": "https://page.test/c"},
+        "links": [{"href": "https://example.com/", "rel": [], "anchor": "x", "follow": True}],
+        "rendered": True,
+        "error": None,
+    }
+    assert [v.state for v in verdicts(obs, [A, B, "third.test"])] == [
+        CheckState.LIVE,
+        CheckState.NOFOLLOW,
+        CheckState.LOST,
+    ]
+
+
+def test_error_reason_is_kept() -> None:
+    verdict = verdict_for(observation(FetchStatus.ERROR, error="timeout after 30 s"), A)
+    assert (verdict.state, verdict.error, verdict.http_status) == (CheckState.ERROR, "timeout after 30 s", None)
+
+
+def test_not_modified_has_no_verdict_of_its_own() -> None:
+    with pytest.raises(ValueError):
+        verdict_for(observation(FetchStatus.NOT_MODIFIED, http_status=304), A)
