@@ -48,8 +48,11 @@ _REL_REASONS = (
 
 
 class _Thresholds(Protocol):
-    lost_after: int
-    unreachable_after: float
+    @property
+    def lost_after(self) -> int: ...
+
+    @property
+    def unreachable_after(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,105 @@
+"""The `run` mode of the crawler child: pull due PageJobs from the database, ingest what the crawl observes.
+
+`python -m crawler run` (spawned by monitor.runs) reads on stdin the Settings
+(first line, monitor.wire) and then one JSON object of run options:
+`{"run_id": N, "now": ISO-8601, "include_all": bool, "limit": int|null}`.
+It walks the due backlinks lazily (monitor.scheduler.iter_due_jobs: one query
+per batch, as Scrapy has room for more requests), hands every PageObservation
+to monitor.ingest.Ingestor (one transaction per `batch_size` pages), flushes at
+the end, and writes progress as JSON lines on stdout:
+
+    {"progress": {"pages": P, "backlinks": B, "checks": C, "events": E}}
+    {"done": {"pages": P, "checks": C, "rendered": R, "events": E}}
+
+`backlinks` counts what was observed, `checks` what is stored.  A kill at any
+point leaves the database consistent: what was ingested stays, the rest keeps
+its due time and is picked up by the next run.  SIGTERM/SIGINT stop Scrapy
+gracefully; what was observed by then is still ingested.
+
+Reads settings: database_url, render, batch_size (and the crawl settings via the spider).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from crawler.runner import run_crawl
+from monitor.config import Settings
+from monitor.domain import PageJob, PageObservation, RenderMode
+from monitor.ingest import Ingestor
+from monitor.scheduler import iter_due_jobs
+from monitor.store import db
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 0.25  # seconds between progress lines
+
+
+class _Progress:
+    def __init__(self, out: TextIO, ingestor: Ingestor) -> None:
+        self.out = out
+        self.ingestor = ingestor
+        self.pages = 0
+        self.backlinks = 0
+        self._last = 0.0
+
+    def observed(self, backlinks: int) -> None:
+        self.pages += 1
+        self.backlinks += backlinks
+        if time.monotonic() - self._last >= PROGRESS_EVERY:
+            self.write()
+
+    def write(self) -> None:
+        totals = self.ingestor.totals
+        self._line({"progress": {"pages": self.pages, "backlinks": self.backlinks, "checks": totals.checks,
+                                 "events": totals.events}})
+        self._last = time.monotonic()
+
+    def done(self) -> None:
+        totals = self.ingestor.totals
+        self._line({"done": {"pages": totals.pages, "checks": totals.checks, "rendered": totals.rendered,
+                             "events": totals.events}})
+
+    def _line(self, data: dict[str, Any]) -> None:
+        self.out.write(json.dumps(data) + "\n")
+        self.out.flush()
+
+
+def parse_options(lines: Iterator[str]) -> dict[str, Any]:
+    text = next((line for line in lines if line.strip()), "{}")
+    options = json.loads(text)
+    if not isinstance(options, dict):
+        raise ValueError("run options must be a JSON object")
+    return options
+
+
+def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
+    """Check what is due, ingesting as the crawl goes (see the module docstring)."""
+    options = parse_options(lines)
+    now = datetime.fromisoformat(options["now"]) if options.get("now") else datetime.now(UTC)
+    engine = db.create(settings.database_url)
+    ingestor = Ingestor(engine, settings, options.get("run_id"))
+    progress = _Progress(out, ingestor)
+
+    def jobs() -> Iterator[PageJob]:
+        for job in iter_due_jobs(engine, settings, now, include_all=bool(options.get("include_all")),
+                                 limit=options.get("limit")):
+            ingestor.track(job)
+            yield job
+
+    def sink(observation: PageObservation) -> None:
+        progress.observed(ingestor.add(observation))
+
+    try:
+        run_crawl(settings, jobs(), sink, render=settings.render is not RenderMode.NEVER)
+    finally:
+        ingestor.flush()
+        progress.write()
+        progress.done()
+        engine.dispose()
+    return 0

@@ -1,0 +1,73 @@
+"""`linkwatch serve [--metrics-addr HOST:PORT] [--poll SECONDS]`: keep checking, serve /metrics and /healthz.
+
+The loop itself is monitor.service.Service: leader lease, a crawl cycle whenever
+backlinks are due, the alert dispatcher after each cycle.  SIGTERM or SIGINT stop
+it cleanly (exit 0): the running crawl stops gracefully and what it checked is
+kept; the rest stays due.
+
+Reads settings: metrics_addr (LINKWATCH_METRICS_ADDR), api_token, database_url,
+and what a run reads (the crawl flags override concurrency, per_domain, delay, render).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Any
+
+from monitor.cli.common import CliError
+from monitor.cli.run import add_crawl_flags, crawl_settings
+from monitor.cli.store_access import open_store
+from monitor.config import ConfigError, parse_host_port
+from monitor.service import DEFAULT_POLL, Service, start_http
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="keep checking due backlinks; serve /metrics and /healthz",
+        description="A long-running service: checks backlinks as they become due (one crawl per cycle, "
+        "polling the database), sends alerts after each cycle, and serves Prometheus /metrics and a JSON "
+        "/healthz. Only one serve per database schedules at a time (a leader lease); others wait as "
+        "standby. SIGTERM or SIGINT stop it cleanly.")
+    parser.add_argument("--metrics-addr", metavar="HOST:PORT",
+                        help="where to serve /metrics and /healthz (default: $LINKWATCH_METRICS_ADDR or the "
+                        "config's [serve] metrics_addr, else 127.0.0.1:9477; port 0 picks a free port)")
+    parser.add_argument("--poll", type=float, default=DEFAULT_POLL, metavar="SECONDS",
+                        help=f"how often to look for due backlinks (default {DEFAULT_POLL:g})")
+    add_crawl_flags(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = crawl_settings(args)
+    addr = args.metrics_addr or settings.metrics_addr
+    try:
+        parse_host_port(addr, "--metrics-addr")
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if args.poll <= 0:
+        raise CliError("--poll: must be greater than zero")
+    engine = open_store(args)
+    service = Service(engine, settings, poll=args.poll)
+    try:
+        http = start_http(service, addr)
+    except OSError as exc:
+        raise CliError(f"--metrics-addr {addr}: {exc.strerror or exc}") from None
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        logger.info("serve: %s received, stopping", signal.Signals(signum).name)
+        service.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sys.stderr.write(f"linkwatch serve: /metrics and /healthz on http://{http.host}:{http.port}\n")
+    sys.stderr.flush()
+    try:
+        return service.run()
+    finally:
+        http.stop()
+        engine.dispose()

@@ -1,0 +1,309 @@
+"""Writing crawl results: checks, state changes, events and the next due time, one transaction per batch.
+
+`Ingestor(engine, settings, run_id)` receives one `PageObservation` per fetched
+referring page (`add`), with the ids of the backlinks the page answers for (the
+`PageJob.backlink_ids`; `track(job)` registers them by URL so `add(observation)`
+alone works).  Every `batch_size` observations, and at `flush()`, it writes in
+ONE transaction: a `checks` row per backlink (the history), the backlink's new
+state from `monitor.changes.detect_changes`, its next due time
+(`monitor.scheduler.next_due`), the events (the alert outbox), the run's
+counters and the /metrics counters (`monitor.metrics_store`).  A crash loses at
+most the batch in memory: those backlinks keep their old due time and are
+checked by the next run.  Round-trips per batch: one SELECT of the backlinks
+(and one of their last checks when some pages answered 304), bulk INSERTs of
+checks and events, a bulk UPDATE of the backlinks.
+
+- 304 Not Modified: the page is unchanged since the last verdict, which is reused
+  (its state, links and directives) and recorded as a new check.
+- Under `render=auto` the crawler renders a page whose static HTML lacks a followed
+  link; a static-only miss (rendering failed or was not possible) is recorded as
+  an `error` check, never as a miss.
+- Validators (ETag / Last-Modified) are kept only from pages fetched fine.
+
+Reads settings: batch_size, render, lost_after, unreachable_after (via
+monitor.changes), check_interval, recheck_interval, interval_rules (via
+monitor.scheduler).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from monitor import metrics_store
+from monitor.changes import ChangeResult, ChangeRules, LinkMemory, detect_changes
+from monitor.config import Settings
+from monitor.domain import (
+    BacklinkState,
+    CheckState,
+    FetchStatus,
+    ObservedLink,
+    PageDirectives,
+    PageJob,
+    PageObservation,
+    RenderMode,
+    Verdict,
+)
+from monitor.scheduler import interval_for, next_due
+from monitor.store.db import session
+from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
+from monitor.verdict import verdict_for
+
+logger = logging.getLogger(__name__)
+
+_MEMORY_FIELDS = ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
+                  "errors_since", "last_live", "first_seen", "last_checked")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class IngestTotals:
+    """What this ingestor has written so far (for progress lines and summaries)."""
+
+    pages: int = 0
+    checks: int = 0
+    rendered: int = 0
+    events: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    event_types: Counter[str] = field(default_factory=Counter)
+
+
+def memory_of(row: Any) -> LinkMemory:
+    """The LinkMemory of a `backlinks` row (an ORM object or a row mapping)."""
+    values = {name: getattr(row, name) for name in _MEMORY_FIELDS}
+    return LinkMemory(state=BacklinkState(row.state), rel=tuple(row.rel or ()), **values)
+
+
+def verdict_from_check(check: Any, url: str) -> Verdict | None:
+    """The verdict a stored check reached (to reuse on a 304), or None if it was not definitive."""
+    if check is None or check.state not in (CheckState.LIVE, CheckState.NOFOLLOW, CheckState.LOST):
+        return None
+    sources = check.directive_sources or {}
+    directives = PageDirectives(noindex=check.noindex, nofollow=check.nofollow, canonical=check.canonical,
+                                noindex_sources=tuple(sources.get("noindex", ())),
+                                nofollow_sources=tuple(sources.get("nofollow", ())))
+    links = tuple(ObservedLink(href=item["href"], rel=tuple(item.get("rel", ())), anchor=item.get("anchor", ""),
+                               follow=bool(item.get("follow"))) for item in check.links or ())
+    return Verdict(url=url, final_url=check.final_url or url, http_status=check.http_status,
+                   state=CheckState(check.state), directives=directives, links=links, rendered=check.rendered,
+                   error=None)
+
+
+class Ingestor:
+    """Buffers observations and writes them in batches (see the module docstring)."""
+
+    def __init__(self, engine: Engine, settings: Settings, run_id: int | None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.run_id = run_id
+        self.rules = ChangeRules.from_settings(settings)
+        self.clock = clock
+        self.totals = IngestTotals()
+        self._jobs: dict[str, tuple[int, ...]] = {}
+        self._renders: dict[str, RenderMode] = {}
+        self._buffer: list[tuple[PageObservation, tuple[int, ...], RenderMode]] = []
+
+    def track(self, job: PageJob) -> None:
+        """Remember which backlinks a job's page answers for, so that `add(observation)` finds them."""
+        self._jobs[job.url] = job.backlink_ids
+        self._renders[job.url] = job.render
+
+    def add(self, observation: PageObservation, backlink_ids: Sequence[int] | None = None) -> int:
+        """Buffer one observation; writes a batch when `batch_size` observations are buffered.
+
+        Returns how many backlinks the observation answers for."""
+        ids = tuple(backlink_ids) if backlink_ids is not None else self._jobs.pop(observation.url, ())
+        render = self._renders.pop(observation.url, self.settings.render)
+        if not ids:
+            logger.warning("observation of %s answers for no backlink; ignored", observation.url)
+            return 0
+        self._buffer.append((observation, ids, render))
+        if len(self._buffer) >= self.settings.batch_size:
+            self.flush()
+        return len(ids)
+
+    def flush(self) -> None:
+        """Write every buffered observation in one transaction."""
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        with session(self.engine) as s:
+            _BatchWriter(s, self, self.clock()).write(batch)
+
+
+@dataclass
+class _Written:
+    check: dict[str, Any]
+    backlink: dict[str, Any]
+    events: list[dict[str, Any]]
+    site: str
+    page: PageObservation
+
+
+class _BatchWriter:
+    """One batch in one session: load, decide, write."""
+
+    def __init__(self, s: Session, ingestor: Ingestor, now: datetime) -> None:
+        self.s = s
+        self.ing = ingestor
+        self.now = now
+
+    def write(self, batch: Sequence[tuple[PageObservation, tuple[int, ...], RenderMode]]) -> None:
+        ids = sorted({i for _, batch_ids, _ in batch for i in batch_ids})
+        rows = self._load(ids)
+        unchanged = [i for obs, batch_ids, _ in batch if obs.fetch is FetchStatus.NOT_MODIFIED for i in batch_ids]
+        last_checks = self._last_checks(unchanged) if unchanged else {}
+        written: list[_Written] = []
+        for observation, batch_ids, render in batch:
+            for backlink_id in batch_ids:
+                row = rows.get(backlink_id)
+                if row is None:
+                    continue  # removed while the page was being fetched
+                reused = last_checks.get(backlink_id)
+                item = self._decide(row, observation, render, reused)
+                rows[backlink_id] = _Row(row, item.backlink)
+                written.append(item)
+        self._store(written)
+        self._count(batch, written)
+
+    def _load(self, ids: Sequence[int]) -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start:start + 5000]
+            query = (select(Backlink.__table__, Site.domain.label("site_domain"))
+                     .join(Site, Site.id == Backlink.site_id).where(Backlink.id.in_(chunk)))
+            found.update({row.id: row for row in self.s.execute(query)})
+        return found
+
+    def _last_checks(self, ids: Sequence[int]) -> dict[int, Any]:
+        newest = (select(func.max(Check.id)).where(Check.backlink_id.in_(sorted(set(ids))))
+                  .group_by(Check.backlink_id))
+        return {c.backlink_id: c for c in self.s.execute(select(Check.__table__).where(Check.id.in_(newest)))}
+
+    def _verdict(self, row: Any, observation: PageObservation, render: RenderMode, reused: Any) -> Verdict:
+        if observation.fetch is FetchStatus.NOT_MODIFIED:
+            previous = verdict_from_check(reused, observation.url)
+            if previous is not None:
+                return previous
+            return Verdict(url=observation.url, final_url=observation.final_url, http_status=observation.http_status,
+                           state=CheckState.ERROR, directives=PageDirectives(), links=(), rendered=False,
+                           error="304 Not Modified without a previous verdict")
+        verdict = verdict_for(observation, row.target)
+        if verdict.state == CheckState.LOST and render is RenderMode.AUTO and not observation.rendered:
+            reason = observation.error or "not rendered"
+            return dataclasses.replace(verdict, state=CheckState.ERROR,
+                                       error=f"link missing from the static HTML, rendering failed: {reason}")
+        return verdict
+
+    def _decide(self, row: Any, observation: PageObservation, render: RenderMode, reused: Any) -> _Written:
+        verdict = self._verdict(row, observation, render, reused)
+        result = detect_changes(memory_of(row), verdict, self.now, self.ing.rules)
+        check = self._check_row(row.id, observation, verdict)
+        backlink = self._backlink_update(row, observation, verdict, result)
+        events = [{"backlink_id": row.id, "type": str(e.type), "at": self.now, "old_state": row.state,
+                   "new_state": str(result.state), "detail": e.detail, "routed": False} for e in result.events]
+        return _Written(check, backlink, events, row.site_domain, observation)
+
+    def _check_row(self, backlink_id: int, observation: PageObservation, verdict: Verdict) -> dict[str, Any]:
+        directives = verdict.directives
+        return {
+            "backlink_id": backlink_id, "run_id": self.ing.run_id, "checked_at": self.now,
+            "state": str(verdict.state), "fetch_status": str(observation.fetch),
+            "http_status": observation.http_status, "final_url": verdict.final_url,
+            "links": [link.to_json() for link in verdict.links], "noindex": directives.noindex,
+            "nofollow": directives.nofollow, "canonical": directives.canonical,
+            "directive_sources": {"noindex": list(directives.noindex_sources),
+                                  "nofollow": list(directives.nofollow_sources)},
+            "redirects": list(observation.redirects), "rendered": verdict.rendered,
+            "duration_seconds": observation.duration_seconds, "bytes_received": observation.bytes_received,
+            "error": verdict.error,
+        }
+
+    def _backlink_update(self, row: Any, observation: PageObservation, verdict: Verdict,
+                         result: ChangeResult) -> dict[str, Any]:
+        memory = result.memory
+        interval = interval_for(self.ing.settings, row.site_domain, row.tags or ())
+        due = next_due(self.ing.settings, self.now, interval=interval, suspected_loss=result.suspected_loss,
+                       errors_since=memory.errors_since)
+        values = {name: getattr(memory, name) for name in
+                  ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
+                   "errors_since", "last_live", "first_seen", "last_checked")}
+        values.update(id=row.id, state=str(memory.state), rel=list(memory.rel), next_due_at=due,
+                      http_status=verdict.http_status, updated_at=self.now)
+        if observation.fetch is FetchStatus.OK and verdict.state != CheckState.ERROR:
+            values.update(etag=observation.etag, last_modified=observation.last_modified)
+        elif observation.fetch is FetchStatus.NOT_MODIFIED:
+            values.update(etag=row.etag, last_modified=row.last_modified)
+        else:
+            values.update(etag=None, last_modified=None)
+        return values
+
+    def _store(self, written: Sequence[_Written]) -> None:
+        if not written:
+            return
+        check_ids = self.s.execute(insert(Check).returning(Check.id, sort_by_parameter_order=True),
+                                   [w.check for w in written]).scalars().all()
+        events = []
+        for item, check_id in zip(written, check_ids, strict=True):
+            item.check["id"] = check_id
+            events += [{**event, "check_id": check_id} for event in item.events]
+        self.s.execute(update(Backlink), [w.backlink for w in written])
+        if events:
+            self.s.execute(insert(EventRecord), events)
+
+    def _count(self, batch: Sequence[tuple[PageObservation, tuple[int, ...], RenderMode]],
+               written: Sequence[_Written]) -> None:
+        totals = self.ing.totals
+        pages = len(batch)
+        rendered = sum(1 for obs, _, _ in batch if obs.rendered)
+        events = [(w.site, e["type"]) for w in written for e in w.events]
+        totals.pages += pages
+        totals.checks += len(written)
+        totals.rendered += rendered
+        totals.events += len(events)
+        totals.states.update(w.check["state"] for w in written)
+        totals.event_types.update(kind for _, kind in events)
+        if self.ing.run_id is not None:
+            self.s.execute(update(CheckRun).where(CheckRun.id == self.ing.run_id).values(
+                pages=CheckRun.pages + pages, checks=CheckRun.checks + len(written),
+                rendered=CheckRun.rendered + rendered, events=CheckRun.events + len(events)))
+        metrics_store.record_checks(self.s, _bytes_once_per_page(written))
+        metrics_store.record_events(self.s, events)
+
+
+class _Row:
+    """A backlink row with the updates of an earlier check in the same batch applied."""
+
+    def __init__(self, row: Any, changes: dict[str, Any]) -> None:
+        self._row = row
+        self._changes = changes
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._changes:
+            return self._changes[name]
+        return getattr(self._row, name)
+
+
+
+def _bytes_once_per_page(written: Sequence[_Written]) -> list[dict[str, Any]]:
+    """Check rows for the metrics, with a shared page's bytes counted on its first backlink only."""
+    rows, seen = [], set()
+    for item in written:
+        check = item.check
+        if id(item.page) in seen:
+            check = {**check, "bytes_received": 0}
+        seen.add(id(item.page))
+        rows.append(check)
+    return rows

@@ -1,0 +1,201 @@
+"""One check run from the parent's side: record it, run the crawl child in `run` mode, summarise it.
+
+`RunCycle(engine, settings, include_all=..., limit=...)` creates the `runs` row,
+spawns `python -m crawler run` (monitor.crawl_process.open_child: settings on
+stdin, then the run options), reads the child's JSON progress lines, and marks
+the run finished (child exit 0) or failed.  The child pulls its own work from
+the database and ingests it, so a run killed at any point leaves the database
+consistent: checked batches are stored, the rest is still due.  `stop()` (from a
+signal handler or another thread) asks the child to stop gracefully: Scrapy's
+SIGTERM shutdown, after which the child ingests what it observed; SIGKILL after
+a grace period.
+
+`run_summary(engine, run_id)` reads back what a run changed: checks per state,
+events per type, and the events themselves.
+
+Reads settings: none of its own (forwards Settings to the child).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from monitor.config import Settings
+from monitor.crawl_process import open_child, stop_child
+from monitor.domain import Event, EventType
+from monitor.store.db import session
+from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
+
+logger = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 30.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:200]}:{os.getpid()}"
+
+
+def _pid_dead(worker: str | None) -> bool:
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname()[:200] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def start_run(engine: Engine, now: datetime) -> int:
+    """Create the `runs` row (and fail the runs of this host whose process died) and return its id."""
+    with session(engine) as s:
+        stale = s.execute(select(CheckRun.id, CheckRun.worker).where(CheckRun.status == "running")).all()
+        dead = [run_id for run_id, worker in stale if _pid_dead(worker)]
+        if dead:
+            s.execute(update(CheckRun).where(CheckRun.id.in_(dead))
+                      .values(status="failed", error="interrupted: its process died", finished_at=now))
+        run = CheckRun(started_at=now, status="running", worker=worker_name(),
+                       pages=0, checks=0, rendered=0, events=0)
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def finish_run(engine: Engine, run_id: int, ok: bool, error: str | None = None) -> None:
+    with session(engine) as s:
+        s.execute(update(CheckRun).where(CheckRun.id == run_id).values(
+            status="finished" if ok else "failed", finished_at=utcnow(), error=error))
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    ok: bool
+    stopped: bool
+    error: str | None = None
+    progress: dict[str, Any] = field(default_factory=dict)
+
+
+class RunCycle:
+    """One run of the crawl child over what is due (see the module docstring)."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, include_all: bool = False,
+                 limit: int | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.include_all = include_all
+        self.limit = limit
+        self._child: subprocess.Popen[str] | None = None
+        self._stopping = threading.Event()
+
+    def run(self, on_progress: Callable[[dict[str, Any]], None] | None = None) -> RunOutcome:
+        now = utcnow()
+        run_id = start_run(self.engine, now)
+        options = {"run_id": run_id, "now": now.isoformat(), "include_all": self.include_all, "limit": self.limit}
+        child = self._child = open_child(self.settings, "run")
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(options) + "\n")
+        child.stdin.close()
+        tail = _pass_stderr(child)
+        last: dict[str, Any] = {}
+        try:
+            for line in child.stdout:
+                message = _parse(line)
+                if "progress" in message or "done" in message:
+                    last = message.get("progress") or message.get("done") or last
+                    if on_progress:
+                        on_progress(message)
+            returncode = child.wait()
+        except BaseException:
+            stop_child(child, STOP_GRACE_SECONDS)  # graceful: what the child observed is still ingested
+            finish_run(self.engine, run_id, False, "interrupted")
+            raise
+        ok = returncode == 0
+        error = None if ok else f"crawler exit status {returncode}: {_last(tail)}"
+        if error:
+            logger.error("run %d failed: %s", run_id, error)
+        finish_run(self.engine, run_id, ok and not self._stopping.is_set(),
+                   "stopped" if self._stopping.is_set() and ok else error)
+        return RunOutcome(run_id, ok, self._stopping.is_set(), error, last)
+
+    def stop(self) -> None:
+        """Ask the child to stop (graceful, then forced after a grace period). Safe from any thread."""
+        self._stopping.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            threading.Thread(target=stop_child, args=(child, STOP_GRACE_SECONDS), daemon=True).start()
+
+
+def _parse(line: str) -> dict[str, Any]:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        logger.warning("crawler sent an unreadable line: %.200s", line)
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def _pass_stderr(child: subprocess.Popen[str], keep: int = 20) -> list[str]:
+    tail: list[str] = []
+
+    def pump() -> None:
+        assert child.stderr is not None
+        for line in child.stderr:
+            tail.append(line)
+            del tail[:-keep]
+            logger.debug("crawler: %s", line.rstrip())
+            if " ERROR" in line or "Traceback" in line:
+                logger.warning("crawler: %s", line.rstrip())
+
+    threading.Thread(target=pump, daemon=True).start()
+    return tail
+
+
+def _last(tail: list[str]) -> str:
+    return next((line.strip()[:200] for line in reversed(tail) if line.strip()), "")
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    checks_by_state: dict[str, int]
+    events_by_type: dict[str, int]
+    events: list[Event]
+    status: str
+    pages: int
+
+
+def run_summary(engine: Engine, run_id: int, max_events: int = 50) -> RunSummary:
+    """What a run checked and what changed (its checks per state, its events)."""
+    with session(engine) as s:
+        run = s.get(CheckRun, run_id)
+        states = dict(s.execute(select(Check.state, func.count()).where(Check.run_id == run_id)
+                                .group_by(Check.state)).tuples().all())
+        in_run = EventRecord.check_id.in_(select(Check.id).where(Check.run_id == run_id))
+        types = dict(s.execute(select(EventRecord.type, func.count()).where(in_run)
+                               .group_by(EventRecord.type)).tuples().all())
+        rows = s.execute(select(EventRecord, Backlink.source_url, Backlink.target, Site.domain)
+                         .join(Backlink, Backlink.id == EventRecord.backlink_id)
+                         .join(Site, Site.id == Backlink.site_id)
+                         .where(in_run).order_by(EventRecord.id).limit(max_events)).all()
+        events = [Event(type=EventType(r.type), source_url=url, target=target, at=r.at, old_state=r.old_state,
+                        new_state=r.new_state, detail=r.detail or {}, id=r.id, backlink_id=r.backlink_id,
+                        site=domain) for r, url, target, domain in rows]
+        return RunSummary(run_id, states, types, events, run.status if run else "unknown", run.pages if run else 0)

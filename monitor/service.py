@@ -1,0 +1,165 @@
+"""`linkwatch serve`: the long-running service that keeps checking what becomes due.
+
+The loop (`Service.run`), every `poll` seconds:
+1. hold the `serve` leader lease (monitor.leases; renewed from a thread), so two
+   services on one database never both schedule: the other one waits as standby
+   and takes over when the lease expires or its holder died;
+2. when backlinks are due, run one check cycle (monitor.runs.RunCycle: a crawl
+   child in `run` mode that pulls due work and ingests it in batches);
+3. after each cycle (and each idle poll), drain the alert outbox through
+   monitor.dispatcher.dispatch, when the alerts part is installed.
+
+Meanwhile a threaded HTTP server answers `/metrics` (monitor.metrics) and
+`/healthz` (JSON: status, role, running, last successful run, due count).
+
+SIGTERM/SIGINT: stop polling, ask the running child to stop gracefully (Scrapy
+finishes, the child ingests what it observed; SIGKILL after a grace period, in
+which case only the un-ingested batch is lost and stays due), release the
+lease, stop the HTTP server, exit 0.
+
+Reads settings: metrics_addr, api_token (via monitor.metrics), and everything a
+run reads (monitor.runs, monitor.scheduler, monitor.ingest).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from monitor import leases
+from monitor.config import Settings, parse_host_port
+from monitor.runs import RunCycle, utcnow
+from monitor.scheduler import due_count
+from monitor.store.db import session
+from monitor.store.models import CheckRun
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "serve"
+LEASE_TTL = 90.0
+DEFAULT_POLL = 30.0
+
+WsgiApp = Callable[..., Iterable[bytes]]
+
+
+def last_successful_run(engine: Engine) -> datetime | None:
+    with session(engine) as s:
+        return s.scalar(select(func.max(CheckRun.finished_at)).where(CheckRun.status == "finished"))
+
+
+def dispatch_alerts(engine: Engine, settings: Settings) -> None:
+    """The alert dispatcher hook: one pass of monitor.dispatcher.dispatch, if it is installed. Never raises."""
+    try:
+        module = importlib.import_module("monitor.dispatcher")
+    except ImportError as exc:
+        logger.debug("no alert dispatcher (%s)", exc)
+        return
+    try:
+        module.dispatch(engine, settings)
+    except Exception:
+        logger.exception("the alert dispatcher failed; it is retried after the next cycle")
+
+
+class Service:
+    """The serve loop (see the module docstring). `stop()` is safe from a signal handler."""
+
+    def __init__(self, engine: Engine, settings: Settings, poll: float = DEFAULT_POLL,
+                 hook: Callable[[Engine, Settings], None] = dispatch_alerts) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.poll = poll
+        self.hook = hook
+        self.holder = leases.new_holder()
+        self.leader = False
+        self.cycle: RunCycle | None = None
+        self.stopping = threading.Event()
+        self._renewer = threading.Thread(target=self._renew_lease, name="lease", daemon=True)
+
+    def run(self) -> int:
+        self._renewer.start()
+        try:
+            while not self.stopping.is_set():
+                self._step()
+                self.stopping.wait(self.poll)
+        finally:
+            if self.leader:
+                leases.release(self.engine, LEASE_NAME, self.holder)
+            self.leader = False
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+        cycle = self.cycle
+        if cycle is not None:
+            cycle.stop()
+
+    def _step(self) -> None:
+        if not self.leader:
+            self.leader = leases.acquire(self.engine, LEASE_NAME, self.holder, LEASE_TTL)
+            if self.leader:
+                logger.info("serve: leader (%s)", self.holder)
+        if not self.leader:
+            return
+        try:
+            if due_count(self.engine, utcnow()) > 0 and not self.stopping.is_set():
+                self._cycle()
+        except Exception:
+            logger.exception("serve: the check cycle failed; retrying after %gs", self.poll)
+        if not self.stopping.is_set():
+            self.hook(self.engine, self.settings)
+
+    def _cycle(self) -> None:
+        self.cycle = RunCycle(self.engine, self.settings)
+        try:
+            outcome = self.cycle.run()
+        finally:
+            self.cycle = None
+        logger.info("serve: run %d %s (%s)", outcome.run_id, "finished" if outcome.ok else "failed",
+                    outcome.progress)
+
+    def _renew_lease(self) -> None:
+        while not self.stopping.wait(LEASE_TTL / 3):
+            if self.leader and not leases.renew(self.engine, LEASE_NAME, self.holder, LEASE_TTL):
+                logger.warning("serve: lost the leader lease; stopping the running cycle")
+                self.leader = False
+                cycle = self.cycle
+                if cycle is not None:
+                    cycle.stop()
+
+    def health(self) -> dict[str, Any]:
+        last = last_successful_run(self.engine)
+        return {"status": "ok", "role": "leader" if self.leader else "standby", "running": self.cycle is not None,
+                "last_successful_run": last.isoformat() if last else None,
+                "due": due_count(self.engine, utcnow())}
+
+
+def http_app(service: Service, metrics: WsgiApp) -> WsgiApp:
+    """`/healthz` here, everything else to the metrics app (which serves /metrics)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in ("/healthz", "/healthz/"):
+            try:
+                body, status = service.health(), "200 OK"
+            except Exception as exc:  # the database is unreachable: say so
+                body, status = {"status": "error", "error": str(exc).splitlines()[0][:200]}, "503 Service Unavailable"
+            start_response(status, [("Content-Type", "application/json")])
+            return [json.dumps(body).encode() + b"\n"]
+        return metrics(environ, start_response)
+
+    return app
+
+
+def start_http(service: Service, addr: str) -> Any:
+    """Serve /metrics and /healthz at `addr` (HOST:PORT; port 0 picks one) from a thread: a MetricsServer."""
+    from monitor.metrics import MetricsServer, build_registry, metrics_app
+
+    host, port = parse_host_port(addr, "--metrics-addr")
+    metrics = metrics_app(build_registry(service.engine, service.settings), service.settings.api_token)
+    return MetricsServer(http_app(service, metrics), host, port)
