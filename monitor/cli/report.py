@@ -1,0 +1,172 @@
+"""`linkwatch report NAME|--html FILE`: the backlink-management reports (docs/reports.md).
+
+`linkwatch report traffic|ratio|velocity|domains|gap|anchors|reclaim|outreach [--site D]
+[--since DATE] [--json|--csv]` prints one report: a terminal table by default, the
+report's rows as spreadsheet-safe CSV, or the whole report as one JSON object.
+`linkwatch report --html FILE` writes every report into one self-contained HTML file
+with SVG charts.  `report gap --verify` re-checks the competitor links with the
+crawler (a child process, monitor.crawl_process) and keeps only the live ones.
+
+Reads Settings.database_url, sites, generic_anchors, min_follow_ratio, max_exact_share
+(and the crawl settings for --verify).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.cli.common import CliError, print_table, settings_from, write_csv
+from monitor.cli.store_access import open_store, parse_when
+from monitor.config import Settings
+from monitor.reports import REPORTS
+from monitor.reports.common import ReportError, jsonable
+from monitor.reports.gap import GapReport, verify_gap
+from monitor.reports.html import render_html
+
+logger = logging.getLogger(__name__)
+
+NAMES = tuple(REPORTS)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "report", help="backlink-management reports: traffic, ratio, velocity, domains, gap, anchors, reclaim, "
+        "outreach (or all of them as one HTML file)",
+        description="Answer the monthly backlink routine from linkwatch's own data. Every figure is defined in "
+        "docs/reports.md.")
+    parser.add_argument("name", nargs="?", choices=NAMES, metavar="REPORT",
+                        help="one of: " + ", ".join(NAMES))
+    parser.add_argument("--site", metavar="DOMAIN", help="the site to report on (default: the only one of yours)")
+    parser.add_argument("--since", metavar="DATE", help="start of the period: 2026-01-31, a date-time, or 30d "
+                        "back from now (velocity and domains default to 90 days; see docs/reports.md)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="the whole report as one JSON object")
+    out.add_argument("--csv", action="store_true", help="the report's rows as CSV (spreadsheet-safe)")
+    out.add_argument("--html", metavar="FILE", help="write every report into one self-contained HTML file")
+    parser.add_argument("--period", choices=("day", "week", "month"), default="week",
+                        help="velocity and domains: count per day, week or month (default: week)")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="rows to list (default depends on the report)")
+    parser.add_argument("--overdue-days", type=_positive, default=30, metavar="N",
+                        help="outreach: a pending link is overdue after N days (default: 30)")
+    parser.add_argument("--verify", action="store_true",
+                        help="gap: re-check the competitor links with the crawler and keep only the live ones")
+    parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if name in ("velocity", "domains"):
+        options["period"] = args.period
+    if name == "outreach":
+        options["overdue_days"] = args.overdue_days
+    if args.limit and name not in ("ratio", "velocity"):
+        options["limit"] = args.limit
+    return options
+
+
+def build(name: str, engine: Any, args: argparse.Namespace, settings: Settings, since: datetime | None) -> Any:
+    try:
+        report = REPORTS[name](engine, args.site, since, settings, **_options(name, args))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    if name == "gap" and args.verify:
+        report = verify_gap(report, lambda links: check_live(settings, links))
+    return report
+
+
+def check_live(settings: Settings, links: Iterable[dict[str, Any]]) -> set[int]:
+    """Ids of the links the crawler finds on their pages (followed or not) right now."""
+    from monitor.crawl_process import crawl
+    from monitor.domain import PageJob, RenderMode
+    from monitor.verdict import verdict_for
+
+    by_page: dict[str, list[dict[str, Any]]] = {}
+    for link in links:
+        by_page.setdefault(link["source_url"], []).append(link)
+    jobs = [PageJob(url=url, targets=tuple(sorted({item["target"] for item in items})), render=RenderMode.AUTO)
+            for url, items in by_page.items()]
+    live: set[int] = set()
+    for observation in crawl(settings, jobs):
+        for link in by_page.get(observation.url, []):
+            if verdict_for(observation, link["target"]).state in ("live", "nofollow"):
+                live.add(link["id"])
+    return live
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    since = parse_when(args.since, "--since") if args.since else None
+    if since and since > datetime.now(UTC):
+        raise CliError(f"--since: {args.since} is in the future")
+    if args.html:
+        if args.name:
+            raise CliError("--html writes every report: give no report name with it")
+        return _write_html(args, settings, since)
+    if not args.name:
+        raise CliError("which report? one of: " + ", ".join(NAMES) + " (or --html FILE for all of them)")
+    if args.verify and args.name != "gap":
+        raise CliError("--verify applies to the gap report only")
+    engine = open_store(args)
+    try:
+        report = build(args.name, engine, args, settings, since)
+    finally:
+        engine.dispose()
+    if args.json:
+        data = jsonable(report)
+        data["report"] = args.name
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    elif args.csv:
+        write_csv(report.rows, report.COLUMNS)
+    else:
+        _print(args.name, report)
+    return 0
+
+
+def _print(name: str, report: Any) -> None:
+    out = sys.stdout
+    out.write(f"{name} report for {report.site}\n")
+    width = max((len(str(k)) for k, _ in report.summary()), default=0)
+    for key, value in report.summary():
+        out.write(f"  {str(key).ljust(width)}  {value}\n")
+    for warning in report.warnings:
+        out.write(f"warning: {warning}\n")
+    out.write("\n")
+    if report.rows:
+        print_table(report.rows, report.COLUMNS, out)
+    else:
+        out.write("(nothing to list)\n")
+    if isinstance(report, GapReport) and not report.verified and report.rows:
+        out.write("\n(competitor links as stored; add --verify to re-check them with the crawler)\n")
+
+
+def _write_html(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:
+    engine = open_store(args)
+    try:
+        reports = {name: build(name, engine, args, settings, since) for name in NAMES}
+    finally:
+        engine.dispose()
+    site = next(iter(reports.values())).site
+    document = render_html(reports, datetime.now(UTC), site)
+    try:
+        Path(args.html).write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {args.html}: {exc.strerror}") from None
+    sys.stderr.write(f"wrote {args.html} ({len(reports)} reports for {site})\n")
+    return 0
