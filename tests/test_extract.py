@@ -241,3 +241,32 @@ def test_prefilter_never_hides_a_matching_link(raw: str, base: str) -> None:
     expected = [t.raw for t in targets if resolved is not None and t.matches(resolved)]
     page = extract_page(f'<a href="{html_module.escape(raw)}">x</a>', base, targets)
     assert [link.target for link in page.links] == expected
+
+
+TRICKY_MARKUP = [
+    "<svg><a href=https://example.com/s>s</a><svg><foreignObject><p><a href=https://example.com/p>p</a></svg>",
+    "<math><mi><svg><a href=https://example.com/s>s</a></svg></mi><mo><a href=https://example.com/mo>mo</a></mo></math>",
+    "<math><mi><mglyph><a href=https://example.com/g>g</a></mglyph></mi></math>",
+    "<svg><desc><svg><desc><a href=https://example.com/dd>dd</a></desc></svg></desc></svg>",
+    "<svg><foreignobject><a href=https://example.com/lc>lc</a></foreignobject></svg>",
+    "<svg><a href=https://example.com/s><div>breaks out</div></a></svg>",
+    "<table><tr><td><svg><a href=https://example.com/s>s</a></svg><a href=https://example.com/td>td</a></td></tr></table>",
+    "<select><option><a href=https://example.com/opt>opt</a></option></select>",
+    "<p><a href=https://example.com/1><b>bold<p>new para</a>after</b>",
+    "<a href=https://example.com/x><img alt='A'><img alt='B'>\u00a0</a>",
+    "<a href=https://example.com/y>\u2028\u2029 z </a>",
+    "<noscript><p><a href=https://example.com/n>n</a></p></noscript><template><a href=https://example.com/t>t</a>",
+    "<frameset><a href=https://example.com/f>f</a></frameset>",
+]
+
+
+@pytest.mark.chromium
+@pytest.mark.parametrize(
+    "html",
+    [case[0] for case in ELEMENT_CASES] + [case[0] for case in ANCHOR_CASES] + TRICKY_MARKUP,
+)
+def test_agrees_with_chromium(html: str, browser_links: Any) -> None:
+    """The same links, hrefs and anchors as Chromium's DOM (DOMParser: scripting disabled)."""
+    expected = [(href, anchor) for href, anchor in browser_links(html) if EXAMPLE[0].matches(href)]
+    got = [(link["href"], link["anchor"]) for link in links(html)]
+    assert got == expected
