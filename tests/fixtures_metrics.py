@@ -2,15 +2,14 @@
 
 `seed_metrics_database(engine, now)` writes a small link profile whose every
 metric is known: `SEEDED` holds the expected values.  `metrics_engine` is a
-migrated, seeded engine on SQLite, and on PostgreSQL when tests/fixtures_postgres.py
-provides a `database_url` for it.
+migrated, seeded engine on each backend of tests/fixtures_postgres.py's
+`database_url` (SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,21 +80,10 @@ def backlink(site_id: int, domain: str, number: int, state: str, due: datetime, 
                     next_due_at=due, created_at=now, updated_at=now)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def metrics_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database URL per backend; PostgreSQL only when its fixture exists."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'metrics.db'}"
-    try:
-        return str(request.getfixturevalue("database_url"))
-    except pytest.FixtureLookupError:
-        pytest.skip("no PostgreSQL fixture (tests/fixtures_postgres.py) in this tree")
-
-
 @pytest.fixture
-def metrics_engine(metrics_database_url: str) -> Iterator[tuple[Engine, datetime]]:
+def metrics_engine(database_url: str) -> Iterator[tuple[Engine, datetime]]:
     """A migrated engine seeded with seed_metrics_database, and the `now` it was seeded at."""
-    engine = db.connect(metrics_database_url)
+    engine = db.connect(database_url)
     now = datetime.now(UTC)
     seed_metrics_database(engine, now)
     yield engine, now
