@@ -1,7 +1,9 @@
 """Registrable domains and hosts of URLs, offline.
 
 `registrable_domain("www.blog.example.co.uk")` is `example.co.uk` (tldextract with
-its bundled Public Suffix List snapshot: no network, no cache directory).  IP
+its bundled Public Suffix List snapshot: no network, no cache directory).  The
+list's private section counts too: `alice.github.io` and `bob.github.io` are two
+referring domains, as they have two owners.  IP
 addresses, `localhost` and other names without a public suffix are their own
 registrable domain.
 
@@ -15,7 +17,7 @@ from urllib.parse import urlsplit
 
 import tldextract
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 def _clean_host(host: str) -> str:
