@@ -49,7 +49,14 @@ def run_check(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     return 0
 
 
-MODES: dict[str, Callable[[Settings, Iterator[str], TextIO], int]] = {"check": run_check}
+def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
+    """Mode `run`: pull due work from the database and ingest it (see crawler.run_mode)."""
+    from crawler.run_mode import run_run as run_mode
+
+    return run_mode(settings, lines, out)
+
+
+MODES: dict[str, Callable[[Settings, Iterator[str], TextIO], int]] = {"check": run_check, "run": run_run}
 
 
 def _protocol_stdout() -> TextIO:
