@@ -139,8 +139,8 @@ def check_disavow(data: bytes) -> list[Problem]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = body[: exc.start].count(b"\n") + 1
-        return [*problems, Problem(line, "not UTF-8 (save the file as UTF-8 or plain ASCII)")]
+        bad_line = body[: exc.start].count(b"\n") + 1
+        return [*problems, Problem(bad_line, "not UTF-8 (save the file as UTF-8 or plain ASCII)")]
     lines = text.splitlines()
     if len(lines) > MAX_LINES:
         problems.append(Problem(0, f"{len(lines):,} lines, over the limit of {MAX_LINES:,}"))
