@@ -3,13 +3,23 @@
 `seed_metrics_database(engine, now)` writes a small link profile whose every
 metric is known: `SEEDED` holds the expected values.  `metrics_engine` is a
 migrated, seeded engine on each backend of tests/fixtures_postgres.py's
-`database_url` (SQLite and PostgreSQL).
+`database_url` (SQLite and PostgreSQL).  `linkwatch_serve` runs `linkwatch serve`
+as a child process on a seeded SQLite database (as a standby: another holder
+has the leader lease, so it serves /metrics and never crawls).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +27,7 @@ from sqlalchemy import Engine
 
 from monitor import metrics_store
 from monitor.store import db
-from monitor.store.models import Backlink, CheckRun, Delivery, Site
+from monitor.store.models import Backlink, CheckRun, Delivery, Lease, Site
 
 OWN, RIVAL, EMPTY = "example.com", "rival.net", "empty.org"
 
@@ -88,3 +98,56 @@ def metrics_engine(database_url: str) -> Iterator[tuple[Engine, datetime]]:
     seed_metrics_database(engine, now)
     yield engine, now
     engine.dispose()
+
+
+#: Holds the `serve` leader lease for the seeded database, so a `linkwatch serve` started on it
+#: stays standby: it serves /metrics of the seeded data and never crawls (no internet).
+OTHER_LEADER = "leader.elsewhere.invalid:1:0000beef"
+
+
+@dataclass
+class ServedMetrics:
+    engine: Engine
+    address: str  # HOST:PORT of /metrics
+    token: str
+
+
+@pytest.fixture
+def linkwatch_serve(tmp_path: Path) -> Iterator[ServedMetrics]:
+    """`linkwatch serve` (a child process, standby) on a seeded SQLite database, /metrics behind a token."""
+    url = f"sqlite:///{tmp_path / 'linkwatch.db'}"
+    engine = db.connect(url)
+    now = datetime.now(UTC)
+    seed_metrics_database(engine, now)
+    with db.session(engine) as session:
+        session.add(Lease(name="serve", holder=OTHER_LEADER, expires_at=now + timedelta(days=1)))
+    token = "test-token-5d1c"
+    env = {**os.environ, "LINKWATCH_DATABASE_URL": url, "LINKWATCH_API_TOKEN": token,
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("LINKWATCH_CONFIG", None)
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
+                                "--poll", "1"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        address = _served_address(process)
+        yield ServedMetrics(engine, address, token)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        engine.dispose()
+
+
+def _served_address(process: subprocess.Popen[str]) -> str:
+    """Read serve's stderr until it names the address it listens on."""
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        match = re.search(r"on http://([^/\s]+:\d+)", line)
+        if match:
+            threading.Thread(target=process.stderr.read, daemon=True).start()  # keep the pipe drained
+            return match.group(1)
+    raise AssertionError(f"linkwatch serve exited ({process.wait()}) without serving:\n{''.join(seen)}")

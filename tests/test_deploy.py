@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from monitor import metrics, metrics_store
-from monitor.config import Settings
+from monitor import metrics_store
 from monitor.store import db
 from monitor.store.models import Delivery
-from tests.fixtures_metrics import OWN, seed_metrics_database
+from tests.fixtures_metrics import OWN, ServedMetrics
 from tests.fixtures_prometheus import PROMTOOL, PrometheusServer, render_prometheus_config
 
 pytestmark = pytest.mark.prometheus
@@ -155,24 +154,14 @@ def finite(result: list[dict[str, Any]]) -> bool:
     return any(math.isfinite(float(item["value"][1])) for item in result)
 
 
-@pytest.fixture
-def linkwatch_metrics(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
-    """A seeded database and the address its /metrics is served at (with a token)."""
-    engine = db.connect(f"sqlite:///{tmp_path / 'linkwatch.db'}")
-    seed_metrics_database(engine, datetime.now(UTC))
-    server = metrics.start_metrics_server(engine, Settings(api_token=TOKEN), "127.0.0.1:0")
-    yield engine, f"127.0.0.1:{server.port}"
-    server.stop()
-    engine.dispose()
-
-
 def test_every_panel_and_alert_expression_returns_data(
-        tmp_path: Path, linkwatch_metrics: tuple[Engine, str],
+        tmp_path: Path, linkwatch_serve: ServedMetrics,
         prometheus_server: Callable[[str], PrometheusServer]) -> None:
-    engine, address = linkwatch_metrics
+    """`linkwatch serve` on the seeded store, scraped by Prometheus with the shipped config and rules."""
+    engine = linkwatch_serve.engine
     token = tmp_path / "token"
-    token.write_text(TOKEN)
-    prometheus = prometheus_server(render_prometheus_config(address, token))
+    token.write_text(linkwatch_serve.token)
+    prometheus = prometheus_server(render_prometheus_config(linkwatch_serve.address, token))
     prometheus.wait_for('up{job="linkwatch"} == 1')  # scraped, with the bearer token
     seeded = float(prometheus.wait_for("sum(linkwatch_checks_total)")[0]["value"][1])
     added = bump_counters(engine)
