@@ -107,7 +107,7 @@ def run_add(args: argparse.Namespace) -> int:
         site = _site(session, args.site)
         entries = _entries(args, session, site, args.reason)
         existing = {(k, v) for k, v in session.execute(
-            select(DisavowEntry.kind, DisavowEntry.value).where(DisavowEntry.site_id == site.id)).tuples()}
+            select(DisavowEntry.kind, DisavowEntry.value).where(DisavowEntry.site_id == site.id)).all()}
         now = datetime.now(UTC)
         for entry in dict.fromkeys(entries):
             if (entry.kind, entry.value) not in existing:

@@ -100,8 +100,8 @@ def anchors_report(db: Db, site: str | None, since: datetime | None, settings: S
         where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), since_ok)
         text = func.lower(func.trim(func.coalesce(Backlink.anchor, ""))).label("anchor")
         links = select(text, klass).where(*where).subquery()
-        counts: dict[str, int] = dict(conn.execute(select(links.c["class"], func.count()).group_by(links.c["class"]))
-                      .tuples().all())
+        counts: dict[str, int] = {name: int(n) for name, n in conn.execute(
+            select(links.c["class"], func.count()).group_by(links.c["class"])).all()}
         top = conn.execute(select(links.c.anchor, links.c["class"], func.count().label("links"))
                            .group_by(links.c.anchor, links.c["class"])
                            .order_by(func.count().desc(), links.c.anchor).limit(limit)).all()

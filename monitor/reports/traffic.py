@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from sqlalchemy import case, func, or_, select, true
 
 from monitor.config import Settings
-from monitor.domains import registrable_domain
+from monitor.domains import bare_host, registrable_domain
 from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site
 from monitor.store.models import Backlink, ReferralTraffic
 
@@ -105,14 +105,14 @@ def _referrals(conn: Any, site_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(select(ReferralTraffic.source, ReferralTraffic.sessions)
                         .where(ReferralTraffic.site_id == site_id)
                         .order_by(ReferralTraffic.sessions.desc(), ReferralTraffic.source)).all()
-    domains = {r.source: registrable_domain(r.source) for r in rows}
+    domains = {r.source: registrable_domain(bare_host(r.source)) for r in rows}
     counts: dict[str, int] = {}
     wanted = sorted(set(domains.values()))
     for start in range(0, len(wanted), 500):
-        counts.update(conn.execute(
+        counts.update({domain: int(count) for domain, count in conn.execute(
             select(Backlink.referring_domain, func.count())
             .where(Backlink.site_id == site_id, Backlink.referring_domain.in_(wanted[start:start + 500]),
                    Backlink.state.in_(PRESENT))
-            .group_by(Backlink.referring_domain)).tuples().all())
+            .group_by(Backlink.referring_domain)).all()})
     return [{"source": r.source, "referring_domain": domains[r.source], "sessions": float(r.sessions),
              "present_links": counts.get(domains[r.source], 0)} for r in rows]
