@@ -49,6 +49,15 @@ _WEAK_BODY: tuple[tuple[re.Pattern[bytes], str], ...] = (
 
 _REFUSING_STATUSES = frozenset({403, 429, 503})
 
+#: Lower-case literals at least one of which every _STRONG_BODY pattern contains. Case-insensitive
+#: regexes over 64 KiB cost ~2 ms each; a substring test of the lower-cased head costs microseconds,
+#: so the patterns run only on the rare page that holds one of these (same verdicts, ~100x cheaper).
+_STRONG_KEYWORDS: tuple[bytes, ...] = (
+    b"just a moment", b"_cf_chl_opt", b"cf-chl-", b"challenge-platform", b"attention required",
+    b"captcha-delivery", b"_pxcaptcha", b"px-captcha", b"perimeterx", b"incapsula", b"sucuri website firewall",
+    b"awswaf", b"/challenge.js", b"ddos-guard", b"vercel security checkpoint",
+)
+
 
 def challenge_vendor(status: int, headers: Mapping[str, Sequence[str]], body: bytes) -> str | None:
     """The vendor whose challenge/block page this response is, or None for an ordinary response.
@@ -59,9 +68,11 @@ def challenge_vendor(status: int, headers: Mapping[str, Sequence[str]], body: by
         if any(pattern.search(value) for value in headers.get(name, ())):
             return vendor
     head = body[:_SCAN_BYTES]
-    for body_pattern, vendor in _STRONG_BODY:
-        if body_pattern.search(head):
-            return vendor
+    lowered = head.lower()
+    if any(keyword in lowered for keyword in _STRONG_KEYWORDS):
+        for body_pattern, vendor in _STRONG_BODY:
+            if body_pattern.search(head):
+                return vendor
     if status in _REFUSING_STATUSES:
         for body_pattern, vendor in _WEAK_BODY:
             if body_pattern.search(head):
