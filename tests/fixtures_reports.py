@@ -59,7 +59,8 @@ def seed_profile(engine: Engine) -> None:
                         first_seen="2026-02-11"),
             3: add_link(s, acme, "https://b.example/x", "nofollow", anchor="click here", traffic=30,
                         rel=("sponsored",), first_seen="2026-01-05"),
-            4: add_link(s, acme, "https://c.example/y", "nofollow", anchor="https://acme.com/", first_seen="2026-01-06"),
+            4: add_link(s, acme, "https://c.example/y", "nofollow", anchor="https://acme.com/",
+                        first_seen="2026-01-06"),
             5: add_link(s, acme, "https://d.example/z", "live", anchor="", traffic=10, first_seen="2026-02-20"),
             6: add_link(s, acme, "https://e.example/q", "live", anchor="best link checker tools", traffic=5,
                         first_seen="2026-02-21"),
@@ -87,7 +88,8 @@ def seed_profile(engine: Engine) -> None:
         event(s, links[10], "nofollow", "2026-02-25", "live", "nofollow", reason="rel_sponsored")
         event(s, links[14], "went_live", "2026-02-24", "pending", "live")
         for at, sources in (("2026-02-01", {"nofollow": ["header"]}), ("2026-02-27", {"nofollow": ["meta"]})):
-            s.add(Check(backlink_id=links[4].id, checked_at=day(at), state="nofollow", fetch_status="ok", http_status=200,
+            s.add(Check(backlink_id=links[4].id, checked_at=day(at), state="nofollow", fetch_status="ok",
+                        http_status=200,
                         links=[{"href": "https://acme.com/", "rel": [], "anchor": "https://acme.com/",
                                 "follow": False}], nofollow=True, directive_sources=sources))
         s.add_all([ReferralTraffic(site_id=acme.id, source="a.example", sessions=12, imported_at=NOW),
@@ -104,8 +106,9 @@ def seed_profile(engine: Engine) -> None:
 
 
 @pytest.fixture
-def report_engine(tmp_path: Any) -> Iterator[Engine]:
-    engine = db.connect(f"sqlite:///{tmp_path / 'reports.db'}")
+def report_engine(database_url: str) -> Iterator[Engine]:
+    """The seeded profile on SQLite and on PostgreSQL (tests/fixtures_postgres.py's `database_url`)."""
+    engine = db.connect(database_url)
     seed_profile(engine)
     yield engine
     engine.dispose()

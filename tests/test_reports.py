@@ -23,7 +23,8 @@ from monitor.store import db
 from monitor.store.models import Backlink, EventRecord, Site
 from tests.fixtures_reports import NOW, add_link, day
 
-SETTINGS = Settings(sites=(SiteConfig("acme.com", brand_terms=("Acme",), keywords=("backlink monitor", "link checker")),))
+SETTINGS = Settings(sites=(SiteConfig("acme.com", brand_terms=("Acme",),
+                                      keywords=("backlink monitor", "link checker")),))
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
 
 
