@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.ssrf import is_ip_literal, non_public_reason
 from monitor.config import Settings
@@ -78,6 +79,27 @@ class RenderRequestFilter:
         return next((r for r in reasons if r), None)
 
 
+class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's download handler, starting Playwright only when a page is first rendered.
+
+    The stock handler starts the Playwright driver when the engine starts; with
+    `--render auto` most crawls never render, and the driver costs seconds.  This
+    relies on two methods of scrapy-playwright 0.0.48 (pinned): `_launch` and
+    `_maybe_launch_in_thread`.
+    """
+
+    async def _maybe_launch_in_thread(self) -> None:
+        return None  # deferred to the first rendered request
+
+    async def _download_request(self, request: Any, spider: Any = None) -> Any:
+        if not hasattr(self, "_lazy_start_lock"):
+            self._lazy_start_lock = asyncio.Lock()
+        async with self._lazy_start_lock:
+            if getattr(self, "browser_provider", None) is None:
+                await self._launch()
+        return await super()._download_request(request, spider)
+
+
 def playwright_settings(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings that turn rendering on (merged into crawler.settings' output)."""
     args = list(CHROMIUM_FLAGS)
@@ -86,8 +108,8 @@ def playwright_settings(settings: Settings) -> dict[str, Any]:
         args.append(f"--host-resolver-rules={rules}")
     return {
         "DOWNLOAD_HANDLERS": {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "http": "crawler.render.LazyPlaywrightHandler",
+            "https": "crawler.render.LazyPlaywrightHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
