@@ -9,32 +9,22 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 import brotli
 import pytest
 
+from tests.fixtures_check import run_check
 from tests.fixtures_site import TestSite
 
 T = "example.com"
 MAX_BYTES = 1_000_000
 
 
-def run_check(args: list[str], tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
-    environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), LINKWATCH_ALLOW_PRIVATE="1",
-                   LINKWATCH_DELAY="0", LINKWATCH_PER_DOMAIN="32")
-    environ.update(env)
-    return subprocess.run([sys.executable, "-m", "monitor", "check", *args], capture_output=True, text=True,
-                          env=environ, timeout=120)
-
-
-def results_by_url(proc: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+def results_by_url(proc: CompletedProcess[str]) -> dict[str, dict[str, Any]]:
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     return {line["url"]: line for line in lines}
