@@ -165,6 +165,7 @@ def _mark_failed(engine: Engine, settings: Settings, delivery_id: int, error: Ex
     retry_after = error.retry_after if isinstance(error, TransientDeliveryError) else None
     dead = retried = 0
     soonest: datetime | None = None
+    delays: dict[int, float] = {}
     with session(engine) as s:
         delivery = s.get_one(Delivery, delivery_id)
         delivery.status, delivery.finished_at, delivery.error = "failed", _utcnow(), text
@@ -179,8 +180,10 @@ def _mark_failed(engine: Engine, settings: Settings, delivery_id: int, error: Ex
             if permanent or note.attempts >= settings.alert_max_attempts:
                 note.status, dead = "dead", dead + 1
                 continue
-            delay = backoff_seconds(settings.alert_backoff_seconds, note.attempts - 1, retry_after)
-            note.status, note.next_attempt_at = "pending", now + timedelta(seconds=delay)
+            if note.attempts not in delays:  # one delay per attempt count: the group retries together
+                delays[note.attempts] = backoff_seconds(settings.alert_backoff_seconds, note.attempts - 1,
+                                                        retry_after)
+            note.status, note.next_attempt_at = "pending", now + timedelta(seconds=delays[note.attempts])
             retried += 1
             soonest = min(soonest or note.next_attempt_at, note.next_attempt_at)
     status = "waiting" if unavailable else ("dead" if dead and not retried else "retry")

@@ -4,7 +4,8 @@
   after each cycle) and prints what was sent and what failed.  Exit status: 0 when
   every due notification was delivered (or nothing was due, or another dispatcher
   holds the lease), 1 when a delivery failed or notifications wait for a channel
-  that cannot send (they are kept and retried), 2 for a user error.
+  that cannot send (they are kept and retried) or a delivery left in flight by a
+  dispatcher that died was found (marked unconfirmed), 2 for a user error.
   `--retry-dead` and `--resend-unconfirmed` first put dead / unconfirmed
   notifications back in line.
 - `alerts test [--channel C]` sends a test message to every configured channel (or
@@ -59,23 +60,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pending.set_defaults(func=run_pending)
 
 
+def _events(count: int) -> str:
+    return f"{count} event" if count == 1 else f"{count} events"
+
+
 def _print_report(report: DispatchReport) -> None:
     if report.recovered_unconfirmed:
         print(f"warning: {report.recovered_unconfirmed} notifications were in flight when a dispatcher stopped; "
               "marked unconfirmed (not resent), see `linkwatch alerts pending`", file=sys.stderr)
     if report.routed_events:
-        print(f"routed {report.routed_events} events into {report.notifications_created} notifications")
+        print(f"routed {_events(report.routed_events)} into {report.notifications_created} notifications")
     for outcome in report.deliveries:
         if outcome.status == "sent":
-            print(f"{outcome.channel}: sent {outcome.events} events in one message (delivery {outcome.delivery_id})")
+            print(f"{outcome.channel}: sent {_events(outcome.events)} in one message (delivery {outcome.delivery_id})")
         elif outcome.status == "retry":
             when = outcome.retry_at.isoformat(timespec="seconds") if outcome.retry_at else "later"
-            print(f"{outcome.channel}: failed, {outcome.events} events will be retried from {when}: "
+            print(f"{outcome.channel}: failed, {_events(outcome.events)} to retry from {when}: "
                   f"{outcome.error}")
         elif outcome.status == "dead":
-            print(f"{outcome.channel}: failed for good, {outcome.events} events marked dead: {outcome.error}")
+            print(f"{outcome.channel}: failed for good, {_events(outcome.events)} marked dead: {outcome.error}")
         else:
-            print(f"{outcome.channel}: {outcome.events} events wait: {outcome.error}")
+            print(f"{outcome.channel}: {_events(outcome.events)} waiting: {outcome.error}")
     if not report.deliveries:
         print("nothing to send")
 
@@ -92,7 +97,7 @@ def run_send(args: argparse.Namespace) -> int:
         print("another dispatcher is running; nothing done", file=sys.stderr)
         return 0
     _print_report(report)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.recovered_unconfirmed else 0
 
 
 def run_test(args: argparse.Namespace) -> int:
