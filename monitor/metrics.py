@@ -39,7 +39,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from monitor import metrics_store
@@ -135,8 +135,11 @@ def dofollow_ratio(sites: dict[int, str], by_state: dict[tuple[str, str], int],
 
 
 def due_gauges(session: Session, sites: dict[int, str], now: datetime) -> Iterator[Metric]:
-    rows = session.execute(select(Backlink.site_id, func.count(), func.min(Backlink.next_due_at))
-                           .where(Backlink.next_due_at <= now).group_by(Backlink.site_id))
+    # Grouping by an expression keeps SQLite on a range scan of the due index (few rows are due)
+    # instead of walking a whole site_id index to save a sort.
+    grouped_site = (Backlink.site_id + literal_column("0")).label("due_site_id")
+    rows = session.execute(select(grouped_site, func.count(), func.min(Backlink.next_due_at))
+                           .where(Backlink.next_due_at <= now).group_by(grouped_site))
     due = {site: (0, 0.0) for site in sites.values()}
     for site_id, count, oldest in rows:
         if site_id in sites:
