@@ -162,4 +162,6 @@ def start_http(service: Service, addr: str) -> Any:
 
     host, port = parse_host_port(addr, "--metrics-addr")
     metrics = metrics_app(build_registry(service.engine, service.settings), service.settings.api_token)
-    return MetricsServer(http_app(service, metrics), host, port)
+    from monitor.api import api_app  # POST /api/pending (outreach intake); everything else to /metrics
+
+    return MetricsServer(http_app(service, api_app(service.engine, service.settings, metrics)), host, port)
