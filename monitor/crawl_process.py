@@ -59,10 +59,11 @@ def open_child(settings: Settings, mode: str) -> subprocess.Popen[str]:
 
 
 def stop_child(child: subprocess.Popen[str], grace: float = GRACE_SECONDS) -> None:
-    """SIGTERM the child's process group, then SIGKILL it if it has not ended within `grace` seconds."""
+    """SIGTERM the child's process group (twice), then SIGKILL it if it has not ended within `grace` seconds."""
     if child.poll() is not None:
         return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+    # Scrapy: the first SIGTERM closes the crawl gracefully, the second stops it at once
+    for sig, wait in ((signal.SIGTERM, grace / 2), (signal.SIGTERM, grace / 2), (signal.SIGKILL, grace)):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, sig)
         try:
