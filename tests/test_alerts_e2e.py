@@ -1,0 +1,62 @@
+"""End to end: a local page loses its link, `linkwatch run --once` confirms it (lost_after=2), and
+`linkwatch alerts send` delivers exactly one Slack message and one email saying so."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+LINKWATCH = [sys.executable, "-m", "monitor"]
+LINK = '<a href="https://mysite.com/pricing">Best &lt;!channel&gt; *pricing* tool</a>'
+
+
+def page(body: str) -> str:
+    return f"<!doctype html><html><head><title>t</title></head><body><p>Hello</p>{body}</body></html>"
+
+
+def test_removed_link_gives_one_slack_message_and_one_email(site, tmp_path: Path, http_sink, smtp_sink):
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config),
+               LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'lw.db'}", LINKWATCH_ALLOW_PRIVATE="1",
+               LINKWATCH_DELAY="0", LINKWATCH_RENDER="never", LINKWATCH_LOST_AFTER="2", LINKWATCH_TIMEOUT="20",
+               LINKWATCH_SLACK_WEBHOOK_URL=http_sink.url, LINKWATCH_SMTP_HOST=smtp_sink.host,
+               LINKWATCH_SMTP_PORT=str(smtp_sink.port), LINKWATCH_SMTP_STARTTLS="false",
+               LINKWATCH_EMAIL_FROM="linkwatch@mysite.com", LINKWATCH_EMAIL_TO="seo@mysite.com")
+
+    def linkwatch(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, f"linkwatch {' '.join(args)}: {done.stdout}\n{done.stderr}"
+        return done
+
+    site.set_page("/review", page(LINK))
+    linkwatch("add", site.url("/review"), "--target", "mysite.com")
+    linkwatch("run", "--once")  # seen live: a `new` event, not alerted by default
+    site.set_page("/review", page("<p>the link is gone</p>"))
+    linkwatch("run", "--once", "--all")  # one miss: suspected, not lost
+    linkwatch("run", "--once", "--all")  # the second miss confirms it
+    sent = linkwatch("alerts", "send")
+    assert "slack: sent 1 event in one message" in sent.stdout
+    assert "email: sent 1 event in one message" in sent.stdout
+    assert linkwatch("alerts", "send").stdout.strip() == "nothing to send"
+
+    assert len(http_sink.requests) == 1 and len(smtp_sink.messages) == 1
+    slack = http_sink.requests[0].json
+    assert slack["text"].startswith("1 backlink change: 1 lost")
+    section = next(b["text"]["text"] for b in slack["blocks"] if "Link lost" in b.get("text", {}).get("text", ""))
+    assert f"<{site.url('/review')}>" in section
+    assert "*Target:* mysite.com" in section and "*HTTP status:* 200" in section
+    assert "live → lost" in section and "Reclaim it" in section
+    assert "&lt;!channel&gt; ∗pricing∗" in section and "<!channel>" not in section
+    assert "*Last link URL:* <https://mysite.com/pricing>" in section
+
+    mail = smtp_sink.messages[0]
+    assert mail["Subject"] == "[linkwatch] 1 backlink change: 1 lost"
+    text = mail.get_body(("plain",)).get_content()
+    assert f"Referring page: {site.url('/review')}" in text and "Anchor: Best <!channel> *pricing* tool" in text
+    assert "What to do: Reclaim it" in text
+    html = mail.get_body(("html",)).get_content()
+    assert "Best &lt;!channel&gt; *pricing* tool" in html
