@@ -99,6 +99,18 @@ def test_http_and_https_and_www_are_the_same_backlink(engine: Engine) -> None:
     assert next(iter_backlinks(engine))["source_url"] == "https://a.org/page/"
 
 
+def test_spellings_of_a_url_target_are_one_target(engine: Engine) -> None:
+    upsert(engine, item("https://a.org/p", "https://acme.com/pricing?utm_source=x"))
+    counts = upsert(engine, item("https://a.org/p", "http://www.acme.com/pricing/#plans"),
+                    item("https://a.org/p", "ACME.com"), item("https://a.org/p", "https://acme.com/pricing?plan=2"))
+    assert (counts.added, counts.unchanged) == (2, 1)
+    assert [r["target"] for r in iter_backlinks(engine)] == [
+        "https://acme.com/pricing?utm_source=x", "acme.com", "https://acme.com/pricing?plan=2"]
+    with db.session(engine) as s:
+        assert remove_backlinks(s, "https://a.org/p", "https://www.acme.com/pricing/") == 1
+    assert len(list(iter_backlinks(engine))) == 2
+
+
 def test_pending_status_and_tags_are_mirrored(engine: Engine) -> None:
     upsert(engine, item("https://a.org/1", tags=("guest", "q3"), pending=True), item("https://a.org/2", tags=("q3",)))
     upsert(engine, item("https://a.org/1", tags=("q3", "outreach")))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
 from monitor.cli.store_access import open_store, parse_day
-from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_source, normalize_target, upsert_backlinks
-from monitor.store.db import session
-from monitor.store.sites import SiteResolver
+
+if TYPE_CHECKING:
+    from monitor.store.backlinks import BacklinkInput
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _input(args: argparse.Namespace) -> BacklinkInput:
+    from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_source, normalize_target
+
     try:
         source = normalize_source(args.source_url)
     except ValueError as exc:
@@ -63,6 +66,10 @@ def _input(args: argparse.Namespace) -> BacklinkInput:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.store.backlinks import upsert_backlinks
+    from monitor.store.db import session
+    from monitor.store.sites import SiteResolver
+
     item = _input(args)
     settings = settings_from(args)
     engine = open_store(args)

@@ -19,7 +19,6 @@ from monitor.cli.common import CliError
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store, parse_when
 from monitor.domain import Event, EventType
-from monitor.store.listing import iter_events
 
 JSON_FIELDS = ("id", "type", "source_url", "target", "at", "old_state", "new_state", "detail", "site", "tags",
                "anchor", "page_traffic", "last_live_at")
@@ -50,6 +49,8 @@ def _rows(events: Iterator[Event], output: str) -> Iterator[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.store.listing import iter_events
+
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit: must be at least 1")
     since = parse_when(args.since, "--since") if args.since else None

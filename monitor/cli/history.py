@@ -14,8 +14,6 @@ from typing import Any
 from monitor.cli.common import CliError
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store
-from monitor.store.backlinks import normalize_source
-from monitor.store.listing import backlinks_of_page, iter_history
 
 JSON_FIELDS = ("checked_at", "source_url", "target", "backlink_id", "state", "fetch_status", "http_status",
                "final_url", "follow", "links", "noindex", "nofollow", "canonical", "redirects", "rendered",
@@ -40,6 +38,9 @@ def _for_table(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.store.backlinks import normalize_source
+    from monitor.store.listing import backlinks_of_page, iter_history
+
     try:
         source = normalize_source(args.source_url)
     except ValueError as exc:

@@ -14,11 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
 from monitor.cli.store_access import open_store
-from monitor.importers import FORMAT_NAMES, ImportFileError, ImportOptions, ImportReport, import_file
-from monitor.store.backlinks import clean_tags
+
+if TYPE_CHECKING:
+    from monitor.importers import ImportReport
+
+FORMAT_NAMES = ("auto", "ahrefs", "semrush", "gsc", "csv", "ga4")  # as monitor.importers.FORMAT_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +52,9 @@ def _print_errors(report: ImportReport) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.importers import ImportFileError, ImportOptions, import_file
+    from monitor.store.backlinks import clean_tags
+
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"{args.file}: no such file")

@@ -15,7 +15,6 @@ import sys
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store
 from monitor.domain import BacklinkState
-from monitor.store.listing import iter_backlinks
 
 JSON_FIELDS = ("id", "source_url", "target", "site", "state", "follow", "rel", "anchor", "expected_anchor",
                "http_status", "final_url", "first_seen", "last_checked", "last_live", "next_due_at", "tags",
@@ -39,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.store.listing import iter_backlinks
+
     engine = open_store(args)
     rows = iter_backlinks(engine, state=args.state, site=args.site, tag=args.tag)
     count = emit(rows, args.output, JSON_FIELDS, TABLE_COLUMNS)

@@ -13,8 +13,6 @@ import sys
 
 from monitor.cli.common import CliError
 from monitor.cli.store_access import open_store
-from monitor.store.backlinks import normalize_source, normalize_target, remove_backlinks
-from monitor.store.db import session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.store.backlinks import normalize_source, normalize_target, remove_backlinks
+    from monitor.store.db import session
+
     try:
         normalize_source(args.source_url)
     except ValueError as exc:

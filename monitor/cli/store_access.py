@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, date, datetime, timedelta
-
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
 from monitor.config import ConfigError, parse_duration
-from monitor.importers.base import parse_date
-from monitor.store.db import StoreError, connect
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def open_store(args: argparse.Namespace) -> Engine:
     """The Engine for the configured database, schema current. Raises CliError (one line) when it cannot open."""
+    from sqlalchemy.exc import DBAPIError  # imported here: `linkwatch --help` stays quick
+
+    from monitor.store.db import StoreError, connect
+
     url = settings_from(args).database_url
     try:
         return connect(url)
@@ -31,6 +33,9 @@ def open_store(args: argparse.Namespace) -> Engine:
 
 
 def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -57,6 +62,8 @@ def parse_when(text: str, flag: str) -> datetime:
 
 def parse_day(text: str, flag: str) -> date:
     """A calendar date as ISO (2026-09-15), `Sep 15, 2026` or DD/MM/YYYY."""
+    from monitor.importers.base import parse_date
+
     try:
         day = parse_date(text)
     except ValueError:

@@ -1,8 +1,9 @@
 """Adding, updating and removing backlinks: the write side of `add`, `import` and `remove`.
 
 A backlink is keyed by `(source_key, target)`: the referring URL without scheme
-and leading `www.` (so http -> https stays the same backlink) and the target as
-normalised by monitor.targets.  `upsert_backlinks` writes a batch in the
+and leading `www.` (so http -> https stays the same backlink) and the target's
+identity per monitor.targets (so `https://a.com/x/` and `http://www.a.com/x` are
+one target; the first spelling given is the one stored).  `upsert_backlinks` writes a batch in the
 caller's transaction and says how many were added, updated or unchanged;
 re-writing the same data changes nothing.  Tags are kept in `backlinks.tags`
 and mirrored one row per tag in `backlink_tags`; new tags are added, existing
@@ -14,6 +15,7 @@ Reads `Settings.sites` through the SiteResolver the caller passes.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,8 +58,8 @@ class BacklinkInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def key(self) -> tuple[str, str]:
-        return source_key(self.source_url), self.target
+    def key(self) -> tuple[str, TargetIdentity]:
+        return source_key(self.source_url), target_identity(self.target)
 
 
 @dataclass
@@ -70,6 +72,16 @@ class UpsertCounts:
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
+
+
+TargetIdentity = tuple[str, str, str, str, tuple[tuple[str, str], ...]]
+
+
+@functools.lru_cache(maxsize=8192)
+def target_identity(target: str) -> TargetIdentity:
+    """What makes two spellings of a target the same target (`https://a.com/x/` is `http://www.a.com/x`)."""
+    parsed = parse_target(target)
+    return str(parsed.kind), parsed.host, parsed.port, parsed.path, parsed.query
 
 
 def normalize_source(url: str) -> str:
@@ -169,11 +181,12 @@ def _apply(link: Backlink, item: BacklinkInput, now: datetime) -> tuple[bool, li
     return changed, new_tags
 
 
-def _existing(session: Session, items: Sequence[BacklinkInput]) -> dict[tuple[str, str], Backlink]:
+def _existing(session: Session, items: Sequence[BacklinkInput]) -> dict[tuple[str, TargetIdentity], Backlink]:
     keys = {item.key for item in items}
     source_keys = sorted({k[0] for k in keys})
     rows = session.scalars(select(Backlink).where(Backlink.source_key.in_(source_keys))).all()
-    return {(b.source_key, b.target): b for b in rows if (b.source_key, b.target) in keys}
+    found = {(b.source_key, target_identity(b.target)): b for b in rows}
+    return {key: link for key, link in found.items() if key in keys}
 
 
 def upsert_backlinks(session: Session, items: Sequence[BacklinkInput], resolver: SiteResolver,
@@ -212,8 +225,9 @@ def upsert_backlinks(session: Session, items: Sequence[BacklinkInput], resolver:
 def remove_backlinks(session: Session, source_url: str, target: str | None = None) -> int:
     """Delete the backlinks of a referring page (only the one to `target` if given). Checks and events go too."""
     key = source_key(normalize_source(source_url))
-    query = delete(Backlink).where(Backlink.source_key == key)
-    if target is not None:
-        query = query.where(Backlink.target == normalize_target(target)[0])
-    result = session.execute(query.execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    stored = session.execute(select(Backlink.id, Backlink.target).where(Backlink.source_key == key)).all()
+    wanted = target_identity(normalize_target(target)[0]) if target is not None else None
+    ids = [row_id for row_id, stored_target in stored if wanted is None or target_identity(stored_target) == wanted]
+    if ids:
+        session.execute(delete(Backlink).where(Backlink.id.in_(ids)).execution_options(synchronize_session=False))
+    return len(ids)
