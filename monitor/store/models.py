@@ -222,7 +222,7 @@ class Notification(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16), default="immediate")  # immediate|daily|weekly
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|dead|unconfirmed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
@@ -238,7 +238,7 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending|sent|failed
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending|sent|failed|unconfirmed
     events: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
 
