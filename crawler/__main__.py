@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+from crawler.mentions_mode import run_mentions
 from crawler.runner import run_crawl
 from monitor.config import Settings
 from monitor.domain import PageObservation, RenderMode
@@ -56,7 +57,8 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     return run_mode(settings, lines, out)
 
 
-MODES: dict[str, Callable[[Settings, Iterator[str], TextIO], int]] = {"check": run_check, "run": run_run}
+MODES: dict[str, Callable[[Settings, Iterator[str], TextIO], int]] = {
+    "check": run_check, "run": run_run, "mentions": run_mentions}
 
 
 def _protocol_stdout() -> TextIO:

@@ -1,0 +1,108 @@
+"""`linkwatch mentions`: find pages that name your brand without linking to you (unlinked mentions).
+
+    linkwatch mentions --site D [--term T ...] (URL ... | --urls-file F | --sitemap URL |
+                        --crawl DOMAIN [--max-pages N]) [--json|--csv]
+    linkwatch mentions --site D --list [--json|--csv]
+
+Pages are fetched by the same crawler as `check` (a child process, mode `mentions`:
+robots.txt, the SSRF guard, timeouts and limits apply).  Each page whose visible text
+names a term without any link to the site is stored (table `mentions`) with the
+sentence and the contact hints found on it, and listed.  Terms: `--term`, else the
+site's `brand_terms`, else its domain name without the suffix.
+
+Reads Settings.database_url, sites, and the crawl settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor.cli.common import CliError, print_table, settings_from, write_csv
+from monitor.cli.store_access import open_store
+from monitor.mentions import brand_terms, find_mentions, list_mentions, store_mentions
+
+COLUMNS = ("page_url", "term", "sentence", "contact_hints", "found_at")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "mentions", help="find pages that mention your brand without linking to you",
+        description="Crawl the pages you give (URLs, a file of URLs, a sitemap, or a bounded crawl of one domain) "
+        "and store the pages whose visible text names a brand term without linking to the site, with the "
+        "sentence and contact hints (mailto: links, contact pages).")
+    parser.add_argument("urls", nargs="*", metavar="URL", help="pages to check")
+    parser.add_argument("--site", metavar="DOMAIN", required=True, help="your site (links to it cancel a mention)")
+    parser.add_argument("--term", action="append", default=[], metavar="T",
+                        help="a brand term (repeatable; default: the site's brand_terms)")
+    parser.add_argument("--urls-file", metavar="F", help="a file with one URL per line")
+    parser.add_argument("--sitemap", metavar="URL", help="check the pages listed in this sitemap")
+    parser.add_argument("--crawl", metavar="DOMAIN", help="crawl this domain breadth first from its home page")
+    parser.add_argument("--max-pages", type=int, default=50, metavar="N",
+                        help="at most N pages for --crawl and --sitemap (default: 50)")
+    parser.add_argument("--list", action="store_true", help="list the stored mentions without crawling")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON object per line")
+    out.add_argument("--csv", action="store_true", help="CSV (spreadsheet-safe)")
+    parser.set_defaults(func=run)
+
+
+def _start_urls(args: argparse.Namespace) -> tuple[list[str], str | None]:
+    sources = sum(bool(x) for x in (args.urls, args.urls_file, args.sitemap, args.crawl))
+    if sources != 1:
+        raise CliError("give exactly one of: URL ..., --urls-file F, --sitemap URL, --crawl DOMAIN (or --list)")
+    if args.max_pages < 1:
+        raise CliError("--max-pages: must be at least 1")
+    if args.urls_file:
+        try:
+            lines = Path(args.urls_file).read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read {args.urls_file}: {getattr(exc, 'strerror', None) or exc}") from None
+        urls = [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    elif args.sitemap:
+        urls = [args.sitemap]
+    elif args.crawl:
+        domain = args.crawl.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
+        if not domain or "/" in domain:
+            raise CliError(f"--crawl: expected a domain such as blog.example.com, got {args.crawl!r}")
+        return [f"https://{domain}/"], domain
+    else:
+        urls = list(args.urls)
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise CliError(f"not an http(s) URL: {bad[0][:200]!r}")
+    return urls, None
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    site = args.site.strip().lower().removeprefix("www.")
+    if not site or "/" in site:
+        raise CliError(f"--site: expected a domain such as example.com, got {args.site!r}")
+    engine = open_store(args)
+    try:
+        if not args.list:
+            urls, crawl_domain = _start_urls(args)
+            terms = brand_terms(settings, site, args.term)
+            result = find_mentions(settings, site, terms, urls, crawl_domain, args.max_pages)
+            added = store_mentions(engine, site, result.found)
+            for url, error in result.failed:
+                sys.stderr.write(f"could not check {url}: {error}\n")
+            sys.stderr.write(f"checked {result.pages} pages for {', '.join(terms)}: {len(result.found)} "
+                             f"unlinked mentions ({added} new)\n")
+        rows = list_mentions(engine, site)
+    finally:
+        engine.dispose()
+    if args.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    elif args.csv:
+        write_csv(rows, COLUMNS)
+    elif rows:
+        print_table(rows, COLUMNS)
+    else:
+        sys.stdout.write("(no unlinked mentions stored)\n")
+    return 0
