@@ -5,8 +5,8 @@
 `{"run_id": N, "now": ISO-8601, "include_all": bool, "limit": int|null}`.
 It walks the due backlinks lazily (monitor.scheduler.iter_due_jobs: one query
 per batch, as Scrapy has room for more requests), hands every PageObservation
-to monitor.ingest.Ingestor (one transaction per `batch_size` pages), flushes at
-the end, and writes progress as JSON lines on stdout:
+to monitor.ingest.Ingestor (one transaction per `batch_size` pages, or per
+second when the crawl is slow), flushes at the end, and writes progress as JSON lines on stdout:
 
     {"progress": {"pages": P, "backlinks": B, "checks": C, "events": E}}
     {"done": {"pages": P, "checks": C, "rendered": R, "events": E}}
@@ -14,7 +14,8 @@ the end, and writes progress as JSON lines on stdout:
 `backlinks` counts what was observed, `checks` what is stored.  A kill at any
 point leaves the database consistent: what was ingested stays, the rest keeps
 its due time and is picked up by the next run.  SIGTERM/SIGINT stop Scrapy
-gracefully; what was observed by then is still ingested.
+gracefully; what was observed by then is still ingested.  When the parent dies
+(its end of stdout closes), the child stops the same way.
 
 Reads settings: database_url, render, batch_size (and the crawl settings via the spider).
 """
@@ -23,6 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -38,6 +42,7 @@ from monitor.store import db
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.25  # seconds between progress lines
+FLUSH_AFTER = 1.0  # seconds an observation may wait in the buffer before its batch is written
 
 
 class _Progress:
@@ -47,6 +52,7 @@ class _Progress:
         self.pages = 0
         self.backlinks = 0
         self._last = 0.0
+        self.orphaned = False
 
     def observed(self, backlinks: int) -> None:
         self.pages += 1
@@ -66,8 +72,25 @@ class _Progress:
                              "events": totals.events}})
 
     def _line(self, data: dict[str, Any]) -> None:
-        self.out.write(json.dumps(data) + "\n")
-        self.out.flush()
+        if self.orphaned:
+            return
+        try:
+            self.out.write(json.dumps(data) + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            # the parent is gone: stop the crawl gracefully (what was observed is still ingested)
+            self.orphaned = True
+            logger.warning("the parent process is gone; stopping the run")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _flush_while(done: threading.Event, ingestor: Ingestor) -> None:
+    """Write what waited FLUSH_AFTER seconds, so a stop or a kill loses at most that much."""
+    while not done.wait(FLUSH_AFTER / 2):
+        try:
+            ingestor.flush_older_than(FLUSH_AFTER)
+        except Exception:
+            logger.exception("writing a batch failed; retrying")
 
 
 def parse_options(lines: Iterator[str]) -> dict[str, Any]:
@@ -95,9 +118,14 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     def sink(observation: PageObservation) -> None:
         progress.observed(ingestor.add(observation))
 
+    crawling = threading.Event()
+    flusher = threading.Thread(target=_flush_while, args=(crawling, ingestor), name="flush", daemon=True)
+    flusher.start()
     try:
         run_crawl(settings, jobs(), sink, render=settings.render is not RenderMode.NEVER)
     finally:
+        crawling.set()
+        flusher.join()
         ingestor.flush()
         progress.write()
         progress.done()

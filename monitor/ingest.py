@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -114,6 +116,8 @@ class Ingestor:
         self._jobs: dict[str, tuple[int, ...]] = {}
         self._renders: dict[str, RenderMode] = {}
         self._buffer: list[tuple[PageObservation, tuple[int, ...], RenderMode]] = []
+        self._oldest = 0.0  # monotonic time of the oldest buffered observation
+        self._lock = threading.RLock()  # add/flush may be called from a flushing thread too
 
     def track(self, job: PageJob) -> None:
         """Remember which backlinks a job's page answers for, so that `add(observation)` finds them."""
@@ -124,23 +128,33 @@ class Ingestor:
         """Buffer one observation; writes a batch when `batch_size` observations are buffered.
 
         Returns how many backlinks the observation answers for."""
-        ids = tuple(backlink_ids) if backlink_ids is not None else self._jobs.pop(observation.url, ())
-        render = self._renders.pop(observation.url, self.settings.render)
-        if not ids:
-            logger.warning("observation of %s answers for no backlink; ignored", observation.url)
-            return 0
-        self._buffer.append((observation, ids, render))
-        if len(self._buffer) >= self.settings.batch_size:
-            self.flush()
-        return len(ids)
+        with self._lock:
+            ids = tuple(backlink_ids) if backlink_ids is not None else self._jobs.pop(observation.url, ())
+            render = self._renders.pop(observation.url, self.settings.render)
+            if not ids:
+                logger.warning("observation of %s answers for no backlink; ignored", observation.url)
+                return 0
+            if not self._buffer:
+                self._oldest = time.monotonic()
+            self._buffer.append((observation, ids, render))
+            if len(self._buffer) >= self.settings.batch_size:
+                self.flush()
+            return len(ids)
 
     def flush(self) -> None:
         """Write every buffered observation in one transaction."""
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
-        with session(self.engine) as s:
-            _BatchWriter(s, self, self.clock()).write(batch)
+        with self._lock:
+            if not self._buffer:
+                return
+            batch, self._buffer = self._buffer, []
+            with session(self.engine) as s:
+                _BatchWriter(s, self, self.clock()).write(batch)
+
+    def flush_older_than(self, seconds: float) -> None:
+        """Flush when the oldest buffered observation has waited `seconds` (a slow crawl still saves often)."""
+        with self._lock:
+            if self._buffer and time.monotonic() - self._oldest >= seconds:
+                self.flush()
 
 
 @dataclass

@@ -39,7 +39,7 @@ from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
 
 logger = logging.getLogger(__name__)
 
-STOP_GRACE_SECONDS = 30.0
+STOP_GRACE_SECONDS = 10.0  # for a graceful stop of the crawl child before SIGKILL
 
 
 def utcnow() -> datetime:
@@ -187,10 +187,10 @@ def run_summary(engine: Engine, run_id: int, max_events: int = 50) -> RunSummary
     with session(engine) as s:
         run = s.get(CheckRun, run_id)
         states = dict(s.execute(select(Check.state, func.count()).where(Check.run_id == run_id)
-                                .group_by(Check.state)).tuples().all())
+                                .group_by(Check.state)).all())
         in_run = EventRecord.check_id.in_(select(Check.id).where(Check.run_id == run_id))
         types = dict(s.execute(select(EventRecord.type, func.count()).where(in_run)
-                               .group_by(EventRecord.type)).tuples().all())
+                               .group_by(EventRecord.type)).all())
         rows = s.execute(select(EventRecord, Backlink.source_url, Backlink.target, Site.domain)
                          .join(Backlink, Backlink.id == EventRecord.backlink_id)
                          .join(Site, Site.id == Backlink.site_id)

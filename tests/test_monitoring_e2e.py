@@ -1,0 +1,189 @@
+"""The monitoring loop end to end: `linkwatch add`, `run --once` as real processes against a local site
+whose pages change between runs, then `linkwatch events --json`; on SQLite and PostgreSQL.
+Also: a run killed with -9 mid-way leaves a consistent database and the next run does the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.store.db import connect, session
+from monitor.store.models import Backlink, Check, CheckRun
+from tests.fixtures_site import TestSite
+
+LINKWATCH = [sys.executable, "-m", "monitor"]
+LINK = '<a href="https://mysite.com/">My site</a>'
+NOFOLLOW_LINK = '<a href="https://mysite.com/" rel="nofollow">My site</a>'
+JS_LINK = ("<div id=x></div><script>var a = document.createElement('a'); a.href = 'https://mysite.com/'; "
+           "a.textContent = 'My site'; document.getElementById('x').appendChild(a);</script>")
+
+
+def page(body: str) -> str:
+    return f"<!doctype html><html><head><title>t</title></head><body><p>Hello</p>{body}</body></html>"
+
+
+def environment(tmp_path: Path, database_url: str, config: str = "") -> dict[str, str]:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(config)
+    env = dict(os.environ)
+    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config_file), LINKWATCH_DATABASE_URL=database_url,
+               LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0", LINKWATCH_PER_DOMAIN="8",
+               LINKWATCH_TIMEOUT="20")
+    return env
+
+
+def linkwatch(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
+    if check and result.returncode != 0:
+        raise AssertionError(f"linkwatch {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def events(env: dict[str, str]) -> list[dict[str, Any]]:
+    out = linkwatch(env, "events", "--json").stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def event_pairs(env: dict[str, str], site: TestSite) -> Counter[tuple[str, str, str]]:
+    prefix = site.url("")
+    return Counter((e["type"], e["source_url"].removeprefix(prefix), e["target"]) for e in events(env))
+
+
+def links_by_path(env: dict[str, str], site: TestSite) -> dict[tuple[str, str], dict[str, Any]]:
+    out = linkwatch(env, "links", "--json").stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {(row["source_url"].removeprefix(site.url("")), row["target"]): row for row in rows}
+
+
+@pytest.mark.chromium
+def test_pages_changing_between_runs(site: TestSite, database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path, database_url)
+    for path in ("/removed", "/nofollow", "/gone", "/flap"):
+        site.set_page(path, page(LINK))
+    site.set_page("/js", page(JS_LINK))
+    site.set_page("/pending", page(""))
+    site.set_page("/shared", page(LINK + '<a href="https://mysite.com/pricing">pricing</a>'
+                                  '<a href="https://mysite.com/blog">blog</a>'))
+    rows = [(path, "mysite.com") for path in ("/removed", "/nofollow", "/gone", "/flap", "/js")]
+    rows += [("/shared", target) for target in ("mysite.com", "https://mysite.com/pricing", "https://mysite.com/blog")]
+    (tmp_path / "links.csv").write_text("source_url,target\n" + "".join(f"{site.url(p)},{t}\n" for p, t in rows))
+    linkwatch(env, "import", str(tmp_path / "links.csv"))
+    linkwatch(env, "add", site.url("/pending"), "--target", "mysite.com", "--status", "pending")
+
+    first = linkwatch(env, "run", "--once")
+    assert "events:" in first.stdout
+    # one fetch for three backlinks (every link followed: nothing to render)
+    assert site.requests.count(("127.0.0.1", "/shared")) == 1
+    new = {(path, target) for kind, path, target in event_pairs(env, site) if kind == "new"}
+    assert new == {("/removed", "mysite.com"), ("/nofollow", "mysite.com"), ("/gone", "mysite.com"),
+                   ("/flap", "mysite.com"), ("/js", "mysite.com"), ("/shared", "mysite.com"),
+                   ("/shared", "https://mysite.com/pricing"), ("/shared", "https://mysite.com/blog")}
+    state = links_by_path(env, site)
+    assert state["/js", "mysite.com"]["state"] == "live"  # found only by rendering
+    assert state["/shared", "https://mysite.com/blog"]["state"] == "live"
+    assert state["/pending", "mysite.com"]["state"] == "pending"
+
+    site.set_page("/removed", page(""))
+    site.set_page("/nofollow", page(NOFOLLOW_LINK))
+    site.set_page("/gone", "not here", status=404)
+    site.set_page("/flap", page(""))
+    site.set_page("/pending", page(LINK))
+    linkwatch(env, "run", "--once", "--all")
+    after_two = event_pairs(env, site)
+    assert after_two["nofollow", "/nofollow", "mysite.com"] == 1
+    assert after_two["went_live", "/pending", "mysite.com"] == 1
+    assert not {kind for kind, _, _ in after_two} & {"lost", "page_gone"}  # one miss is not a loss
+    state = links_by_path(env, site)
+    assert state["/removed", "mysite.com"]["state"] == "live"  # suspected, not confirmed
+    assert state["/removed", "mysite.com"]["next_due_at"] < state["/js", "mysite.com"]["next_due_at"]
+
+    site.set_page("/flap", page(LINK))
+    linkwatch(env, "run", "--once")  # only what is due: the suspected losses are not due yet
+    linkwatch(env, "run", "--once", "--all")
+    site.set_page("/flap", page(""))
+    linkwatch(env, "run", "--once", "--all")
+    site.set_page("/flap", page(LINK))
+    linkwatch(env, "run", "--once", "--all")
+
+    final = event_pairs(env, site)
+    assert final["lost", "/removed", "mysite.com"] == 1
+    assert final["page_gone", "/gone", "mysite.com"] == 1
+    assert final["nofollow", "/nofollow", "mysite.com"] == 1
+    assert not [key for key in final if key[1] == "/flap" and key[0] != "new"]  # flapping: no storm
+    assert sum(final.values()) == 8 + 4  # 8 new, nofollow, went_live, lost, page_gone
+    lost = next(e for e in events(env) if e["type"] == "lost")
+    assert lost["old_state"] == "live" and lost["new_state"] == "lost"
+    assert lost["detail"]["http_status"] == 200 and lost["detail"]["last_href"] == "https://mysite.com/"
+    nofollow = next(e for e in events(env) if e["type"] == "nofollow")
+    assert nofollow["detail"]["reason"] == "rel_nofollow"
+    state = links_by_path(env, site)
+    assert state["/gone", "mysite.com"]["state"] == "gone" and state["/removed", "mysite.com"]["state"] == "lost"
+    with session(connect(database_url)) as s:
+        rendered = s.scalars(select(Check.rendered).join(Backlink).where(Backlink.source_url == site.url("/js")))
+        assert all(rendered.all())
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _checks(database_url: str) -> int:
+    with session(connect(database_url)) as s:
+        return int(s.scalar(select(func.count()).select_from(Check)) or 0)
+
+
+def test_kill_mid_run_then_next_run_completes(site: TestSite, database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path, database_url, "[schedule]\nbatch_size = 3\n")
+    pages = 40
+    with open(tmp_path / "links.csv", "w") as handle:
+        handle.write("source_url,target\n")
+        for number in range(pages):
+            site.set_page(f"/slow/{number}", page(LINK), delay=0.4)
+            handle.write(f"{site.url(f'/slow/{number}')},mysite.com\n")
+    linkwatch(env, "import", str(tmp_path / "links.csv"))
+    runner = subprocess.Popen([*LINKWATCH, "run", "--once", "--render", "never", "--concurrency", "4"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while _checks(database_url) < 6 and runner.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert runner.poll() is None, "the run ended before it could be killed"
+    for child in _children(runner.pid):  # the crawl child runs in its own process group
+        os.killpg(child, signal.SIGKILL)
+    os.killpg(runner.pid, signal.SIGKILL)
+    runner.wait()
+
+    engine = connect(database_url)
+    with session(engine) as s:
+        checked = dict(s.execute(select(Check.backlink_id, func.count()).group_by(Check.backlink_id)).all())
+        backlinks = s.execute(select(Backlink.id, Backlink.state, Backlink.last_checked)).all()
+    assert 0 < len(checked) < pages and set(checked.values()) == {1}
+    for backlink_id, state, last_checked in backlinks:  # the state moved exactly for the ingested checks
+        assert (state == "live") == (backlink_id in checked) == (last_checked is not None)
+
+    second = linkwatch(env, "run", "--once", "--render", "never", "--concurrency", "8")
+    assert f"{pages - len(checked)} backlinks checked" in second.stdout
+    with session(engine) as s:
+        counts = s.execute(select(Check.backlink_id, func.count()).group_by(Check.backlink_id)).all()
+        runs = dict(s.execute(select(CheckRun.id, CheckRun.status)).all())
+        states = set(s.scalars(select(Backlink.state)))
+    assert len(counts) == pages and {n for _, n in counts} == {1}  # exactly one check per backlink
+    assert states == {"live"}
+    assert sorted(runs.values()) == ["failed", "finished"]  # the killed run is recorded as failed
