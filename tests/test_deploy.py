@@ -167,6 +167,10 @@ def test_every_panel_and_alert_expression_returns_data(
     added = bump_counters(engine)
     prometheus.wait_for(f"sum(linkwatch_checks_total) >= {seeded + added}")
 
+    names = {item["metric"]["__name__"] for item in prometheus.query('count by (__name__) ({job="linkwatch"})')}
+    own = {name for name in names if not name.startswith(("scrape_", "up"))}
+    assert own and all(name.startswith("linkwatch_") for name in own), own  # serve exposes only linkwatch_*
+
     for title, expr in dashboard_expressions():
         result = prometheus.query(substitute(expr))
         assert result and finite(result), f"panel {title!r}: no data for {expr}"
