@@ -110,3 +110,10 @@ def test_slack_limits_hold_for_huge_values():
 def test_ties_in_traffic_put_the_worst_change_first():
     message = build_message([event(EventType.RESTORED, 1), event(EventType.LOST, 2), event(EventType.NOFOLLOW, 3)])
     assert [str(e.type) for e in message.events] == ["lost", "nofollow", "restored"]
+
+
+def test_cli_channel_list_matches_the_channels():
+    from monitor.alert_channels import CHANNELS
+    from monitor.cli.alerts import CHANNELS as CLI_CHANNELS
+
+    assert CLI_CHANNELS == CHANNELS

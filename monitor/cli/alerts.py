@@ -22,15 +22,16 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alerts.errors import DeliveryError
-from alerts.message import probe_message
-from monitor.alert_channels import CHANNELS, build_channel, channel_problem, named_channels
 from monitor.cli.common import CliError, print_table, settings_from
 from monitor.cli.store_access import open_store
-from monitor.dispatcher import DispatchReport, dispatch
-from monitor.outbox import requeue, waiting_overview
+
+if TYPE_CHECKING:
+    from monitor.dispatcher import DispatchReport
+
+# imported in the commands, not here: `linkwatch --help` stays quick
+CHANNELS = ("slack", "email", "webhook", "apprise")  # as monitor.alert_channels.CHANNELS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,6 +87,9 @@ def _print_report(report: DispatchReport) -> None:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    from monitor.dispatcher import dispatch
+    from monitor.outbox import requeue
+
     settings = settings_from(args)
     engine = open_store(args)
     now = datetime.now(UTC)
@@ -101,6 +105,10 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    from alerts.errors import DeliveryError
+    from alerts.message import probe_message
+    from monitor.alert_channels import build_channel, channel_problem, named_channels
+
     settings = settings_from(args)
     names = [args.channel] if args.channel else named_channels(settings)
     if not names:
@@ -145,6 +153,8 @@ def _print_overview(overview: dict[str, Any]) -> None:
 
 
 def run_pending(args: argparse.Namespace) -> int:
+    from monitor.outbox import waiting_overview
+
     if args.limit < 0:
         raise CliError("--limit: must be 0 or more")
     settings = settings_from(args)
