@@ -76,7 +76,9 @@ def _due_rows(engine: Engine, now: datetime, include_all: bool, batch_size: int)
 def _job(rows: Sequence[_Row], render: RenderMode) -> PageJob:
     validators = {(row.etag, row.last_modified) for row in rows}
     etag, last_modified = validators.pop() if len(validators) == 1 else (None, None)
-    return PageJob(url=rows[0].source_url, targets=tuple(row.target for row in rows), render=render,
+    # one page stored as http and https (the same source_key): fetch the https one
+    url = next((row.source_url for row in rows if row.source_url.startswith("https:")), rows[0].source_url)
+    return PageJob(url=url, targets=tuple(row.target for row in rows), render=render,
                    etag=etag, last_modified=last_modified, backlink_ids=tuple(row.id for row in rows))
 
 

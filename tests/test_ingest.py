@@ -1,0 +1,160 @@
+"""The scheduler and the batch ingest against a real database (SQLite and PostgreSQL), with observations
+built by hand: grouping by page, keyset batches, limits, validators, 304 reuse, the render-auto rule,
+the outbox, the run counters and the next due times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from monitor.config import IntervalRule, Settings
+from monitor.domain import FetchStatus, ObservedLink, PageObservation, RenderMode
+from monitor.ingest import Ingestor
+from monitor.runs import start_run
+from monitor.scheduler import due_count, interval_for, iter_due_jobs, next_due
+from monitor.store.backlinks import BacklinkInput, normalize_source, normalize_target, upsert_backlinks
+from monitor.store.db import connect, session
+from monitor.store.models import Backlink, Check, CheckRun, EventRecord
+from monitor.store.sites import SiteResolver
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def add_links(engine: Engine, pairs: list[tuple[str, str]], tags: tuple[str, ...] = ()) -> None:
+    items = []
+    for url, target_text in pairs:
+        target, host = normalize_target(target_text)
+        items.append(BacklinkInput(source_url=normalize_source(url), target=target, target_host=host, tags=tags))
+    with session(engine) as s:
+        upsert_backlinks(s, items, SiteResolver(s), T0)
+
+
+def observe(url: str, *targets: str, fetch: FetchStatus = FetchStatus.OK, rel: tuple[str, ...] = (),
+            etag: str | None = None, rendered: bool = False, status: int = 200) -> PageObservation:
+    links = tuple(ObservedLink(href="https://mysite.com/", rel=rel, anchor="My site", follow=not rel, target=t)
+                  for t in targets)
+    return PageObservation(url=url, final_url=url, fetch=fetch, http_status=status, links=links, etag=etag,
+                           rendered=rendered)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    return connect(database_url)
+
+
+def test_jobs_group_pages_across_batches(engine: Engine) -> None:
+    add_links(engine, [("https://a.example/p", "mysite.com"), ("http://www.a.example/p", "https://mysite.com/x"),
+                       ("https://a.example/p", "https://mysite.com/y"), ("https://b.example/", "mysite.com"),
+                       ("https://c.example/q", "mysite.com"), ("https://c.example/q", "https://mysite.com/z")])
+    settings = Settings(batch_size=2, render=RenderMode.NEVER)
+    jobs = list(iter_due_jobs(engine, settings, T0))
+    assert [(job.url, len(job.targets), len(job.backlink_ids)) for job in jobs] == [
+        ("https://a.example/p", 3, 3), ("https://b.example/", 1, 1), ("https://c.example/q", 2, 2)]
+    assert all(job.render is RenderMode.NEVER for job in jobs)
+    limited = list(iter_due_jobs(engine, settings, T0, limit=4))
+    assert sum(len(job.backlink_ids) for job in limited) == 4
+    assert not list(iter_due_jobs(engine, settings, T0 - timedelta(seconds=1)))  # nothing due before it was added
+    assert len(list(iter_due_jobs(engine, settings, T0 - timedelta(days=1), include_all=True))) == 3
+
+
+def test_ingest_writes_checks_events_states_and_counters(engine: Engine) -> None:
+    add_links(engine, [("https://a.example/p", "mysite.com"), ("https://a.example/p", "https://mysite.com/x"),
+                       ("https://b.example/", "mysite.com")])
+    settings = Settings(batch_size=1, render=RenderMode.NEVER)
+    run_id = start_run(engine, T0)
+    ingestor = Ingestor(engine, settings, run_id, clock=lambda: T0)
+    for job in iter_due_jobs(engine, settings, T0):
+        ingestor.track(job)
+        targets = ("mysite.com",) if job.url.startswith("https://a.") else ()
+        ingestor.add(observe(job.url, *targets, etag='"v1"'))
+    ingestor.flush()
+    with session(engine) as s:
+        links = {(b.source_url, b.target): b for b in s.scalars(select(Backlink))}
+        events = s.scalars(select(EventRecord)).all()
+        run = s.get(CheckRun, run_id)
+        checks = s.scalars(select(Check)).all()
+    assert len(checks) == 3 and {c.run_id for c in checks} == {run_id}
+    live = links["https://a.example/p", "mysite.com"]
+    assert (live.state, live.follow, live.anchor, live.etag) == ("live", True, "My site", '"v1"')
+    assert live.next_due_at == T0 + timedelta(days=1)
+    missing = links["https://a.example/p", "https://mysite.com/x"]
+    assert (missing.state, missing.misses) == ("unchecked", 1)  # suspected, not confirmed
+    assert missing.next_due_at == T0 + timedelta(hours=1)
+    [event] = events
+    assert (event.type, event.backlink_id, event.routed) == ("new", live.id, False)
+    assert event.check_id in {c.id for c in checks if c.backlink_id == live.id}
+    assert (run.pages, run.checks, run.events) == (2, 3, 1)
+
+
+def test_not_modified_reuses_the_last_verdict_and_validators(engine: Engine) -> None:
+    add_links(engine, [("https://a.example/p", "mysite.com")])
+    settings = Settings(render=RenderMode.NEVER)
+    first = Ingestor(engine, settings, None, clock=lambda: T0)
+    [job] = iter_due_jobs(engine, settings, T0)
+    assert job.etag is None
+    first.add(observe(job.url, "mysite.com", rel=("sponsored",), etag='"v1"'), job.backlink_ids)
+    first.flush()
+    later = T0 + timedelta(days=2)
+    [job] = iter_due_jobs(engine, settings, later)
+    assert job.etag == '"v1"'  # the last verdict was definitive: ask conditionally
+    second = Ingestor(engine, settings, None, clock=lambda: later)
+    second.add(observe(job.url, fetch=FetchStatus.NOT_MODIFIED, status=304), job.backlink_ids)
+    second.flush()
+    with session(engine) as s:
+        backlink = s.scalars(select(Backlink)).one()
+        checks = s.scalars(select(Check).order_by(Check.id)).all()
+        kinds = s.scalars(select(EventRecord.type)).all()
+    assert [c.state for c in checks] == ["nofollow", "nofollow"]
+    assert checks[1].fetch_status == "not_modified" and checks[1].http_status == 304
+    assert checks[1].links == checks[0].links
+    assert (backlink.state, backlink.etag, backlink.last_checked) == ("nofollow", '"v1"', later)
+    assert kinds == ["new"]
+    third = Ingestor(engine, settings, None, clock=lambda: later + timedelta(days=2))
+    third.add(observe(job.url, fetch=FetchStatus.ERROR, status=503), job.backlink_ids)
+    third.flush()
+    [job] = iter_due_jobs(engine, settings, later + timedelta(days=5))
+    assert job.etag is None  # after an error the page is fetched in full
+
+
+def test_static_miss_without_rendering_is_not_a_miss(engine: Engine) -> None:
+    add_links(engine, [("https://a.example/p", "mysite.com")])
+    settings = Settings(render=RenderMode.AUTO)
+    ingestor = Ingestor(engine, settings, None, clock=lambda: T0)
+    [job] = iter_due_jobs(engine, settings, T0)
+    ingestor.track(job)
+    ingestor.add(observe(job.url))  # auto mode, no link, not rendered: rendering failed
+    ingestor.flush()
+    with session(engine) as s:
+        backlink = s.scalars(select(Backlink)).one()
+        check = s.scalars(select(Check)).one()
+    assert check.state == "error" and "rendering failed" in (check.error or "")
+    assert backlink.misses == 0 and backlink.errors_since == T0
+
+
+def test_rendered_miss_counts(engine: Engine) -> None:
+    add_links(engine, [("https://a.example/p", "mysite.com")])
+    settings = Settings(render=RenderMode.AUTO)
+    ingestor = Ingestor(engine, settings, None, clock=lambda: T0)
+    [job] = iter_due_jobs(engine, settings, T0)
+    ingestor.add(observe(job.url, rendered=True), job.backlink_ids)
+    ingestor.flush()
+    with session(engine) as s:
+        assert s.scalars(select(Backlink.misses)).one() == 1
+    assert due_count(engine, T0 + timedelta(hours=2)) == 1
+
+
+def test_intervals_and_backoff() -> None:
+    settings = Settings(check_interval=86400, recheck_interval=3600, interval_rules=(
+        IntervalRule(6 * 3600, site="example.com"), IntervalRule(12 * 3600, tag="paid"),
+        IntervalRule(2 * 3600, site="example.com", tag="vip")))
+    assert interval_for(settings, "other.org", ()) == 86400
+    assert interval_for(settings, "www.example.com", ()) == 6 * 3600
+    assert interval_for(settings, "other.org", ["paid"]) == 12 * 3600
+    assert interval_for(settings, "example.com", ["vip", "paid"]) == 2 * 3600
+    assert next_due(settings, T0, interval=86400) == T0 + timedelta(days=1)
+    assert next_due(settings, T0, interval=86400, suspected_loss=True) == T0 + timedelta(hours=1)
+    streak = [next_due(settings, T0, interval=86400, errors_since=T0 - timedelta(hours=h)) - T0
+              for h in (0, 2, 5, 100)]
+    assert streak == [timedelta(hours=1), timedelta(hours=2), timedelta(hours=5), timedelta(days=1)]
