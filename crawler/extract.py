@@ -1,7 +1,8 @@
 """Find the links on a page that point at the targets, as a browser with scripting disabled sees them.
 
 `extract_page(html, url, targets, x_robots_tag)` is a pure function: one HTML5
-parse (selectolax's Lexbor parser, scripting disabled, so `<noscript>` content
+parse (markup nested deeper than Chromium's cap of 512 flattened first, see
+crawler/flatten.py) (selectolax's Lexbor parser, scripting disabled, so `<noscript>` content
 is markup), then one pass over the `<a href>` and `<area href>` elements:
 
 - `<template>` contents are not in the document tree, so they are never seen;
@@ -30,6 +31,7 @@ import ada_url
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.directives import META_NAMES, robots_directives
+from crawler.flatten import cap_nesting
 from monitor.domain import ObservedLink, PageDirectives
 from monitor.targets import Target
 
@@ -140,7 +142,7 @@ class _Document:
     )
 
     def __init__(self, html: str, url: str) -> None:
-        self.tree = LexborHTMLParser(html)
+        self.tree = LexborHTMLParser(cap_nesting(html))  # bounded time on pathologically deep markup
         self._namespaces = _Namespaces()
         self._foreign_ids: set[int] = set()
         if self.tree.css_first("svg, math") is not None:
