@@ -8,7 +8,8 @@ in /usr/lib/postgresql/*/bin (newest first).  If they are missing the tests that
 need them FAIL (CI installs them: `make setup`); they are never skipped quietly.
 
 `postgres_database_url` is a new empty database on that server for one test;
-`database_url` is parametrised over `sqlite` (a new file) and `postgresql`.
+`database_url` is parametrised over `sqlite` (a new file) and `postgresql` for
+every test that uses it, directly or through other fixtures.
 Only tests that ask for PostgreSQL start the server.
 """
 
@@ -104,9 +105,20 @@ def postgres_database_url(postgres_server: PostgresServer) -> str:
     return postgres_server.url(name)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses `database_url` (directly or through other fixtures) on both backends."""
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+                             indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh empty database URL, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
+    """A fresh empty database URL, once on SQLite and once on PostgreSQL.
+
+    Asked for with `request.getfixturevalue("database_url")` from a test that is not
+    parametrised by it, it is a PostgreSQL database.
+    """
+    if getattr(request, "param", "postgresql") == "sqlite":
         return f"sqlite:///{tmp_path / 'linkwatch.db'}"
     return str(request.getfixturevalue("postgres_database_url"))
