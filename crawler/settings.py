@@ -67,11 +67,25 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         "LINKWATCH_RESOLVE": dict(settings.resolve),
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # no allowed_domains: a no-op
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "crawler.ssrf.SsrfMiddleware": 50,
             "crawler.limits.LimitsMiddleware": 60,
             "crawler.robots.RobotsMiddleware": 100,
         },
         "TELNETCONSOLE_ENABLED": False,
+        # CPU per page (bench/, docs/performance.md): parse_page yields at most one request, so one task
+        # per response instead of CONCURRENT_ITEMS=100; no per-callback source inspection (it misses its
+        # cache for bound methods: an ast.parse per response); no spider/downloader middlewares that do
+        # nothing for one-request-per-page crawls (and no Referer header: a monitor has none to send).
+        "CONCURRENT_ITEMS": 1,
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+        },
         "LOG_LEVEL": "WARNING",
         "LOG_STDOUT": False,
         "STATS_DUMP": False,
