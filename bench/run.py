@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,7 @@ from bench.seed import expected_state, seed
 from monitor.store.models import Backlink, Check
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PYCACHE = Path(tempfile.gettempdir()) / "linkwatch-bench-pycache"
 POLITENESS = {"shipped": [], "relaxed": ["--concurrency", "64", "--per-domain", "8", "--delay", "0"]}
 LATENCY = {"cpu": 0.0, "latency": 0.15}
 
@@ -102,8 +104,11 @@ def start_farm(latency: float) -> tuple[subprocess.Popen[str], int]:
 
 
 def child_env(url: str, domains: int, home: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LINKWATCH_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({
+        # compiled bytecode cached out of the tree: without it every child compiles Scrapy & co. (~2 CPU s)
+        "PYTHONPYCACHEPREFIX": str(PYCACHE),
         "LINKWATCH_DATABASE_URL": url,
         "LINKWATCH_ALLOW_PRIVATE": "1",
         "LINKWATCH_RESOLVE": ",".join(f"{host_for(d)}:127.0.0.1" for d in range(1, domains + 1)),
@@ -156,7 +161,8 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
 
 
 def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domains: int, stack: ExitStack,
-                      pg: list[TempPostgres], workdir: Path, timeout: float, tag: str) -> dict[str, Any]:
+                      pg: list[TempPostgres], workdir: Path, timeout: float, tag: str,
+                      render: str = "never") -> dict[str, Any]:
     if backend == "postgresql":
         if not pg:
             pg.append(stack.enter_context(TempPostgres()))
@@ -164,11 +170,13 @@ def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domai
     else:
         url = f"sqlite:///{workdir / f'{tag}.db'}"
     seeded = seed(url, size, port, domains)
-    result = run_linkwatch(url, domains, POLITENESS[politeness], timeout, workdir / f"{tag}.log")
+    flags = [*POLITENESS[politeness], "--render", render]
+    result = run_linkwatch(url, domains, flags, timeout, workdir / f"{tag}.log")
     result.update(verify(url, size, domains))
     checks = max(result["checks"], 1)
     pages = size  # one backlink per farm page
-    result.update({"tool": "linkwatch", "backend": backend, "backlinks": size, "politeness": politeness,
+    result.update({"tool": "linkwatch", "render": render, "backend": backend, "backlinks": size,
+                   "politeness": politeness,
                    "seed_seconds": seeded["seconds"], "pages_per_second": round(pages / result["seconds"], 2),
                    "cpu_seconds_per_page": round(result["cpu_seconds"] / pages, 5), "checks_per_page": checks / pages})
     print(json.dumps(result), flush=True)
@@ -186,6 +194,12 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
                 outcome["regime"] = regime
                 results.append(outcome)
                 print(json.dumps(outcome), flush=True)
+        empty = f"sqlite:///{workdir / f'{regime}_empty.db'}"
+        seed(empty, 0, port, args.domains)
+        startup = run_linkwatch(empty, args.domains, [], args.timeout, workdir / f"{regime}_empty.log")
+        startup.update({"tool": "linkwatch (nothing due)", "regime": regime})
+        results.append(startup)
+        print(json.dumps(startup), flush=True)
         with ExitStack() as stack:
             pg: list[TempPostgres] = []
             for backend in args.backends:
@@ -193,8 +207,10 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
                     for politeness in args.politeness:
                         tag = f"{regime}_{backend}_{size}_{politeness}"
                         outcome = measure_linkwatch(backend, size, politeness, port, args.domains, stack, pg,
-                                                    workdir, args.timeout, tag)
+                                                    workdir, args.timeout, tag, args.render)
                         outcome["regime"] = regime
+                        outcome["cpu_seconds_per_page_after_startup"] = round(
+                            (outcome["cpu_seconds"] - startup["cpu_seconds"]) / size, 5)
                         results.append(outcome)
     finally:
         farm.terminate()
@@ -203,16 +219,19 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
-    head = ("| regime | tool | backend | backlinks | politeness | pages/s | CPU ms/page | peak RSS MB | DB MB "
-            "| wrong | load |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+    head = ("| regime | tool | backend | backlinks | politeness | pages/s | CPU ms/page | CPU ms/page after startup "
+            "| peak RSS MB | DB MB | wrong | load |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in results:
         cpu = r.get("cpu_seconds_per_page")
+        marginal = r.get("cpu_seconds_per_page_after_startup")
         lines.append(
             f"| {r.get('regime', '')} | {r['tool']} | {r.get('backend', '')} "
             f"| {r.get('backlinks', r.get('pages', ''))} "
             f"| {r.get('politeness', '')} | {r.get('pages_per_second', r.get('pages_per_minute', ''))} "
-            f"| {'' if cpu is None else round(cpu * 1000, 2)} | {r.get('peak_rss_mb', '')} | {r.get('db_mb', '')} "
+            f"| {'' if cpu is None else round(cpu * 1000, 2)} "
+            f"| {'' if marginal is None else round(marginal * 1000, 2)} "
+            f"| {r.get('peak_rss_mb', '')} | {r.get('db_mb', '')} "
             f"| {r.get('wrong_verdicts', '')} | {r.get('load_before', '')} |")
     return head + "\n".join(lines) + "\n"
 
@@ -226,17 +245,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domains", type=int, default=1000, help="referring domains in the farm")
     parser.add_argument("--asyncio-pages", type=int, default=3000, help="pages for the asyncio reference")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false", help="skip reference points")
+    parser.add_argument("--workdir", default=None, help="where databases and logs go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep databases and logs")
+    parser.add_argument("--render", default="never", help="linkwatch's --render for the static runs")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a linkwatch run is killed")
     parser.add_argument("--name", default=time.strftime("run-%Y%m%d-%H%M%S"), help="results file name")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.backends, args.politeness = args.backends.split(","), args.politeness.split(",")
     report: dict[str, Any] = {"machine": machine(), "load_average": os.getloadavg(), "results": []}
-    with tempfile.TemporaryDirectory(prefix="linkwatch-bench-") as tmp:
+    tmp = Path(tempfile.mkdtemp(prefix="linkwatch-bench-", dir=args.workdir))
+    try:
         if args.baselines:
             report["results"].append(scrapy_bench.run(20))
         for regime in args.regimes.split(","):
-            report["results"].extend(run_regime(regime, args, Path(tmp)))
+            report["results"].extend(run_regime(regime, args, tmp))
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=1) + "\n")
     (RESULTS / f"{args.name}.md").write_text(markdown(report["results"]))
