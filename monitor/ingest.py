@@ -7,7 +7,8 @@ alone works).  Every `batch_size` observations, and at `flush()`, it writes in
 ONE transaction: a `checks` row per backlink (the history), the backlink's new
 state from `monitor.changes.detect_changes`, its next due time
 (`monitor.scheduler.next_due`), the events (the alert outbox), the run's
-counters and the /metrics counters (`monitor.metrics_store`).  A crash loses at
+counters, the /metrics counters (`monitor.metrics_store`) and the report
+rollups (`monitor.store.rollups`).  A crash loses at
 most the batch in memory: those backlinks keep their old due time and are
 checked by the next run.  Round-trips per batch: one SELECT of the backlinks
 (and one of their last checks when some pages answered 304), bulk INSERTs of
@@ -55,6 +56,7 @@ from monitor.domain import (
     Verdict,
 )
 from monitor.scheduler import interval_for, next_due
+from monitor.store import rollups
 from monitor.store.db import session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
 from monitor.verdict import verdict_for
@@ -189,7 +191,9 @@ class _BatchWriter:
                 item = self._decide(row, observation, render, reused)
                 rows[backlink_id] = _Row(row, item.backlink)
                 written.append(item)
+        tracker = rollups.Tracker(self.s, [w.backlink["id"] for w in written])  # report rollups, same transaction
         self._store(written)
+        tracker.apply()
         self._count(batch, written)
 
     def _load(self, ids: Sequence[int]) -> dict[int, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.domain import BacklinkState, TargetKind
 from monitor.domains import host_of, registrable_domain
+from monitor.store import rollups
 from monitor.store.models import Backlink, BacklinkTag
 from monitor.store.sites import SiteResolver
 from monitor.targets import normalize_url, parse_target, source_key
@@ -229,5 +230,7 @@ def remove_backlinks(session: Session, source_url: str, target: str | None = Non
     wanted = target_identity(normalize_target(target)[0]) if target is not None else None
     ids = [row_id for row_id, stored_target in stored if wanted is None or target_identity(stored_target) == wanted]
     if ids:
+        tracker = rollups.Tracker(session, ids)
         session.execute(delete(Backlink).where(Backlink.id.in_(ids)).execution_options(synchronize_session=False))
+        tracker.apply()
     return len(ids)

@@ -196,7 +196,9 @@ class EventRecord(Base):
     """A change of a backlink. Written with the check that caused it: the alert outbox."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_at", "at"), Index("ix_events_type_at", "type", "at"))
+    __table_args__ = (Index("ix_events_at", "at"), Index("ix_events_type_at", "type", "at"),
+                      # report rollups (monitor/store/rollups.py): first gain / last loss / latest loss type per link
+                      Index("ix_events_backlink_type_at", "backlink_id", "type", "at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     backlink_id: Mapped[int] = mapped_column(ForeignKey("backlinks.id", ondelete="CASCADE"), index=True)
@@ -308,3 +310,64 @@ class MetricCount(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     labels: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class LinkRollup(Base):
+    """Backlinks per site and kind, kept in step with every write (monitor/store/rollups.py) for the reports.
+
+    `rel_key`: the rel tokens that make a link not followed ('nofollow,sponsored,ugc,' or a subset, '' none);
+    `page_nofollow`: for nofollow links without such a token, what the latest check's directive sources say
+    ('meta', 'header', 'meta,header', 'unknown'); `loss_event`: for lost, gone and nofollow links, the type of
+    their latest loss-type event ('' none).
+    """
+
+    __tablename__ = "rollup_links"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rel_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    page_nofollow: Mapped[str] = mapped_column(String(32), primary_key=True)
+    loss_event: Mapped[str] = mapped_column(String(32), primary_key=True)
+    links: Mapped[int] = mapped_column(Integer, default=0)
+    with_traffic: Mapped[int] = mapped_column(Integer, default=0)  # links with a page traffic figure
+    traffic: Mapped[float] = mapped_column(Float, default=0.0)  # sum of their page traffic
+
+
+class DomainRollup(Base):
+    """Per site and referring domain: link counts and dates (monitor/store/rollups.py)."""
+
+    __tablename__ = "rollup_domains"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    referring_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    links: Mapped[int] = mapped_column(Integer, default=0)
+    present_links: Mapped[int] = mapped_column(Integer, default=0)  # live or nofollow
+    followed_links: Mapped[int] = mapped_column(Integer, default=0)  # live
+    counting_links: Mapped[int] = mapped_column(Integer, default=0)  # not lost, gone or pending (gap report)
+    counting_traffic: Mapped[float] = mapped_column(Float, default=0.0)  # their page traffic
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest first_seen of its links
+    last_live: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest last_live
+    first_gain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest new/went_live/restored event
+    last_loss_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest lost/page_* event
+
+
+class AnchorRollup(Base):
+    """Present links per site and anchor (trimmed, lower-cased): the anchors report classifies these rows."""
+
+    __tablename__ = "rollup_anchors"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    anchor_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of `anchor` (long anchors)
+    anchor: Mapped[str] = mapped_column(Text)
+    links: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EventDayRollup(Base):
+    """Events per site, UTC day ('YYYY-MM-DD') and type: link velocity and outreach."""
+
+    __tablename__ = "rollup_event_days"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)

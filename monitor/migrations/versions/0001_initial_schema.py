@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:06:54.566140
+Create Date: 2026-11-24 01:46:50.149838
 """
 
 from collections.abc import Sequence
@@ -148,6 +148,49 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_traffic')),
     sa.UniqueConstraint('site_id', 'source', name=op.f('uq_referral_traffic_site_id_source'))
     )
+    op.create_table('rollup_anchors',
+    sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('anchor_hash', sa.String(length=64), nullable=False),
+    sa.Column('anchor', sa.Text(), nullable=False),
+    sa.Column('links', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_anchors_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('site_id', 'anchor_hash', name=op.f('pk_rollup_anchors'))
+    )
+    op.create_table('rollup_domains',
+    sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('referring_domain', sa.String(length=255), nullable=False),
+    sa.Column('links', sa.Integer(), nullable=False),
+    sa.Column('present_links', sa.Integer(), nullable=False),
+    sa.Column('followed_links', sa.Integer(), nullable=False),
+    sa.Column('counting_links', sa.Integer(), nullable=False),
+    sa.Column('counting_traffic', sa.Float(), nullable=False),
+    sa.Column('first_seen', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_live', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_gain_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_loss_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_domains_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('site_id', 'referring_domain', name=op.f('pk_rollup_domains'))
+    )
+    op.create_table('rollup_event_days',
+    sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('type', sa.String(length=32), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_event_days_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('site_id', 'day', 'type', name=op.f('pk_rollup_event_days'))
+    )
+    op.create_table('rollup_links',
+    sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('rel_key', sa.String(length=32), nullable=False),
+    sa.Column('page_nofollow', sa.String(length=32), nullable=False),
+    sa.Column('loss_event', sa.String(length=32), nullable=False),
+    sa.Column('links', sa.Integer(), nullable=False),
+    sa.Column('with_traffic', sa.Integer(), nullable=False),
+    sa.Column('traffic', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_links_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('site_id', 'state', 'rel_key', 'page_nofollow', 'loss_event', name=op.f('pk_rollup_links'))
+    )
     op.create_table('backlink_tags',
     sa.Column('backlink_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('tag', sa.String(length=128), nullable=False),
@@ -200,6 +243,7 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_at', ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_backlink_id'), ['backlink_id'], unique=False)
+        batch_op.create_index('ix_events_backlink_type_at', ['backlink_id', 'type', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_routed'), ['routed'], unique=False)
         batch_op.create_index('ix_events_type_at', ['type', 'at'], unique=False)
 
@@ -233,6 +277,7 @@ def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_type_at')
         batch_op.drop_index(batch_op.f('ix_events_routed'))
+        batch_op.drop_index('ix_events_backlink_type_at')
         batch_op.drop_index(batch_op.f('ix_events_backlink_id'))
         batch_op.drop_index('ix_events_at')
 
@@ -245,6 +290,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_backlink_tags_tag'))
 
     op.drop_table('backlink_tags')
+    op.drop_table('rollup_links')
+    op.drop_table('rollup_event_days')
+    op.drop_table('rollup_domains')
+    op.drop_table('rollup_anchors')
     op.drop_table('referral_traffic')
     op.drop_table('mentions')
     op.drop_table('disavow')

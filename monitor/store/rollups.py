@@ -1,0 +1,398 @@
+"""Report rollups: per-site counts kept in step with the backlinks, so reports never count a million rows.
+
+Four small tables (monitor.store.models) hold what the reports would otherwise
+aggregate over every backlink or event of a site:
+- `rollup_links`: backlinks per (site, state, rel tokens, page-level nofollow source,
+  latest loss-type event), with how many have page traffic and its sum;
+- `rollup_domains`: per (site, referring domain): links, present, followed and
+  counting (not lost/gone/pending) links, counting links' traffic, earliest
+  `first_seen`, latest `last_live`, first gain event, last loss event;
+- `rollup_anchors`: present links per (site, anchor trimmed and lower-cased in SQL);
+- `rollup_event_days`: events per (site, UTC day, type).
+
+Every figure is defined by one per-backlink query (`_link_rows`) and one grouped
+event query (`_event_days`), used both to rebuild from scratch (`rebuild`) and to
+keep the tables current: a `Tracker` snapshots the touched backlinks before a
+write and again after it, and adds the difference (one UPSERT per table, rows in
+key order so that concurrent writers lock them in the same order, like
+monitor.metrics_store).  Earliest/latest dates only move one way under ingest;
+when a write moves one back (a removal, a page moving to another domain) the
+domain's row is recounted.  Writers:
+- ORM flushes that touch backlinks, checks or events (`upsert_backlinks`, imports,
+  the API, hand edits) are tracked by a Session flush hook registered here;
+- bulk statements track themselves: `monitor.ingest` (per batch) and
+  `monitor.store.backlinks.remove_backlinks`.
+`linkwatch db rebuild-rollups` rebuilds all four if they ever drift.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Text, and_, case, cast, delete, event, func, insert, literal, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.domain import EventType
+from monitor.store.models import (
+    AnchorRollup,
+    Backlink,
+    Check,
+    DomainRollup,
+    EventDayRollup,
+    EventRecord,
+    LinkRollup,
+)
+
+logger = logging.getLogger(__name__)
+
+PRESENT = ("live", "nofollow")
+NOT_COUNTING = ("lost", "gone", "pending")
+REL_TOKENS = ("nofollow", "sponsored", "ugc")
+GAIN_EVENTS = (EventType.NEW.value, EventType.WENT_LIVE.value, EventType.RESTORED.value)
+LOSS_EVENTS = (EventType.LOST.value, EventType.PAGE_GONE.value, EventType.PAGE_REDIRECTED.value,
+               EventType.PAGE_NOINDEX.value)
+#: Loss-type events that give a reclaim reason (monitor.reports.reclaim), the latest one per backlink counts.
+RECLAIM_EVENTS = (*LOSS_EVENTS, EventType.NOFOLLOW.value)
+CHUNK = 5000
+
+LinkKey = tuple[int, str, str, str, str]  # site_id, state, rel_key, page_nofollow, loss_event
+DomainKey = tuple[int, str]
+
+
+def day_expr(dialect: str, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column as 'YYYY-MM-DD' (as monitor.reports.common.day_of)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return cast(func.substr(column, 1, 10), String)
+
+
+def rel_key_expr() -> ColumnElement[Any]:
+    """The rel tokens of a backlink that make it not followed, as 'nofollow,sponsored,ugc,' (a subset)."""
+    rel_text = cast(Backlink.rel, Text)
+    parts = [case((rel_text.like(f'%"{token}"%'), literal(f"{token},")), else_=literal("")) for token in REL_TOKENS]
+    return parts[0].op("||")(parts[1]).op("||")(parts[2])
+
+
+def page_sources(sources: str | None) -> list[str]:
+    """meta and/or header from a check's directive_sources JSON (its `nofollow` entry when it has one)."""
+    try:
+        data = json.loads(sources or "null")
+    except ValueError:
+        data = sources
+    if isinstance(data, dict) and "nofollow" in data:
+        data = data["nofollow"]
+    text = json.dumps(data).lower()
+    found = []
+    if "meta" in text:
+        found.append("meta")
+    if "header" in text or "x-robots" in text:
+        found.append("header")
+    return found
+
+
+def _link_rows(where: Any) -> Any:
+    """One row per backlink with everything a rollup counts of it."""
+    rel_key = rel_key_expr()
+    latest_check = (select(cast(Check.directive_sources, Text)).where(Check.backlink_id == Backlink.id)
+                    .order_by(Check.checked_at.desc(), Check.id.desc()).limit(1).scalar_subquery())
+    loss = aliased(EventRecord)
+    latest_loss = (select(loss.type).where(loss.backlink_id == Backlink.id, loss.type.in_(RECLAIM_EVENTS))
+                   .order_by(loss.id.desc()).limit(1).scalar_subquery())
+    gain_at = (select(func.min(EventRecord.at)).where(EventRecord.backlink_id == Backlink.id,
+                                                      EventRecord.type.in_(GAIN_EVENTS)).scalar_subquery())
+    loss_at = (select(func.max(EventRecord.at)).where(EventRecord.backlink_id == Backlink.id,
+                                                      EventRecord.type.in_(LOSS_EVENTS)).scalar_subquery())
+    return select(
+        Backlink.id, Backlink.site_id, Backlink.referring_domain, Backlink.state, rel_key.label("rel_key"),
+        Backlink.page_traffic, Backlink.first_seen, Backlink.last_live,
+        func.lower(func.trim(func.coalesce(Backlink.anchor, ""))).label("anchor_key"),
+        case((and_(Backlink.state == "nofollow", rel_key == ""), latest_check), else_=None).label("sources"),
+        case((Backlink.state.in_(("lost", "gone", "nofollow")), latest_loss), else_=None).label("loss_event"),
+        gain_at.label("first_gain_at"), loss_at.label("last_loss_at"),
+    ).where(where)
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+@dataclass
+class DomainCounts:
+    links: int = 0
+    present_links: int = 0
+    followed_links: int = 0
+    counting_links: int = 0
+    counting_traffic: float = 0.0
+    first_seen: datetime | None = None
+    last_live: datetime | None = None
+    first_gain_at: datetime | None = None
+    last_loss_at: datetime | None = None
+
+    DATES = ("first_seen", "last_live", "first_gain_at", "last_loss_at")
+    COUNTS = ("links", "present_links", "followed_links", "counting_links", "counting_traffic")
+
+
+@dataclass
+class Contributions:
+    """What a set of backlinks adds to each rollup (links, domains, anchors), keyed like the tables."""
+
+    links: dict[LinkKey, list[float]] = field(default_factory=dict)  # [links, with_traffic, traffic]
+    domains: dict[DomainKey, DomainCounts] = field(default_factory=dict)
+    anchors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    per_link: dict[int, Any] = field(default_factory=dict)
+
+    def add(self, row: Any) -> None:
+        self.per_link[row.id] = row
+        traffic = row.page_traffic
+        page = ""
+        if row.state == "nofollow" and row.rel_key == "":
+            page = ",".join(page_sources(row.sources)) or "unknown"
+        key = (row.site_id, row.state, row.rel_key, page, row.loss_event or "")
+        counts = self.links.setdefault(key, [0, 0, 0.0])
+        counts[0] += 1
+        counts[1] += traffic is not None
+        counts[2] += traffic or 0.0
+        d = self.domains.setdefault((row.site_id, row.referring_domain), DomainCounts())
+        d.links += 1
+        d.present_links += row.state in PRESENT
+        d.followed_links += row.state == "live"
+        if row.state not in NOT_COUNTING:
+            d.counting_links += 1
+            d.counting_traffic += traffic or 0.0
+        d.first_seen, d.first_gain_at = _earliest(d.first_seen, row.first_seen), _earliest(d.first_gain_at,
+                                                                                           row.first_gain_at)
+        d.last_live, d.last_loss_at = _latest(d.last_live, row.last_live), _latest(d.last_loss_at, row.last_loss_at)
+        if row.state in PRESENT:
+            self.anchors[row.site_id, row.anchor_key] += 1
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start:start + CHUNK]
+
+
+def contributions(session: Session, ids: Iterable[int]) -> Contributions:
+    out = Contributions()
+    for chunk in _chunks(list(ids)):
+        for row in session.execute(_link_rows(Backlink.id.in_(chunk))):
+            out.add(row)
+    return out
+
+
+def event_days(session: Session, ids: Iterable[int] | None) -> Counter[tuple[int, str, str]]:
+    """Events per (site, day, type): of the given backlinks, or of all (None)."""
+    dialect = session.get_bind().dialect.name
+    day = day_expr(dialect, EventRecord.at)
+    query = (select(Backlink.site_id, day, EventRecord.type, func.count())
+             .join(Backlink, Backlink.id == EventRecord.backlink_id).group_by(Backlink.site_id, day, EventRecord.type))
+    out: Counter[tuple[int, str, str]] = Counter()
+    for chunk in ([None] if ids is None else _chunks(list(ids))):
+        statement = query if chunk is None else query.where(EventRecord.backlink_id.in_(chunk))
+        for site_id, on, kind, count in session.execute(statement):
+            out[site_id, str(on), kind] += int(count)
+    return out
+
+
+def _upsert(session: Session, model: Any, keys: Sequence[str], rows: list[dict[str, Any]],
+            set_: dict[str, Any]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    values = {name: expr(getattr(model, name), statement.excluded[name]) for name, expr in set_.items()}
+    session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=values), rows)
+
+
+def _add(column: Any, excluded: Any) -> Any:
+    return column + excluded
+
+
+def _min(column: Any, excluded: Any) -> Any:
+    return case((column.is_(None), excluded), (excluded.is_(None), column), (excluded < column, excluded),
+                else_=column)
+
+
+def _max(column: Any, excluded: Any) -> Any:
+    return case((column.is_(None), excluded), (excluded.is_(None), column), (excluded > column, excluded),
+                else_=column)
+
+
+def _apply_links(session: Session, before: Contributions, after: Contributions) -> None:
+    rows = []
+    for key in sorted(set(before.links) | set(after.links)):
+        old, new = before.links.get(key, [0, 0, 0.0]), after.links.get(key, [0, 0, 0.0])
+        delta = [new[i] - old[i] for i in range(3)]
+        if any(delta):
+            rows.append(dict(zip(("site_id", "state", "rel_key", "page_nofollow", "loss_event"), key, strict=True),
+                             links=delta[0], with_traffic=delta[1], traffic=delta[2]))
+    _upsert(session, LinkRollup, ("site_id", "state", "rel_key", "page_nofollow", "loss_event"), rows,
+            {"links": _add, "with_traffic": _add, "traffic": _add})
+    if rows:
+        session.execute(delete(LinkRollup).where(LinkRollup.links <= 0))
+
+
+def _apply_anchors(session: Session, before: Contributions, after: Contributions) -> None:
+    rows = [{"site_id": key[0], "anchor_hash": anchor_hash(key[1]), "anchor": key[1],
+             "links": after.anchors[key] - before.anchors[key]}
+            for key in sorted(set(before.anchors) | set(after.anchors)) if after.anchors[key] != before.anchors[key]]
+    rows.sort(key=lambda row: (row["site_id"], row["anchor_hash"]))
+    _upsert(session, AnchorRollup, ("site_id", "anchor_hash"), rows, {"links": _add})
+    if rows:
+        session.execute(delete(AnchorRollup).where(AnchorRollup.links <= 0))
+
+
+def anchor_hash(anchor: str) -> str:
+    return hashlib.sha256(anchor.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _regressed(before: Contributions, after: Contributions) -> set[DomainKey]:
+    """Domains whose earliest/latest dates may have moved back: recount them instead of combining."""
+    out = set()
+    for link_id, old in before.per_link.items():
+        new = after.per_link.get(link_id)
+        if new is None or new.referring_domain != old.referring_domain or any(
+                getattr(old, name) is not None and (getattr(new, name) is None or
+                                                    (getattr(new, name) > getattr(old, name)) == earliest)
+                for name, earliest in (("first_seen", True), ("first_gain_at", True),
+                                       ("last_live", False), ("last_loss_at", False))):
+            out.add((old.site_id, old.referring_domain))
+    return out
+
+
+def _domain_row(key: DomainKey, counts: DomainCounts) -> dict[str, Any]:
+    return {"site_id": key[0], "referring_domain": key[1],
+            **{name: getattr(counts, name) for name in (*DomainCounts.COUNTS, *DomainCounts.DATES)}}
+
+
+def _apply_domains(session: Session, before: Contributions, after: Contributions) -> None:
+    rows = []
+    for key in sorted(set(before.domains) | set(after.domains)):
+        old, new = before.domains.get(key, DomainCounts()), after.domains.get(key, DomainCounts())
+        delta = DomainCounts(**{name: getattr(new, name) - getattr(old, name) for name in DomainCounts.COUNTS},
+                             **{name: getattr(new, name) for name in DomainCounts.DATES})
+        if any(getattr(delta, n) for n in DomainCounts.COUNTS) or any(
+                getattr(new, n) != getattr(old, n) for n in DomainCounts.DATES):
+            rows.append(_domain_row(key, delta))
+    merge = {name: _add for name in DomainCounts.COUNTS}
+    merge.update(first_seen=_min, first_gain_at=_min, last_live=_max, last_loss_at=_max)
+    _upsert(session, DomainRollup, ("site_id", "referring_domain"), rows, merge)
+    regressed = _regressed(before, after)
+    if regressed:
+        recount_domains(session, regressed)
+    if rows:
+        session.execute(delete(DomainRollup).where(DomainRollup.links <= 0))
+
+
+def recount_domains(session: Session, keys: Iterable[DomainKey]) -> None:
+    """Recount the rollup rows of these (site, referring domain) pairs from their backlinks."""
+    keys = sorted(set(keys))
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        match = tuple_(Backlink.site_id, Backlink.referring_domain).in_(chunk)
+        fresh = Contributions()
+        for row in session.execute(_link_rows(match)):
+            fresh.add(row)
+        session.execute(delete(DomainRollup).where(
+            tuple_(DomainRollup.site_id, DomainRollup.referring_domain).in_(chunk)))
+        rows = [_domain_row(key, counts) for key, counts in sorted(fresh.domains.items())]
+        if rows:
+            session.execute(insert(DomainRollup), rows)
+
+
+def _apply_event_days(session: Session, before: Counter[tuple[int, str, str]],
+                      after: Counter[tuple[int, str, str]]) -> None:
+    rows = [{"site_id": key[0], "day": key[1], "type": key[2], "events": after[key] - before[key]}
+            for key in sorted(set(before) | set(after)) if after[key] != before[key]]
+    _upsert(session, EventDayRollup, ("site_id", "day", "type"), rows, {"events": _add})
+    if rows:
+        session.execute(delete(EventDayRollup).where(EventDayRollup.events <= 0))
+
+
+class Tracker:
+    """Snapshot backlinks before a write (`Tracker(session, ids)`), then `apply(more_ids)` after it."""
+
+    def __init__(self, session: Session, ids: Iterable[int]) -> None:
+        self.session = session
+        self.ids = set(ids)
+        self.links = contributions(session, self.ids)
+        self.events = event_days(session, self.ids)
+
+    def apply(self, more_ids: Iterable[int] = ()) -> None:
+        ids = self.ids | set(more_ids)
+        if not ids:
+            return
+        after = contributions(self.session, ids)
+        _apply_links(self.session, self.links, after)
+        _apply_anchors(self.session, self.links, after)
+        _apply_domains(self.session, self.links, after)
+        _apply_event_days(self.session, self.events, event_days(self.session, ids))
+
+
+def rebuild(session: Session) -> dict[str, int]:
+    """Recount every rollup from the backlinks and events (`linkwatch db rebuild-rollups`). Returns row counts."""
+    for model in (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup):
+        session.execute(delete(model))
+    everything = Contributions()
+    for row in session.execute(_link_rows(literal(True)).execution_options(yield_per=20_000)):
+        everything.add(row)
+    everything.per_link.clear()
+    _apply_links(session, Contributions(), everything)
+    _apply_anchors(session, Contributions(), everything)
+    domain_rows = [_domain_row(key, counts) for key, counts in sorted(everything.domains.items())]
+    for start in range(0, len(domain_rows), 20_000):
+        session.execute(insert(DomainRollup), domain_rows[start:start + 20_000])
+    _apply_event_days(session, Counter(), event_days(session, None))
+    return {"links": len(everything.links), "domains": len(everything.domains),
+            "anchors": len(everything.anchors)}
+
+
+# -- ORM writes: track every flush that touches backlinks, checks or events -------------------------------------
+
+def _touched(session: Session) -> set[int]:
+    ids: set[int] = set()
+    for obj in session.dirty:
+        if isinstance(obj, Backlink) and obj.id is not None and session.is_modified(obj):
+            ids.add(obj.id)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, EventRecord | Check) and obj.backlink_id is not None:
+            ids.add(obj.backlink_id)
+    for obj in session.deleted:
+        if isinstance(obj, Backlink) and obj.id is not None:
+            ids.add(obj.id)
+    return ids
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    relevant = any(isinstance(obj, Backlink | EventRecord | Check)
+                   for obj in (*session.new, *session.dirty, *session.deleted))
+    if not relevant:
+        return
+    with session.no_autoflush:
+        session.info["rollup_tracker"] = Tracker(session, _touched(session))
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    tracker = session.info.pop("rollup_tracker", None)
+    if tracker is None:
+        return
+    created = {obj.id for obj in session.new if isinstance(obj, Backlink)}
+    created |= {obj.backlink_id for obj in session.new if isinstance(obj, EventRecord | Check)}
+    tracker.apply(created)

@@ -1,0 +1,133 @@
+"""The report rollups (monitor/store/rollups.py) equal a from-scratch recount after a mixed workload:
+ORM writes (the hand-computed profile), add/import (upsert_backlinks), several ingest cycles that make links
+live, nofollow (by rel and by the page's meta robots), lost and gone, a hand edit, and removals; on SQLite and
+PostgreSQL.  Also `linkwatch db rebuild-rollups` repairs a drifted table."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from monitor.config import Settings
+from monitor.domain import FetchStatus, ObservedLink, PageDirectives, PageObservation, RenderMode
+from monitor.ingest import Ingestor
+from monitor.scheduler import iter_due_jobs
+from monitor.store import db, rollups
+from monitor.store.backlinks import (
+    BacklinkInput,
+    normalize_source,
+    normalize_target,
+    remove_backlinks,
+    upsert_backlinks,
+)
+from monitor.store.models import AnchorRollup, Backlink, DomainRollup, EventDayRollup, LinkRollup
+from monitor.store.sites import SiteResolver
+from tests.fixtures_reports import NOW
+
+TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    with db.session(engine) as s:
+        for model in TABLES:
+            columns = list(model.__table__.columns)
+            rows = s.execute(select(*columns).order_by(*model.__table__.primary_key.columns)).all()
+            out[model.__tablename__] = [tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in rows]
+    return out
+
+
+def recount(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with db.session(engine) as s:
+        rollups.rebuild(s)
+    return snapshot(engine)
+
+
+def import_links(engine: Engine, rows: list[tuple[str, str, float | None]], when: Any) -> None:
+    items = []
+    for url, target_text, traffic in rows:
+        target, host = normalize_target(target_text)
+        items.append(BacklinkInput(source_url=normalize_source(url), target=target, target_host=host,
+                                   page_traffic=traffic, origin="ahrefs"))
+    with db.session(engine) as s:
+        upsert_backlinks(s, items, SiteResolver(s), when)
+
+
+def page(url: str, kind: str) -> PageObservation:
+    """What a crawl of `url` sees: the link followed, nofollow by rel or by meta robots, gone, or not there."""
+    if kind == "gone":
+        return PageObservation(url=url, final_url=url, fetch=FetchStatus.OK, http_status=404)
+    rel = ("nofollow", "ugc") if kind == "rel" else ()
+    links = () if kind == "missing" else (
+        ObservedLink(href="https://acme.com/", rel=rel, anchor=f"Anchor {kind}", follow=kind == "live",
+                     target="acme.com"),)
+    directives = PageDirectives(nofollow=True, nofollow_sources=("meta",)) if kind == "meta" else PageDirectives()
+    return PageObservation(url=url, final_url=url, fetch=FetchStatus.OK, http_status=200, links=links,
+                           directives=directives)
+
+
+def crawl(engine: Engine, when: Any, kinds: dict[str, str]) -> None:
+    settings = Settings(batch_size=3, render=RenderMode.NEVER, lost_after=1)
+    ingestor = Ingestor(engine, settings, None, clock=lambda: when)
+    for job in iter_due_jobs(engine, settings, when, include_all=True):
+        ingestor.track(job)
+        ingestor.add(page(job.url, next((k for prefix, k in kinds.items() if prefix in job.url), "live")))
+    ingestor.flush()
+
+
+def test_rollups_equal_a_recount_after_a_mixed_workload(report_engine: Engine) -> None:
+    engine = report_engine
+    assert snapshot(engine) == recount(engine)  # ORM writes of the hand-computed profile
+    import_links(engine, [("https://new1.example/a", "acme.com", 12.5), ("https://new2.example/b", "acme.com", None),
+                          ("https://www.a.example/p9", "acme.com", 3.0), ("https://m.example/x", "rival.com", 8.0)],
+                 NOW)
+    import_links(engine, [("https://a.example/p1", "acme.com", 250.0)], NOW)  # new traffic figure on a live link
+    assert snapshot(engine) == recount(engine)
+    later = NOW + timedelta(days=1)
+    crawl(engine, later, {"new1.": "rel", "new2.": "meta", "a.example/p1": "missing", "d.example": "gone",
+                          "b.example": "live", "m.example": "rel"})
+    crawl(engine, later + timedelta(days=2), {"new1.": "live", "a.example/p1": "missing", "c.example": "meta",
+                                              "e.example": "missing", "h.example": "live"})
+    assert snapshot(engine) == recount(engine)
+    with db.session(engine) as s:  # a hand edit through the ORM, and a removal
+        s.scalars(select(Backlink).where(Backlink.source_url == "https://g.example/live2")).one().anchor = "Acme"
+        assert remove_backlinks(s, "https://g.example/lost") == 1
+        assert remove_backlinks(s, "https://f.example/gone") == 1
+    crawl(engine, later + timedelta(days=3), {"new2.": "live", "k.example": "live", "new1.": "rel", "c.example": "meta",
+                                              "d.example": "gone", "a.example/p1": "missing", "e.example": "missing"})
+    final = snapshot(engine)
+    assert final == recount(engine)
+    states = {row[1] for row in final["rollup_links"]}
+    assert {"live", "nofollow", "lost", "pending"} <= states
+    assert any(row[3] == "meta" for row in final["rollup_links"])  # page-level nofollow counted by source
+    assert math.isclose(sum(row[7] for row in final["rollup_links"] if row[0] == 1),
+                        _traffic_of_site(engine, 1), abs_tol=1e-6)
+
+
+def _traffic_of_site(engine: Engine, site_id: int) -> float:
+    with db.session(engine) as s:
+        return float(sum(v or 0 for v in s.scalars(select(Backlink.page_traffic).where(Backlink.site_id == site_id))))
+
+
+def test_rebuild_rollups_command_repairs_drift(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'drift.db'}"
+    engine = db.connect(url)
+    from tests.fixtures_reports import seed_profile
+    seed_profile(engine)
+    good = snapshot(engine)
+    with engine.begin() as conn:  # drift: as if a writer had bypassed the store
+        conn.execute(update(DomainRollup).values(links=DomainRollup.links + 5, last_live=None))
+        conn.execute(update(LinkRollup).values(traffic=0.0))
+    assert snapshot(engine) != good
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli.main", "db", "rebuild-rollups"],
+                          env={"LINKWATCH_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "rebuilt" in proc.stdout
+    assert snapshot(engine) == good
+    engine.dispose()
