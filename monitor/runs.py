@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -152,6 +153,10 @@ def _parse(line: str) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
+# the last line of a traceback, which says what went wrong ("...OperationalError: database or disk is full")
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt)\b[^\n]*:")
+
+
 def _pass_stderr(child: subprocess.Popen[str], keep: int = 20) -> list[str]:
     tail: list[str] = []
 
@@ -161,7 +166,7 @@ def _pass_stderr(child: subprocess.Popen[str], keep: int = 20) -> list[str]:
             tail.append(line)
             del tail[:-keep]
             logger.debug("crawler: %s", line.rstrip())
-            if " ERROR" in line or "Traceback" in line:
+            if " ERROR" in line or "Traceback" in line or _EXCEPTION_LINE.match(line):
                 logger.warning("crawler: %s", line.rstrip())
 
     threading.Thread(target=pump, daemon=True).start()
