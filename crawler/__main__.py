@@ -57,8 +57,15 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     return run_mode(settings, lines, out)
 
 
+def run_worker(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
+    """Mode `worker`: crawl jobs from the shared Redis queue (see crawler.worker_mode)."""
+    from crawler.worker_mode import run_worker as worker_mode
+
+    return worker_mode(settings, lines, out)
+
+
 MODES: dict[str, Callable[[Settings, Iterator[str], TextIO], int]] = {
-    "check": run_check, "run": run_run, "mentions": run_mentions}
+    "check": run_check, "run": run_run, "mentions": run_mentions, "worker": run_worker}
 
 
 def _protocol_stdout() -> TextIO:

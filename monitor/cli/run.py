@@ -40,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--all", dest="include_all", action="store_true",
                         help="check every backlink, not only the due ones")
     parser.add_argument("--limit", type=int, metavar="N", help="check at most N backlinks")
+    parser.add_argument("--enqueue", action="store_true",
+                        help="do not crawl here: push the due page jobs onto the Redis queue for `linkwatch "
+                        "worker`s (one leader step; see docs/scale-out.md)")
     add_crawl_flags(parser)
     parser.add_argument("--max-events", type=int, default=50, metavar="N",
                         help="list at most N events in the summary (default 50)")
@@ -71,11 +74,15 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.once:
+    if not args.once and not args.enqueue:
         raise CliError("run needs --once (for continuous checking use `linkwatch serve`)")
     if args.max_events < 0:
         raise CliError("--max-events: must not be negative")
     settings = crawl_settings(args)
+    if args.enqueue:
+        from monitor.cli.worker import enqueue_once  # scale-out: workers crawl, this process leads
+
+        return enqueue_once(args, settings)
     engine = open_store(args)
     total = backlink_count(engine) if args.include_all else due_count(engine, utcnow())
     if args.limit is not None:
