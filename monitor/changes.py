@@ -28,12 +28,14 @@ Reads no settings: `ChangeRules.from_settings` takes `lost_after` and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.domain import BacklinkState, CheckState, EventType, NofollowSource, ObservedLink, Verdict
+from monitor.targets import source_key
 
 logger = logging.getLogger(__name__)
 
@@ -110,24 +112,28 @@ class ChangeResult:
 
 @dataclass
 class _Draft:
-    """The result under construction."""
+    """The result under construction: the changes to the previous memory, and the events."""
 
-    memory: LinkMemory
+    previous: LinkMemory
+    changes: dict[str, Any] = field(default_factory=dict)
     events: list[ChangeEvent] = field(default_factory=list)
 
     def emit(self, kind: EventType, **detail: Any) -> None:
         self.events.append(ChangeEvent(kind, detail))
 
     def update(self, **changes: Any) -> None:
-        self.memory = dataclasses.replace(self.memory, **changes)
+        self.changes.update(changes)
+
+    def result(self, rules: ChangeRules, link: ObservedLink | None = None) -> ChangeResult:
+        memory = dataclasses.replace(self.previous, **self.changes)
+        return ChangeResult(memory, tuple(self.events), _suspected(memory, rules), link)
 
 
+@functools.lru_cache(maxsize=4096)
 def page_key(url: str | None) -> str | None:
     """The identity of a page for comparisons: `monitor.targets.source_key`, or the URL if not http(s)."""
     if not url:
         return None
-    from monitor.targets import source_key
-
     try:
         return source_key(url)
     except ValueError:
@@ -168,21 +174,21 @@ def detect_changes(previous: LinkMemory, verdict: Verdict, now: datetime,
                    rules: ChangeRules | None = None) -> ChangeResult:
     """The new memory, state and events of a backlink after one check (see the module docstring)."""
     rules = rules or ChangeRules()
-    draft = _Draft(dataclasses.replace(previous, last_checked=now))
+    draft = _Draft(previous, {"last_checked": now})
     if verdict.state in _FAILED:
         _fetch_failed(draft, previous, verdict, now, rules)
-        return ChangeResult(draft.memory, tuple(draft.events), _suspected(draft.memory, rules))
+        return draft.result(rules)
     draft.update(errors_since=None)
     if verdict.state == CheckState.GONE:
         _missed(draft, previous, verdict, rules, gone=True)
-        return ChangeResult(draft.memory, tuple(draft.events), _suspected(draft.memory, rules))
+        return draft.result(rules)
     _page_changes(draft, previous, verdict)
     link = choose_link(verdict.links, previous) if verdict.state in _PRESENT else None
     if link is None:
         _missed(draft, previous, verdict, rules, gone=False)
     else:
         _present(draft, previous, verdict, link, now, rules)
-    return ChangeResult(draft.memory, tuple(draft.events), _suspected(draft.memory, rules), link)
+    return draft.result(rules, link)
 
 
 def _suspected(memory: LinkMemory, rules: ChangeRules) -> bool:
@@ -267,12 +273,14 @@ def _page_changes(draft: _Draft, previous: LinkMemory, verdict: Verdict) -> None
     draft.update(final_url=verdict.final_url, noindex=directives.noindex, canonical=directives.canonical)
     if previous.pending:
         return  # nothing of ours is on the page yet
-    asked, final = page_key(verdict.url), page_key(verdict.final_url)
     if directives.noindex and previous.noindex is not True:
         draft.emit(EventType.PAGE_NOINDEX, sources=list(directives.noindex_sources), **_evidence(verdict))
+    redirected = verdict.final_url != verdict.url  # the common case, no redirect, needs no parsing
+    asked = page_key(verdict.url) if redirected or directives.canonical else None
+    final = page_key(verdict.final_url) if redirected else asked
     if final != asked and page_key(previous.final_url) != final:
         draft.emit(EventType.PAGE_REDIRECTED, old_final_url=previous.final_url, **_evidence(verdict))
-    canonical = page_key(directives.canonical)
+    canonical = page_key(directives.canonical) if directives.canonical else None
     if canonical not in (None, asked, final) and canonical != page_key(previous.canonical):
         draft.emit(EventType.CANONICAL_CHANGED, old_canonical=previous.canonical, canonical=directives.canonical,
                    **_evidence(verdict))

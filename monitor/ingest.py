@@ -11,8 +11,9 @@ counters, the /metrics counters (`monitor.metrics_store`) and the report
 rollups (`monitor.store.rollups`).  A crash loses at
 most the batch in memory: those backlinks keep their old due time and are
 checked by the next run.  Round-trips per batch: one SELECT of the backlinks
-(and one of their last checks when some pages answered 304), bulk INSERTs of
-checks and events, a bulk UPDATE of the backlinks.
+(and one of their last checks when some pages answered 304), a bulk INSERT of
+the checks, one SELECT of the ids of the checks that caused events and a bulk
+INSERT of those events, a bulk UPDATE of the backlinks.
 
 - 304 Not Modified: the page is unchanged since the last verdict, which is reused
   (its state, links and directives) and recorded as a new check.
@@ -36,9 +37,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor import metrics_store
@@ -63,6 +64,8 @@ from monitor.verdict import verdict_for
 
 logger = logging.getLogger(__name__)
 
+_CHECKS = cast(Table, Check.__table__)  # Core inserts: no ORM bookkeeping per row
+_EVENTS = cast(Table, EventRecord.__table__)
 _MEMORY_FIELDS = ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
                   "errors_since", "last_live", "first_seen", "last_checked")
 
@@ -271,15 +274,23 @@ class _BatchWriter:
     def _store(self, written: Sequence[_Written]) -> None:
         if not written:
             return
-        check_ids = self.s.execute(insert(Check).returning(Check.id, sort_by_parameter_order=True),
-                                   [w.check for w in written]).scalars().all()
-        events = []
-        for item, check_id in zip(written, check_ids, strict=True):
-            item.check["id"] = check_id
-            events += [{**event, "check_id": check_id} for event in item.events]
+        # a plain executemany (INSERT ... RETURNING in parameter order runs row by row on SQLite);
+        # the few checks that caused events are looked up by (backlink_id, checked_at) afterwards
+        self.s.execute(insert(_CHECKS), [w.check for w in written])
+        with_events = [w for w in written if w.events]
+        if with_events:
+            check_ids = self._check_ids([w.check["backlink_id"] for w in with_events])
+            events = [{**event, "check_id": check_ids.get(w.check["backlink_id"])}
+                      for w in with_events for event in w.events]
+            self.s.execute(insert(_EVENTS), events)
         self.s.execute(update(Backlink), [w.backlink for w in written])
-        if events:
-            self.s.execute(insert(EventRecord), events)
+
+    def _check_ids(self, backlink_ids: Sequence[int]) -> dict[int, int]:
+        """The ids of the checks this batch just wrote for these backlinks (the newest if one has two)."""
+        query = (select(Check.backlink_id, func.max(Check.id))
+                 .where(Check.backlink_id.in_(sorted(set(backlink_ids))), Check.checked_at == self.now)
+                 .group_by(Check.backlink_id))
+        return {backlink_id: check_id for backlink_id, check_id in self.s.execute(query)}
 
     def _count(self, batch: Sequence[tuple[PageObservation, tuple[int, ...], RenderMode]],
                written: Sequence[_Written]) -> None:
