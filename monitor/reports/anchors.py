@@ -1,7 +1,8 @@
 """Step 6 of the routine: anchor text distribution.
 
 `anchors_report(db, site, since, settings)` classifies the anchor of each present
-link (state live or nofollow) of the site, in SQL, into the first class that fits:
+link (state live or nofollow) of the site, in SQL, into the first class that fits
+(each distinct anchor once, with its number of links: see `_distinct_anchors`):
 1. image: no text (the crawler records an image link's alt as its anchor, so an
    image with alt text is classified by that text; an image without alt is here);
 2. naked_url: starts with http://, https:// or www., or is one word holding the site's domain;
@@ -24,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import case, false, func, literal, or_, select, true
+from sqlalchemy import case, false, func, literal, or_, select
 
 from monitor.config import Settings
 from monitor.reports.common import PRESENT, Db, connection, resolve_site, share
-from monitor.store.models import Backlink
+from monitor.store.models import AnchorRollup, Backlink
 
 CLASSES = ("exact", "partial", "branded", "naked_url", "generic", "image", "other")
 STOP_WORDS = frozenset({"with", "your", "from", "that", "this", "what", "when", "where", "best", "free",
@@ -86,6 +87,20 @@ def anchor_class(anchor: Any, site_domain: str, keywords: list[str], brands: lis
     )
 
 
+def _distinct_anchors(site_id: int, since: datetime | None) -> Any:
+    """(anchor, links): each distinct anchor of the site's present links, trimmed and lower-cased, with how
+    many links carry it.  Over all links from rollup_anchors (monitor/store/rollups.py), with `--since` grouped
+    from the links in the window; either way each distinct anchor is classified once, not each link."""
+    if since is None:
+        return (select(AnchorRollup.anchor, AnchorRollup.links)
+                .where(AnchorRollup.site_id == site_id, AnchorRollup.links > 0).subquery())
+    text = func.lower(func.trim(func.coalesce(Backlink.anchor, "")))
+    return (select(text.label("anchor"), func.count().label("links"))
+            .where(Backlink.site_id == site_id, Backlink.state.in_(PRESENT),
+                   func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
+            .group_by(text).subquery())
+
+
 def anchors_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
                    limit: int = 50) -> AnchorsReport:
     """Shares of exact, partial, branded, naked URL, generic, image and other anchors; over-optimisation."""
@@ -95,16 +110,13 @@ def anchors_report(db: Db, site: str | None, since: datetime | None, settings: S
         keywords = _terms(config.keywords if config else ())
         brands = _terms(config.brand_terms if config else ()) or [ref.domain.split(".")[0]]
         generics = _terms(settings.generic_anchors)
-        klass = anchor_class(Backlink.anchor, ref.domain, keywords, brands, generics).label("class")
-        since_ok = true() if since is None else (func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
-        where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), since_ok)
-        text = func.lower(func.trim(func.coalesce(Backlink.anchor, ""))).label("anchor")
-        links = select(text, klass).where(*where).subquery()
+        anchors = _distinct_anchors(ref.id, since)
+        klass = anchor_class(anchors.c.anchor, ref.domain, keywords, brands, generics).label("class")
+        classified = select(anchors.c.anchor, klass, anchors.c.links).subquery()
         counts: dict[str, int] = {name: int(n) for name, n in conn.execute(
-            select(links.c["class"], func.count()).group_by(links.c["class"])).all()}
-        top = conn.execute(select(links.c.anchor, links.c["class"], func.count().label("links"))
-                           .group_by(links.c.anchor, links.c["class"])
-                           .order_by(func.count().desc(), links.c.anchor).limit(limit)).all()
+            select(classified.c["class"], func.sum(classified.c.links)).group_by(classified.c["class"])).all()}
+        top = conn.execute(select(classified.c.anchor, classified.c["class"], classified.c.links)
+                           .order_by(classified.c.links.desc(), classified.c.anchor).limit(limit)).all()
     total = sum(int(v) for v in counts.values()) if counts else 0
     report = AnchorsReport(
         site=ref.domain, since=since, links=total, max_exact_share=settings.max_exact_share,

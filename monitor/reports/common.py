@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, String, cast, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.store.models import Site
+from monitor.store.models import Backlink, EventDayRollup, EventRecord, Site
+from monitor.store.rollups import day_expr
 
 #: Backlink states in which the link is on the page (followed or not).
 PRESENT = ("live", "nofollow")
@@ -71,12 +72,38 @@ def resolve_site(conn: Connection | Session, domain: str | None) -> SiteRef:
     return SiteRef(rows[0].id, rows[0].domain, bool(rows[0].competitor))
 
 
+def dialect_of(conn: Connection | Session) -> str:
+    return conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
+
+
 def day_of(conn: Connection | Session, column: Any) -> ColumnElement[Any]:
     """The UTC calendar day of a timestamp column, as an SQL expression ('YYYY-MM-DD' text)."""
-    dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return cast(func.substr(column, 1, 10), String)  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+    return day_expr(dialect_of(conn), column)  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+
+
+def event_days(conn: Connection | Session, site_id: int, types: tuple[str, ...],
+               since: datetime | None) -> list[tuple[str, str, int]]:
+    """(day, event type, events) of the site's events of these types at or after `since`, from the
+    per-day rollup; the part of since's own day before `since` is left out by counting that day's
+    events directly (a few thousand rows at most, through ix_events_at)."""
+    where = [EventDayRollup.site_id == site_id, EventDayRollup.type.in_(types)]
+    boundary: date | None = None
+    if since is not None:
+        boundary = since.astimezone(UTC).date()
+        exact_midnight = since.astimezone(UTC) == datetime.combine(boundary, time(), UTC)
+        where.append(EventDayRollup.day >= boundary.isoformat() if exact_midnight
+                     else EventDayRollup.day > boundary.isoformat())
+        if exact_midnight:
+            boundary = None
+    rows = [(str(day), kind, int(count)) for day, kind, count in conn.execute(
+        select(EventDayRollup.day, EventDayRollup.type, EventDayRollup.events).where(*where)).all()]
+    if boundary is not None and since is not None:
+        end = datetime.combine(boundary + timedelta(days=1), time(), UTC)
+        rows += [(boundary.isoformat(), kind, int(count)) for kind, count in conn.execute(
+            select(EventRecord.type, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
+            .where(Backlink.site_id == site_id, EventRecord.type.in_(types), EventRecord.at >= since,
+                   EventRecord.at < end).group_by(EventRecord.type)).all()]
+    return rows
 
 
 def to_date(value: Any) -> date:

@@ -1,7 +1,8 @@
 """Step 4 of the routine: referring domains.
 
-`domains_report(db, site, since, settings, period)` groups the site's backlinks
-by registrable domain (stored by the importers with tldextract, offline) in SQL:
+`domains_report(db, site, since, settings, period)` reads the site's backlinks
+grouped by registrable domain (stored by the importers with tldextract, offline)
+from `rollup_domains`, which every write keeps current (monitor/store/rollups.py):
 - referring domains: domains with at least one present (live or nofollow) link;
 - links per domain: present links over referring domains, and the top domains;
 - new domains per period: domains whose earliest `first_seen` (first seen live by
@@ -22,9 +23,9 @@ from typing import Any, ClassVar
 from sqlalchemy import case, func, select
 
 from monitor.config import Settings
-from monitor.reports.common import PRESENT, Db, ReportError, connection, day_of, resolve_site, roll_up
+from monitor.reports.common import Db, ReportError, connection, day_of, resolve_site, roll_up
 from monitor.reports.velocity import DEFAULT_WINDOW
-from monitor.store.models import Backlink
+from monitor.store.models import DomainRollup
 
 
 @dataclass
@@ -56,13 +57,10 @@ class DomainsReport:
 
 
 def _per_domain(site_id: int) -> Any:
-    present = Backlink.state.in_(PRESENT)
-    return (select(Backlink.referring_domain.label("domain"), func.count().label("links"),
-                   func.count(case((present, 1))).label("present_links"),
-                   func.count(case((Backlink.state == "live", 1))).label("followed_links"),
-                   func.min(Backlink.first_seen).label("first_seen"),
-                   func.max(Backlink.last_live).label("last_live"))
-            .where(Backlink.site_id == site_id).group_by(Backlink.referring_domain).subquery())
+    """The site's referring domains with their counts and dates (the rollup kept by every write)."""
+    return (select(DomainRollup.referring_domain.label("domain"), DomainRollup.links, DomainRollup.present_links,
+                   DomainRollup.followed_links, DomainRollup.first_seen, DomainRollup.last_live)
+            .where(DomainRollup.site_id == site_id).subquery())
 
 
 def domains_report(db: Db, site: str | None, since: datetime | None, settings: Settings,

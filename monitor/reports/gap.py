@@ -7,7 +7,8 @@ there yet (state lost, gone or pending).  A gap is a referring domain with a
 counting link to at least one competitor and none to the site; gaps are ranked by
 the number of competitors the domain links to, then by the page traffic of those
 links, with up to three competitor pages per domain as evidence.  The grouping
-and ranking happen in SQL (ix_backlinks_site_domain); `verify_gap` re-checks the
+and ranking happen in SQL over the per-domain rollup (monitor/store/rollups.py;
+with `--since`, over the competitor links in the window); `verify_gap` re-checks the
 evidence links with the crawler so that only live ones stay.
 Definitions: docs/reports.md#gap.
 
@@ -21,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select, true
+from sqlalchemy import exists, func, select, true
+from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
 from monitor.reports.common import Db, connection, resolve_site
-from monitor.store.models import Backlink, Site
+from monitor.store.models import Backlink, DomainRollup, Site
 
 NOT_COUNTING = ("lost", "gone", "pending")
 EVIDENCE_PER_DOMAIN = 3
@@ -67,15 +69,7 @@ def gap_report(db: Db, site: str | None, since: datetime | None, settings: Setti
                                    "and import its backlinks")
             return report
         rival_ids = [r.id for r in rivals]
-        mine = select(Backlink.referring_domain).where(Backlink.site_id == ref.id,
-                                                       Backlink.state.not_in(NOT_COUNTING))
-        counting = (Backlink.site_id.in_(rival_ids), Backlink.state.not_in(NOT_COUNTING), _since_filter(since),
-                    Backlink.referring_domain.not_in(mine))
-        ranked = (select(Backlink.referring_domain.label("domain"),
-                         func.count(func.distinct(Backlink.site_id)).label("competitors"),
-                         func.count().label("links"),
-                         func.coalesce(func.sum(Backlink.page_traffic), 0.0).label("traffic"))
-                  .where(*counting).group_by(Backlink.referring_domain).subquery())
+        ranked = _ranked(ref.id, rival_ids, since)
         report.gap_domains = int(conn.execute(select(func.count()).select_from(ranked)).scalar_one())
         top = conn.execute(select(ranked).order_by(ranked.c.competitors.desc(), ranked.c.traffic.desc(),
                                                    ranked.c.domain).limit(limit)).all()
@@ -90,6 +84,31 @@ def gap_report(db: Db, site: str | None, since: datetime | None, settings: Setti
             "evidence": [link["source_url"] for link in links], "evidence_links": links,
         })
     return report
+
+
+def _mine(site_id: int, domain: Any) -> Any:
+    """The site has a counting link from this domain (its rollup_domains row, by primary key)."""
+    own = aliased(DomainRollup)
+    return exists().where(own.site_id == site_id, own.referring_domain == domain, own.counting_links > 0)
+
+
+def _ranked(site_id: int, rival_ids: list[int], since: datetime | None) -> Any:
+    """Gap domains with their competitor count, counting links and traffic: from the per-domain rollup,
+    or with `--since` from the competitor links in the window."""
+    if since is None:
+        return (select(DomainRollup.referring_domain.label("domain"), func.count().label("competitors"),
+                       func.sum(DomainRollup.counting_links).label("links"),
+                       func.sum(DomainRollup.counting_traffic).label("traffic"))
+                .where(DomainRollup.site_id.in_(rival_ids), DomainRollup.counting_links > 0,
+                       ~_mine(site_id, DomainRollup.referring_domain))
+                .group_by(DomainRollup.referring_domain).subquery())
+    counting = (Backlink.site_id.in_(rival_ids), Backlink.state.not_in(NOT_COUNTING), _since_filter(since),
+                ~_mine(site_id, Backlink.referring_domain))
+    return (select(Backlink.referring_domain.label("domain"),
+                   func.count(func.distinct(Backlink.site_id)).label("competitors"),
+                   func.count().label("links"),
+                   func.coalesce(func.sum(Backlink.page_traffic), 0.0).label("traffic"))
+            .where(*counting).group_by(Backlink.referring_domain).subquery())
 
 
 def _evidence(conn: Any, rival_ids: list[int], domains: list[str],

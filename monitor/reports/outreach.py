@@ -21,8 +21,8 @@ from sqlalchemy import and_, case, func, or_, select
 
 from monitor.config import Settings
 from monitor.domain import EventType
-from monitor.reports.common import Db, connection, resolve_site
-from monitor.store.models import Backlink, EventRecord
+from monitor.reports.common import Db, connection, event_days, resolve_site
+from monitor.store.models import Backlink
 
 DEFAULT_OVERDUE_DAYS = 30
 
@@ -64,11 +64,7 @@ def outreach_report(db: Db, site: str | None, since: datetime | None, settings: 
                                    Backlink.tags, Backlink.placed_on, Backlink.created_at, overdue.label("late"))
                             .where(*where).order_by(func.coalesce(Backlink.placed_on, Backlink.created_at),
                                                     Backlink.id).limit(limit)).all()
-        went = select(func.count()).select_from(EventRecord).join(Backlink, Backlink.id == EventRecord.backlink_id)
-        went = went.where(Backlink.site_id == ref.id, EventRecord.type == EventType.WENT_LIVE.value)
-        if since is not None:
-            went = went.where(EventRecord.at >= since)
-        went_live = int(conn.execute(went).scalar_one())
+        went_live = sum(count for _, _, count in event_days(conn, ref.id, (EventType.WENT_LIVE.value,), since))
     report = OutreachReport(site=ref.domain, since=since, overdue_days=overdue_days, pending=int(pending),
                             overdue=int(late), went_live=went_live)
     for r in rows:

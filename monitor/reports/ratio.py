@@ -7,14 +7,15 @@ out by what made them so: the link's rel (nofollow, sponsored, ugc: one link may
 carry several) and, for links with none of these, the page-level directive of the
 latest check (meta robots, X-Robots-Tag header).  The profile is flagged when the
 domain ratio (followed domains per nofollow-only domain) is below
-`Settings.min_follow_ratio` (3:1 by default).  Definitions: docs/reports.md#ratio.
+`Settings.min_follow_ratio` (3:1 by default).  Over all links the counts come from
+the rollups (monitor/store/rollups.py); with `--since`, from the links in the window.
+Definitions: docs/reports.md#ratio.
 
 Reads Settings.min_follow_ratio.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -23,7 +24,8 @@ from sqlalchemy import Text, case, cast, func, select, true
 
 from monitor.config import Settings
 from monitor.reports.common import PRESENT, Db, connection, ratio, resolve_site, share
-from monitor.store.models import Backlink, Check
+from monitor.store.models import Backlink, Check, DomainRollup, LinkRollup
+from monitor.store.rollups import page_sources
 
 REL_TOKENS = ("nofollow", "sponsored", "ugc")
 
@@ -78,14 +80,17 @@ def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Set
     """Followed vs nofollow by links and by referring domains, nofollow reasons, and the 3:1 flag."""
     with connection(db) as conn:
         ref = resolve_site(conn, site)
-        where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), _since_filter(since))
-        followed = Backlink.state == "live"
-        counts = conn.execute(select(
-            func.count(), func.count(case((followed, 1))),
-            func.count(func.distinct(Backlink.referring_domain)),
-            func.count(func.distinct(case((followed, Backlink.referring_domain)))),
-        ).where(*where)).one()
-        reasons = _nofollow_reasons(conn, where)
+        if since is None:
+            counts, reasons = _rollup_counts(conn, ref.id)
+        else:
+            where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), _since_filter(since))
+            followed = Backlink.state == "live"
+            counts = tuple(conn.execute(select(
+                func.count(), func.count(case((followed, 1))),
+                func.count(func.distinct(Backlink.referring_domain)),
+                func.count(func.distinct(case((followed, Backlink.referring_domain)))),
+            ).where(*where)).one())
+            reasons = _nofollow_reasons(conn, where)
     links, followed_links, domains, followed_domains = (int(v or 0) for v in counts)
     nofollow_domains = domains - followed_domains
     domain_ratio = ratio(followed_domains, nofollow_domains)
@@ -104,6 +109,29 @@ def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Set
     return report
 
 
+def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, int]]:
+    """Links, followed links, domains, followed domains and the nofollow reasons from the rollups."""
+    links = followed_links = 0
+    reasons = {f"rel_{token}": 0 for token in REL_TOKENS} | {"meta": 0, "header": 0, "unknown": 0}
+    for state, rel_key, page, count in conn.execute(
+            select(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow, func.sum(LinkRollup.links))
+            .where(LinkRollup.site_id == site_id, LinkRollup.state.in_(PRESENT))
+            .group_by(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow)).all():
+        count = int(count or 0)
+        links += count
+        if state == "live":
+            followed_links += count
+            continue
+        for token in REL_TOKENS:
+            reasons[f"rel_{token}"] += count if f"{token}," in rel_key else 0
+        for name in (page.split(",") if page else ()):
+            reasons[name] += count
+    domains = conn.execute(select(func.count(case((DomainRollup.present_links > 0, 1))),
+                                  func.count(case((DomainRollup.followed_links > 0, 1))))
+                           .where(DomainRollup.site_id == site_id)).one()
+    return (links, followed_links, int(domains[0] or 0), int(domains[1] or 0)), reasons
+
+
 def _nofollow_reasons(conn: Any, where: tuple[Any, ...]) -> dict[str, int]:
     """How many not-followed links carry each rel token, and what made the others not followed."""
     rel_text = cast(Backlink.rel, Text)
@@ -120,26 +148,9 @@ def _nofollow_reasons(conn: Any, where: tuple[Any, ...]) -> dict[str, int]:
                              .where(*where, nofollow, no_rel).group_by(latest)).all()
     reasons.update(meta=0, header=0, unknown=0)
     for sources, count in page_rows:
-        matched = _page_sources(sources)
+        matched = page_sources(sources)
         for name in matched:
             reasons[name] += int(count)
         if not matched:
             reasons["unknown"] += int(count)
     return reasons
-
-
-def _page_sources(sources: str | None) -> list[str]:
-    """meta and/or header from a check's directive_sources JSON (its `nofollow` entry when it has one)."""
-    try:
-        data = json.loads(sources or "null")
-    except ValueError:
-        data = sources
-    if isinstance(data, dict) and "nofollow" in data:
-        data = data["nofollow"]
-    text = json.dumps(data).lower()
-    found = []
-    if "meta" in text:
-        found.append("meta")
-    if "header" in text or "x-robots" in text:
-        found.append("header")
-    return found

@@ -9,6 +9,7 @@ removed, gone: page_gone).  Each row has when the loss happened, when the link w
 last seen live, its last anchor, its page traffic and the contact hints found on
 the referring site (`backlinks.contact_hints`: mailto links, contact pages).
 Highest traffic first.  `since` keeps the links lost on or after that date.
+Without it the totals come from rollup_links (monitor/store/rollups.py).
 Definitions: docs/reports.md#reclaim.
 
 Reads no settings.
@@ -26,7 +27,7 @@ from sqlalchemy.orm import aliased
 from monitor.config import Settings
 from monitor.domain import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
-from monitor.store.models import Backlink, EventRecord
+from monitor.store.models import Backlink, EventRecord, LinkRollup
 
 REASONS = {
     EventType.LOST.value: "removed",
@@ -77,6 +78,20 @@ def _worklist(site_id: int, since: datetime | None) -> Any:
     return select(sub).where(lost_at >= since).subquery()
 
 
+def _rollup_totals(conn: Any, site_id: int) -> tuple[tuple[int, float], list[tuple[str | None, str, int]]]:
+    """Worklist size, traffic and (latest loss-type event, state) groups from rollup_links (a few rows)."""
+    rows = conn.execute(select(LinkRollup.loss_event, LinkRollup.state, func.sum(LinkRollup.links),
+                               func.sum(LinkRollup.traffic))
+                        .where(LinkRollup.site_id == site_id,
+                               or_(LinkRollup.state.in_(DEAD),
+                                   and_(LinkRollup.state == "nofollow",
+                                        LinkRollup.loss_event == EventType.NOFOLLOW.value)))
+                        .group_by(LinkRollup.loss_event, LinkRollup.state)).all()
+    groups = [(event or None, state, int(links or 0)) for event, state, links, _ in rows]
+    traffic = round(sum(float(t or 0) for *_, t in rows), 6)
+    return (sum(g[2] for g in groups), traffic), groups
+
+
 def _reason(event_type: str | None, state: str) -> str:
     if event_type in REASONS and not (event_type == EventType.NOFOLLOW.value and state in DEAD):
         return REASONS[event_type]
@@ -89,9 +104,13 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     with connection(db) as conn:
         ref = resolve_site(conn, site)
         work = _worklist(ref.id, since)
-        totals = conn.execute(select(func.count(), func.coalesce(func.sum(work.c.page_traffic), 0.0))).one()
-        groups = conn.execute(select(work.c.event_type, work.c.state, func.count())
-                              .group_by(work.c.event_type, work.c.state)).all()
+        if since is None:
+            totals, groups = _rollup_totals(conn, ref.id)
+        else:
+            totals = tuple(conn.execute(select(func.count(),
+                                               func.coalesce(func.sum(work.c.page_traffic), 0.0))).one())
+            groups = [tuple(g) for g in conn.execute(select(work.c.event_type, work.c.state, func.count())
+                                                     .group_by(work.c.event_type, work.c.state)).all()]
         rows = conn.execute(select(work).order_by(work.c.page_traffic.desc().nulls_last(),
                                                   work.c.event_at.desc().nulls_last(), work.c.id)
                             .limit(limit)).all()

@@ -4,8 +4,9 @@
 traffic that came with imports (Ahrefs `Page traffic`, Semrush), sums the traffic
 of present links and the "traffic at risk" (links currently lost, gone or
 nofollow), and lists GA4 referral sessions per imported source with how many of
-the site's backlinks come from it.  Everything is summed in SQL; the ranking uses
-the (site_id, page_traffic) index.  Definitions: docs/reports.md#traffic.
+the site's backlinks come from it.  Everything is summed in SQL: over all links
+from the per-state rollup (monitor/store/rollups.py), with `--since` over the
+links in the window; the ranking uses the (site_id, page_traffic) index.  Definitions: docs/reports.md#traffic.
 
 Reads no settings.
 """
@@ -21,7 +22,7 @@ from sqlalchemy import case, func, or_, select, true
 from monitor.config import Settings
 from monitor.domains import bare_host, registrable_domain
 from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site
-from monitor.store.models import Backlink, ReferralTraffic
+from monitor.store.models import Backlink, LinkRollup, ReferralTraffic
 
 AT_RISK = (*DEAD, "nofollow")
 
@@ -64,14 +65,7 @@ def traffic_report(db: Db, site: str | None, since: datetime | None, settings: S
     with connection(db) as conn:
         ref = resolve_site(conn, site)
         where = (Backlink.site_id == ref.id, _since_filter(since))
-        traffic = func.coalesce(Backlink.page_traffic, 0.0)
-        totals = conn.execute(select(
-            func.count(Backlink.page_traffic),
-            func.sum(case((Backlink.state.in_(PRESENT), traffic), else_=0.0)),
-            func.sum(case((Backlink.state == "live", traffic), else_=0.0)),
-            func.sum(case((Backlink.state.in_(AT_RISK), traffic), else_=0.0)),
-            func.count(case((Backlink.state.in_(AT_RISK) & Backlink.page_traffic.is_not(None), 1))),
-        ).where(*where)).one()
+        totals = _totals(conn, ref.id, where) if since is not None else _rollup_totals(conn, ref.id)
         top = conn.execute(select(
             Backlink.page_traffic, Backlink.state, Backlink.referring_domain, Backlink.source_url,
             Backlink.target, Backlink.anchor,
@@ -97,6 +91,33 @@ def traffic_report(db: Db, site: str | None, since: datetime | None, settings: S
         report.warnings.append(f"{report.at_risk_traffic:g} monthly visits of page traffic are on links "
                                "currently lost or nofollow: see `linkwatch report reclaim`")
     return report
+
+
+def _totals(conn: Any, site_id: int, where: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The totals over the backlinks first seen in the window (--since)."""
+    traffic = func.coalesce(Backlink.page_traffic, 0.0)
+    return tuple(conn.execute(select(
+        func.count(Backlink.page_traffic),
+        func.sum(case((Backlink.state.in_(PRESENT), traffic), else_=0.0)),
+        func.sum(case((Backlink.state == "live", traffic), else_=0.0)),
+        func.sum(case((Backlink.state.in_(AT_RISK), traffic), else_=0.0)),
+        func.count(case((Backlink.state.in_(AT_RISK) & Backlink.page_traffic.is_not(None), 1))),
+    ).where(*where)).one())
+
+
+def _rollup_totals(conn: Any, site_id: int) -> tuple[Any, ...]:
+    """The same totals over all the site's backlinks, from the per-state rollup (a few rows)."""
+    by_state: dict[str, tuple[int, float]] = {}
+    for state, with_traffic, traffic in conn.execute(
+            select(LinkRollup.state, func.sum(LinkRollup.with_traffic), func.sum(LinkRollup.traffic))
+            .where(LinkRollup.site_id == site_id).group_by(LinkRollup.state)).all():
+        by_state[state] = (int(with_traffic or 0), round(float(traffic or 0), 6))
+
+    def summed(states: tuple[str, ...], index: int) -> Any:
+        return sum(counts[index] for state, counts in by_state.items() if state in states)
+
+    return (sum(c[0] for c in by_state.values()), summed(PRESENT, 1), summed(("live",), 1), summed(AT_RISK, 1),
+            summed(AT_RISK, 0))
 
 
 def _referrals(conn: Any, site_id: int) -> list[dict[str, Any]]:

@@ -8,7 +8,10 @@ month since `since` (default: 90 days ago):
 - referring domains lost: domains with no present link now whose latest loss event
   falls in the period (a domain is lost only when none of its links is live);
 and the net of each.  It warns when losses outpace gains over the whole window.
-Counting happens in SQL per day; days are rolled up into weeks/months here.
+Counting happens in SQL per day, from the rollups kept by every write
+(monitor/store/rollups.py: events per site and day; per referring domain its
+first gain and last loss event and its present links); days are rolled up into
+weeks/months here.
 Definitions: docs/reports.md#velocity.
 
 Reads no settings.
@@ -20,16 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import func, select
 
 from monitor.config import Settings
-from monitor.domain import EventType
-from monitor.reports.common import PRESENT, Db, ReportError, connection, day_of, resolve_site, roll_up
-from monitor.store.models import Backlink, EventRecord
+from monitor.reports.common import Db, ReportError, connection, day_of, event_days, resolve_site, roll_up
+from monitor.store.models import DomainRollup
+from monitor.store.rollups import GAIN_EVENTS, LOSS_EVENTS
 
-GAIN_EVENTS = (EventType.NEW.value, EventType.WENT_LIVE.value, EventType.RESTORED.value)
-LOSS_EVENTS = (EventType.LOST.value, EventType.PAGE_GONE.value, EventType.PAGE_REDIRECTED.value,
-               EventType.PAGE_NOINDEX.value)
 DEFAULT_WINDOW = timedelta(days=90)
 COUNTS = ("links_gained", "links_lost", "domains_gained", "domains_lost")
 
@@ -99,49 +99,26 @@ def velocity_report(db: Db, site: str | None, since: datetime | None, settings: 
     return report
 
 
-def _site_events(site_id: int, types: tuple[str, ...], since: datetime | None) -> list[Any]:
-    where = [EventRecord.type.in_(types), Backlink.site_id == site_id]
-    if since is not None:
-        where.append(EventRecord.at >= since)
-    return where
-
-
 def _link_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
-    day = day_of(conn, EventRecord.at)
-    return list(conn.execute(
-        select(day, func.count(case((EventRecord.type.in_(GAIN_EVENTS), 1))),
-               func.count(case((EventRecord.type.in_(LOSS_EVENTS), 1))))
-        .join(Backlink, Backlink.id == EventRecord.backlink_id)
-        .where(*_site_events(site_id, GAIN_EVENTS + LOSS_EVENTS, since)).group_by(day)).all())
-
-
-def _domains_with_events(site_id: int, types: tuple[str, ...], since: datetime) -> Any:
-    """Referring domains of the site with an event of these types since `since`."""
-    return (select(Backlink.referring_domain).join(EventRecord, EventRecord.backlink_id == Backlink.id)
-            .where(*_site_events(site_id, types, since)).distinct())
+    """Per day: links gained, links lost (the per-day event rollup)."""
+    days: dict[str, list[int]] = {}
+    for day, kind, count in event_days(conn, site_id, GAIN_EVENTS + LOSS_EVENTS, since):
+        days.setdefault(day, [0, 0])[0 if kind in GAIN_EVENTS else 1] += count
+    return [(day, gained, lost) for day, (gained, lost) in sorted(days.items())]
 
 
 def _domain_gain_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
-    """Per day, the domains whose first gain event ever is on that day (only domains active in the window)."""
-    first = (select(Backlink.referring_domain, func.min(EventRecord.at).label("first_at"))
-             .join(EventRecord, EventRecord.backlink_id == Backlink.id)
-             .where(*_site_events(site_id, GAIN_EVENTS, None),
-                    Backlink.referring_domain.in_(_domains_with_events(site_id, GAIN_EVENTS, since)))
-             .group_by(Backlink.referring_domain).subquery())
-    day = day_of(conn, first.c.first_at)
-    return list(conn.execute(select(day, func.count()).where(first.c.first_at >= since).group_by(day)).all())
+    """Per day, the domains whose first gain event ever is on that day (rollup_domains.first_gain_at)."""
+    day = day_of(conn, DomainRollup.first_gain_at)
+    return list(conn.execute(select(day, func.count())
+                             .where(DomainRollup.site_id == site_id, DomainRollup.first_gain_at >= since)
+                             .group_by(day)).all())
 
 
 def _domain_loss_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
     """Per day, the domains with no present link whose latest loss event is on that day."""
-    last = (select(Backlink.referring_domain.label("domain"), func.max(EventRecord.at).label("last_at"))
-            .join(EventRecord, EventRecord.backlink_id == Backlink.id)
-            .where(*_site_events(site_id, LOSS_EVENTS, None),
-                   Backlink.referring_domain.in_(_domains_with_events(site_id, LOSS_EVENTS, since)))
-            .group_by(Backlink.referring_domain).subquery())
-    other = Backlink.__table__.alias("still")
-    still_present = exists().where(and_(other.c.site_id == site_id, other.c.referring_domain == last.c.domain,
-                                        other.c.state.in_(PRESENT)))
-    day = day_of(conn, last.c.last_at)
-    return list(conn.execute(select(day, func.count()).where(last.c.last_at >= since, ~still_present)
+    day = day_of(conn, DomainRollup.last_loss_at)
+    return list(conn.execute(select(day, func.count())
+                             .where(DomainRollup.site_id == site_id, DomainRollup.last_loss_at >= since,
+                                    DomainRollup.present_links == 0)
                              .group_by(day)).all())
