@@ -260,7 +260,7 @@ def config_file_warnings(path: str | None) -> list[str]:
     if not path or not os.path.exists(path):
         return []
     mode = os.stat(path).st_mode
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
+    if stat.S_ISREG(mode) and mode & (stat.S_IRGRP | stat.S_IROTH):  # not /dev/null
         return [f"config file {path} is readable by other users; it may hold secrets (chmod 600 it)"]
     return []
 

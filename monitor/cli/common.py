@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from monitor.config import ConfigError, Settings, load_settings
+from monitor.config import ConfigError, Settings, config_file_warnings, load_settings
+
+logger = logging.getLogger(__name__)
 
 
 class CliError(Exception):
@@ -32,6 +35,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = load_settings(path=getattr(args, "config", None))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+    for warning in config_file_warnings(settings.config_path):  # once per command (settings are cached)
+        logger.warning("%s", warning)
     args._settings = settings
     return settings
 

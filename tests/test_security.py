@@ -1,0 +1,154 @@
+"""Secrets and spreadsheet safety, end to end with real processes.
+
+- A config file readable by others is warned about once per command; a 0600 one is not.
+- Distinctive secrets (SMTP password, Slack webhook URL, API token) never appear in
+  anything linkwatch writes: `run` and `serve` output at debug level, /metrics, /healthz,
+  and the CSV exports.  The webhook points at a closed port, so the alert delivery fails
+  and its error is logged: the URL must not be in it.
+- Every `--csv` export neutralises cells a spreadsheet would run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_site import TestSite
+
+LINKWATCH = [sys.executable, "-m", "monitor"]
+SMTP_PASSWORD = "smtp-Pa55-zq81xw"
+WEBHOOK_SECRET = "T000/B000/hook-zq81xw"
+API_TOKEN = "api-tok-zq81xw"
+SECRETS = (SMTP_PASSWORD, WEBHOOK_SECRET, API_TOKEN, "zq81xw")
+FORMULA = "=HYPERLINK(\"http://evil.test\",\"x\")"
+
+
+def write_config(path: Path, mode: int) -> Path:
+    path.write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = 1\nuser = "me"\npassword = "{SMTP_PASSWORD}"\n'
+        'from = "lw@example.org"\nto = ["me@example.org"]\n'
+        f'[alerts]\nslack_webhook_url = "http://127.0.0.1:1/services/{WEBHOOK_SECRET}"\n'
+        '[[alerts.route]]\nchannel = "slack"\n[[alerts.route]]\nchannel = "email"\n'
+        f'[serve]\napi_token = "{API_TOKEN}"\n'
+        '[[site]]\ndomain = "mysite.com"\n')
+    path.chmod(mode)
+    return path
+
+
+def environment(tmp_path: Path, config: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config), LINKWATCH_ALLOW_PRIVATE="1",
+               LINKWATCH_DELAY="0", LINKWATCH_RENDER="never", LINKWATCH_TIMEOUT="10",
+               LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'linkwatch.db'}")
+    return env
+
+
+def linkwatch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, f"linkwatch {' '.join(args)}: {result.stderr[-2000:]}"
+    return result
+
+
+def assert_no_secret(text: str, where: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} leaked into {where}"
+
+
+def seed(site: TestSite, tmp_path: Path, env: dict[str, str]) -> None:
+    site.set_page("/p", '<html><body><a href="https://mysite.com/">=cmd|\' /C calc\'!A0</a></body></html>')
+    export = tmp_path / "links.csv"
+    with export.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["source_url", "target", "anchor", "tags"],
+                                      [site.url("/p"), "mysite.com", FORMULA, "+tag"]])
+    linkwatch(env, "import", str(export))
+
+
+@pytest.mark.timeout(600)
+def test_secrets_stay_out_of_logs_metrics_and_exports(site: TestSite, tmp_path: Path) -> None:
+    env = environment(tmp_path, write_config(tmp_path / "config.toml", 0o644))
+    seed(site, tmp_path, env)
+    run = linkwatch(env, "--verbose", "run", "--once")
+    assert run.stderr.count("readable by other users") == 1, run.stderr[-2000:]
+    assert_no_secret(run.stdout + run.stderr, "linkwatch run output")
+
+    serve = subprocess.Popen([*LINKWATCH, "--verbose", "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.5"],
+                             env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert serve.stderr is not None
+        seen = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = serve.stderr.readline()
+            seen.append(line)
+            match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                break
+        assert match, "".join(seen)[-2000:]
+        base = f"http://127.0.0.1:{match.group(1)}"
+        request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {API_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert_no_secret(response.read().decode(), "/metrics")
+        with urllib.request.urlopen(base + "/healthz", timeout=30) as response:
+            assert_no_secret(response.read().decode(), "/healthz")
+        time.sleep(3)  # a few cycles of the dispatcher, whose deliveries fail (closed ports)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        out, err = serve.communicate(timeout=90)
+    logs = "".join(seen) + err + out
+    assert logs.count("readable by other users") == 1
+    assert_no_secret(logs, "linkwatch serve output")
+    for command in (["links", "--csv"], ["events", "--json"], ["history", site.url("/p")],
+                    ["alerts", "pending"] if "alerts" in linkwatch(env, "--help").stdout else ["links"]):
+        result = subprocess.run([*LINKWATCH, *command], env=env, capture_output=True, text=True, timeout=120)
+        assert_no_secret(result.stdout + result.stderr, " ".join(command))
+
+
+def test_private_config_file_gives_no_warning(tmp_path: Path) -> None:
+    env = environment(tmp_path, write_config(tmp_path / "config.toml", 0o600))
+    result = linkwatch(env, "links", "--csv")
+    assert "readable by other users" not in result.stderr
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def assert_spreadsheet_safe(text: str, where: str) -> int:
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert cells, f"{where}: no CSV"
+    for cell in cells:
+        assert not cell.startswith(FORMULA_START), f"{where}: formula cell {cell!r}"
+    return len(cells)
+
+
+@pytest.mark.timeout(600)
+def test_every_csv_export_neutralises_formulas(site: TestSite, tmp_path: Path) -> None:
+    env = environment(tmp_path, write_config(tmp_path / "config.toml", 0o600))
+    seed(site, tmp_path, env)
+    linkwatch(env, "run", "--once")
+    links = linkwatch(env, "links", "--csv").stdout
+    assert_spreadsheet_safe(links, "links --csv")
+    cells = {cell for row in csv.reader(io.StringIO(links)) for cell in row}
+    assert {"'" + FORMULA, "'+tag", "'=cmd|' /C calc'!A0"} <= cells, links  # neutralised, not dropped
+    reports = re.search(r"one of: ([a-z, \n]+)", linkwatch(env, "report", "--help").stdout.replace("\n", " "))
+    assert reports, "report --help lists its reports"
+    for name in (n.strip() for n in reports.group(1).split(",") if n.strip()):
+        result = subprocess.run([*LINKWATCH, "report", name.split()[0], "--csv"], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, f"report {name} --csv: {result.stderr[-1000:]}"
+        if result.stdout.strip():
+            assert_spreadsheet_safe(result.stdout, f"report {name} --csv")
+    mentions = subprocess.run([*LINKWATCH, "mentions", "--site", "mysite.com", "--list", "--csv"], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert mentions.returncode == 0, mentions.stderr[-1000:]
+    if mentions.stdout.strip():
+        assert_spreadsheet_safe(mentions.stdout, "mentions --list --csv")
