@@ -14,7 +14,7 @@ LINKWATCH_ALLOW_PRIVATE, LINKWATCH_USER_AGENT, LINKWATCH_CHROMIUM_PATH,
 LINKWATCH_TIMEOUT, LINKWATCH_MAX_BYTES, LINKWATCH_RENDER, LINKWATCH_CONCURRENCY,
 LINKWATCH_PER_DOMAIN, LINKWATCH_DELAY, LINKWATCH_CHECK_INTERVAL, LINKWATCH_RECHECK_INTERVAL,
 LINKWATCH_LOST_AFTER, LINKWATCH_UNREACHABLE_AFTER, LINKWATCH_METRICS_ADDR,
-LINKWATCH_API_TOKEN, LINKWATCH_REDIS_URL, LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_WEBHOOK_URL,
+LINKWATCH_API_TOKEN, LINKWATCH_REDIS_URL, LINKWATCH_WORKERS, LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_WEBHOOK_URL,
 LINKWATCH_SMTP_HOST, LINKWATCH_SMTP_PORT, LINKWATCH_SMTP_USER, LINKWATCH_SMTP_PASSWORD,
 LINKWATCH_SMTP_STARTTLS, LINKWATCH_SMTP_SSL, LINKWATCH_EMAIL_FROM, LINKWATCH_EMAIL_TO,
 LINKWATCH_LOG_LEVEL, LINKWATCH_RESOLVE, XDG_CONFIG_HOME, XDG_DATA_HOME, HOME.
@@ -116,6 +116,7 @@ class Settings:
     metrics_addr: str = "127.0.0.1:9477"
     api_token: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
+    workers: bool = False  # `linkwatch worker`s crawl; `serve` only fills their Redis queue (docs/scale-out.md)
     # alerts
     slack_webhook_url: str | None = None
     webhook_url: str | None = None
@@ -409,6 +410,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         metrics_addr=metrics_addr,
         api_token=pick("serve", "api_token", "LINKWATCH_API_TOKEN", None),
         redis_url=str(pick("redis", "url", "LINKWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")),
+        workers=parse_bool(pick("redis", "workers", "LINKWATCH_WORKERS", False), "redis.workers"),
         slack_webhook_url=pick("alerts", "slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL", None),
         webhook_url=pick("alerts", "webhook_url", "LINKWATCH_WEBHOOK_URL", None),
         apprise_urls=_strings(alerts.get("apprise_urls"), "alerts.apprise_urls"),

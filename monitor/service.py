@@ -79,6 +79,7 @@ class Service:
         self.holder = leases.new_holder()
         self.leader = False
         self.cycle: RunCycle | None = None
+        self._redis: Any = None  # the workers' queue (settings.workers)
         self.stopping = threading.Event()
         self._renewer = threading.Thread(target=self._renew_lease, name="lease", daemon=True)
 
@@ -108,7 +109,9 @@ class Service:
         if not self.leader:
             return
         try:
-            if due_count(self.engine, utcnow()) > 0 and not self.stopping.is_set():
+            if self.settings.workers:  # scale-out: `linkwatch worker`s crawl, this leader fills their queue
+                self._lead_workers()
+            elif due_count(self.engine, utcnow()) > 0 and not self.stopping.is_set():
                 self._cycle()
         except Exception:
             logger.exception("serve: the check cycle failed; retrying after %gs", self.poll)
@@ -123,6 +126,15 @@ class Service:
             self.cycle = None
         logger.info("serve: run %d %s (%s)", outcome.run_id, "finished" if outcome.ok else "failed",
                     outcome.progress)
+
+    def _lead_workers(self) -> None:
+        from monitor import workqueue
+
+        if self._redis is None:
+            self._redis = workqueue.connect(self.settings)
+        step = workqueue.lead_step(self.engine, self.settings, self._redis, utcnow())
+        if step["opened"] or step["finished"] or step["requeued"]:
+            logger.info("serve: workers %s", step)
 
     def _renew_lease(self) -> None:
         while not self.stopping.wait(LEASE_TTL / 3):

@@ -248,3 +248,24 @@ def test_redis_down_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("linkwatch: error: cannot reach Redis") and "Traceback" not in done.stderr
 
+
+
+def test_serve_with_workers_fills_the_queue_instead_of_crawling(tmp_path: Path, redis_url: str) -> None:
+    from monitor.service import Service
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = db.connect(url)
+    with db.session(engine) as s:
+        upsert_backlinks(s, [BacklinkInput(f"http://w01.workers.test/p/{n}.html", "example.com", "example.com")
+                             for n in range(3)], SiteResolver(s), datetime.now(UTC))
+    settings = Settings(database_url=url, redis_url=redis_url, workers=True)
+    service = Service(engine, settings, hook=lambda _engine, _settings: None)
+    service._step()
+    client = workqueue.connect(settings)
+    run_id = workqueue.cycle_open(client)
+    assert run_id is not None and client.llen(workqueue.QUEUE) == 3
+    service._step()  # a cycle in progress: nothing queued twice
+    assert client.llen(workqueue.QUEUE) == 3
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Check)).scalar_one() == 0  # serve crawled nothing
+    engine.dispose()
