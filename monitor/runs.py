@@ -110,10 +110,14 @@ class RunCycle:
         now = utcnow()
         run_id = start_run(self.engine, now)
         options = {"run_id": run_id, "now": now.isoformat(), "include_all": self.include_all, "limit": self.limit}
-        child = self._child = open_child(self.settings, "run")
-        assert child.stdin is not None and child.stdout is not None
-        child.stdin.write(json.dumps(options) + "\n")
-        child.stdin.close()
+        try:
+            child = self._child = open_child(self.settings, "run")
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(json.dumps(options) + "\n")
+            child.stdin.close()
+        except OSError as exc:
+            finish_run(self.engine, run_id, False, f"cannot start the crawler: {exc}")
+            raise
         tail = _pass_stderr(child)
         last: dict[str, Any] = {}
         try:

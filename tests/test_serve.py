@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,8 +27,11 @@ LINK = '<html><body><p>hi</p><a href="https://mysite.com/">My site</a></body></h
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    config.chmod(0o600)
     env = dict(os.environ)
-    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=os.devnull, LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0",
+    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config), LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0",
                LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'linkwatch.db'}", LINKWATCH_RENDER="never",
                LINKWATCH_TIMEOUT="20")
     return env
@@ -50,10 +54,15 @@ class Serve:
             [sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.5"],
             env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         assert self.process.stderr is not None
-        line = self.process.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, f"serve did not announce its address: {line!r}"
+        seen = []
+        for line in self.process.stderr:  # warnings may come first
+            seen.append(line)
+            match = re.search(r"on http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                break
+        assert match, f"serve did not announce its address: {seen!r}"
         self.base = f"http://127.0.0.1:{match.group(1)}"
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()  # keep the pipe drained
 
     def get(self, path: str) -> tuple[int, str]:
         with urllib.request.urlopen(self.base + path, timeout=30) as response:
