@@ -31,6 +31,8 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawler.challenge import challenge_vendor
@@ -47,6 +49,7 @@ from monitor.targets import parse_target
 logger = logging.getLogger(__name__)
 
 Sink = Callable[[PageObservation], None]
+BACKOUT_POLL_SECONDS = 0.02
 
 
 class LinkSpider(scrapy.Spider):
@@ -65,6 +68,25 @@ class LinkSpider(scrapy.Spider):
             request = self.page_request(job)
             if request is not None:
                 yield request
+                await self.wait_for_room()
+
+    #: requests kept waiting in Scrapy's scheduler, per unit of `concurrency`
+    start_buffer_factor = 10
+
+    async def wait_for_room(self) -> None:
+        """Pull the next job only when the downloader has room or the scheduler runs short.
+
+        Scrapy's engine keeps reading start() while it needs to back out, so without this every
+        job would be turned into a queued Request at once: memory growing with the number of
+        backlinks (and, for `linkwatch worker`, jobs hoarded by one worker).  A buffer of
+        `start_buffer_factor` x concurrency requests stays in the scheduler, whose
+        DownloaderAwarePriorityQueue hands out the least busy referring domains first, so one
+        domain's pages (adjacent in the due order) do not fill every download slot."""
+        engine = self.crawler.engine
+        buffer = self.start_buffer_factor * self.config.concurrency
+        while (engine is not None and engine.running and engine.needs_backout()
+               and engine.scheduler is not None and len(engine.scheduler) >= buffer):  # type: ignore[arg-type]
+            await _pause(BACKOUT_POLL_SECONDS)
 
     # -- requests ---------------------------------------------------------------------------------
     def page_request(self, job: PageJob) -> Request | None:
@@ -176,6 +198,12 @@ class LinkSpider(scrapy.Spider):
             self.sink(observation)
         except Exception:
             logger.exception("the result sink failed for %s", observation.url)
+
+
+async def _pause(seconds: float) -> None:
+    from twisted.internet import reactor  # the reactor Scrapy installed
+
+    await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
 
 def _status_failure(status: int, headers: dict[str, list[str]], body: bytes) -> tuple[FetchStatus, str] | None:

@@ -140,6 +140,7 @@ class WorkerSpider(LinkSpider):
     """LinkSpider whose jobs come from the Redis queue, for as long as the worker runs."""
 
     name = "linkwatch-worker"
+    start_buffer_factor = 2  # take few jobs ahead: the rest stays in the queue for the other workers
 
     def __init__(self, state: WorkerState, exit_when_idle: bool, **kwargs: Any) -> None:
         super().__init__(jobs=(), sink=state.observed, **kwargs)
