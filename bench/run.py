@@ -118,6 +118,16 @@ def child_env(url: str, domains: int, home: str) -> dict[str, str]:
     return env
 
 
+def kill_tree(pid: int) -> None:
+    """Stop a run that outlived --timeout: linkwatch and its crawl child (which has its own session)."""
+    try:
+        root = psutil.Process(pid)
+        for proc in [*root.children(recursive=True), root]:
+            proc.kill()
+    except psutil.Error:
+        pass
+
+
 def run_linkwatch(url: str, domains: int, flags: list[str], timeout: float, log: Path) -> dict[str, Any]:
     linkwatch = Path(sys.executable).with_name("linkwatch")
     with tempfile.TemporaryDirectory() as home, log.open("w") as out:
@@ -127,7 +137,7 @@ def run_linkwatch(url: str, domains: int, flags: list[str], timeout: float, log:
                                  stdout=out, stderr=subprocess.STDOUT)
         sampler = TreeSampler(child.pid)
         sampler.start()
-        killer = threading.Timer(timeout, child.kill)
+        killer = threading.Timer(timeout, kill_tree, (child.pid,))
         killer.start()
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -146,6 +156,7 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = conn.execute(select(Check.backlink_id, Check.state)).all()  # the verdicts of this run
         checks = len(rows)
+        rendered = conn.execute(select(func.count()).select_from(Check).where(Check.rendered.is_(True))).scalar_one()
         unchecked = conn.execute(select(func.count()).select_from(Backlink)
                                  .where(Backlink.last_checked.is_(None))).scalar_one()
         if engine.dialect.name == "postgresql":
@@ -156,7 +167,8 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
     engine.dispose()
     states = Counter(state for _, state in rows)
     wrong = sum(1 for bid, state in rows if state != expected_state(bid - 1, domains))
-    return {"states": dict(states), "checks": checks, "never_checked": unchecked, "wrong_verdicts": wrong,
+    return {"states": dict(states), "checks": checks, "rendered": rendered, "never_checked": unchecked,
+            "wrong_verdicts": wrong,
             "db_mb": round(size / 2**20, 1)}
 
 
@@ -173,12 +185,12 @@ def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domai
     flags = [*POLITENESS[politeness], "--render", render]
     result = run_linkwatch(url, domains, flags, timeout, workdir / f"{tag}.log")
     result.update(verify(url, size, domains))
-    checks = max(result["checks"], 1)
-    pages = size  # one backlink per farm page
+    pages = result["checks"]  # one backlink per farm page; fewer than `size` when --timeout stopped the run
     result.update({"tool": "linkwatch", "render": render, "backend": backend, "backlinks": size,
                    "politeness": politeness,
                    "seed_seconds": seeded["seconds"], "pages_per_second": round(pages / result["seconds"], 2),
-                   "cpu_seconds_per_page": round(result["cpu_seconds"] / pages, 5), "checks_per_page": checks / pages})
+                   "cpu_seconds_per_page": round(result["cpu_seconds"] / max(pages, 1), 5),
+                   "timed_out": result["checks"] < size})
     print(json.dumps(result), flush=True)
     return result
 
@@ -210,7 +222,7 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
                                                     workdir, args.timeout, tag, args.render)
                         outcome["regime"] = regime
                         outcome["cpu_seconds_per_page_after_startup"] = round(
-                            (outcome["cpu_seconds"] - startup["cpu_seconds"]) / size, 5)
+                            (outcome["cpu_seconds"] - startup["cpu_seconds"]) / max(outcome["checks"], 1), 5)
                         results.append(outcome)
     finally:
         farm.terminate()
