@@ -26,9 +26,10 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -84,13 +85,37 @@ class _Progress:
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _flush_while(done: threading.Event, ingestor: Ingestor) -> None:
+class _WriteFailures:
+    """Batches the database refused (disk full, connection lost, ...).
+
+    Their backlinks keep their due time, so the next run checks them again; the
+    run itself must then say it failed instead of reporting success."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_error = ""
+
+    def guard(self, write: Callable[[], Any]) -> Any:
+        try:
+            return write()
+        except Exception as exc:  # any database error: the batch stays due
+            self.count += 1
+            self.last_error = _one_line(exc)
+            if self.count == 1:
+                logger.error("could not store a batch of results (it stays due): %s", self.last_error)
+            return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {text[0] if text else ''}"
+
+
+def _flush_while(done: threading.Event, ingestor: Ingestor, failures: _WriteFailures) -> None:
     """Write what waited FLUSH_AFTER seconds, so a stop or a kill loses at most that much."""
     while not done.wait(FLUSH_AFTER / 2):
-        try:
-            ingestor.flush_older_than(FLUSH_AFTER)
-        except Exception:
-            logger.exception("writing a batch failed; retrying")
+        failures.guard(lambda: ingestor.flush_older_than(FLUSH_AFTER))
 
 
 def parse_options(lines: Iterator[str]) -> dict[str, Any]:
@@ -115,19 +140,27 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
             ingestor.track(job)
             yield job
 
+    failures = _WriteFailures()
+
     def sink(observation: PageObservation) -> None:
-        progress.observed(ingestor.add(observation))
+        progress.observed(failures.guard(lambda: ingestor.add(observation)))
 
     crawling = threading.Event()
-    flusher = threading.Thread(target=_flush_while, args=(crawling, ingestor), name="flush", daemon=True)
+    flusher = threading.Thread(target=_flush_while, args=(crawling, ingestor, failures), name="flush",
+                               daemon=True)
     flusher.start()
     try:
         run_crawl(settings, jobs(), sink, render=settings.render is not RenderMode.NEVER)
     finally:
         crawling.set()
         flusher.join()
-        ingestor.flush()
+        failures.guard(ingestor.flush)
         progress.write()
         progress.done()
         engine.dispose()
+    if failures.count:
+        # the last stderr line is what the parent reports as the run's error
+        sys.stderr.write(f"{failures.count} batch(es) of results could not be stored and stay due: "
+                         f"{failures.last_error}\n")
+        return 1
     return 0

@@ -53,8 +53,9 @@ def test_disk_full_on_sqlite_then_next_run_completes(site: TestSite, tmp_path: P
     full = subprocess.run([*LINKWATCH, "run", "--once", "--render", "never", "--concurrency", "4"], env=env,
                           capture_output=True, text=True, timeout=300, preexec_fn=limit_file_size)
     first = _checks_per_backlink(database_url)
-    assert full.returncode != 0 or len(first) < PAGES, "the limit must bite"
-
+    assert len(first) < PAGES, "the limit must bite"
+    assert full.returncode == 1, "a run whose results could not all be stored must fail"
+    assert "could not be stored" in full.stderr, full.stderr[-3000:]
     assert "disk is full" in full.stderr or "disk I/O error" in full.stderr, full.stderr[-3000:]
 
     with sqlite3.connect(database) as db:
