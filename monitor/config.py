@@ -232,9 +232,18 @@ def parse_resolve(value: Any, name: str = "resolve") -> tuple[tuple[str, str], .
     return tuple(pairs)
 
 
-def default_data_dir(env: Mapping[str, str]) -> Path:
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
     base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
     return Path(base) / "linkwatch"
+
+
+def child_environment(overrides: Mapping[str, str], drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """This process's environment with `overrides` applied and `drop` removed, for a child process."""
+    env = {**os.environ, **overrides}
+    for name in drop:
+        env.pop(name, None)
+    return env
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:

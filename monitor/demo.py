@@ -14,7 +14,6 @@ LINKWATCH_DELAY to the commands it runs.
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from monitor.config import default_data_dir
+from monitor.config import child_environment, default_data_dir
 
 HOSTS = ("blog.demo.test", "news.demo.test", "forum.demo.test", "app.demo.test")
 
@@ -85,19 +84,17 @@ def main() -> int:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
-    database = default_data_dir(os.environ) / "demo.db"
+    database = default_data_dir() / "demo.db"
     database.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    env = {
-        **os.environ,
+    env = child_environment({
         "LINKWATCH_DATABASE_URL": f"sqlite:///{database}",
         "LINKWATCH_ALLOW_PRIVATE": "1",
         "LINKWATCH_RESOLVE": ",".join(f"{host}:127.0.0.1" for host in HOSTS),
         "LINKWATCH_DELAY": "0",
         "LINKWATCH_LOST_AFTER": "2",
-    }
-    env.pop("LINKWATCH_CONFIG", None)
+    }, drop=("LINKWATCH_CONFIG",))
     with tempfile.TemporaryDirectory() as tmp:
         csv_file = Path(tmp) / "backlinks.csv"
         csv_file.write_text(CSV.format(port=port))
