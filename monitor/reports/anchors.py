@@ -1,8 +1,10 @@
 """Step 6 of the routine: anchor text distribution.
 
 `anchors_report(db, site, since, settings)` classifies the anchor of each present
-link (state live or nofollow) of the site, in SQL, into the first class that fits
-(each distinct anchor once, with its number of links: see `_distinct_anchors`):
+link (state live or nofollow) of the site into the first class that fits.  SQL
+groups the links by anchor (trimmed, lower-cased) and counts them (over all links
+from the rollup, monitor/store/rollups.py); each distinct anchor is then
+classified once, here (`AnchorRules.classify`):
 1. image: no text (the crawler records an image link's alt as its anchor, so an
    image with alt text is classified by that text; an image without alt is here);
 2. naked_url: starts with http://, https:// or www., or is one word holding the site's domain;
@@ -21,14 +23,15 @@ Reads Settings.sites (keywords, brand_terms), Settings.generic_anchors, Settings
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import case, false, func, literal, or_, select
+from sqlalchemy import func, select
 
 from monitor.config import Settings
-from monitor.reports.common import PRESENT, Db, connection, resolve_site, share
+from monitor.reports.common import PRESENT, Db, connection, in_window, resolve_site, seen_since, share
 from monitor.store.models import AnchorRollup, Backlink
 
 CLASSES = ("exact", "partial", "branded", "naked_url", "generic", "image", "other")
@@ -61,30 +64,42 @@ def _terms(values: tuple[str, ...] | list[str]) -> list[str]:
     return sorted({v.strip().lower() for v in values if v.strip()})
 
 
-def _contains_any(text: Any, needles: list[str]) -> Any:
-    return or_(false(), *(text.contains(n, autoescape=True) for n in needles))
-
-
 def _keyword_words(keywords: list[str]) -> list[str]:
     words = {w for k in keywords for w in k.split() if len(w) >= 4 and w not in STOP_WORDS}
     return sorted(words)
 
 
-def anchor_class(anchor: Any, site_domain: str, keywords: list[str], brands: list[str],
-                 generics: list[str]) -> Any:
-    """The SQL CASE expression that names the class of an anchor column."""
-    text = func.lower(func.trim(func.coalesce(anchor, "")))
-    naked = or_(text.startswith("http://"), text.startswith("https://"), text.startswith("www."),
-                text.contains(site_domain, autoescape=True) & ~text.contains(" "))
-    return case(
-        (text == "", literal("image")),
-        (naked, literal("naked_url")),
-        (text.in_(keywords) if keywords else false(), literal("exact")),
-        (_contains_any(text, brands), literal("branded")),
-        (text.in_(generics) if generics else false(), literal("generic")),
-        (_contains_any(text, keywords + _keyword_words(keywords)), literal("partial")),
-        else_=literal("other"),
-    )
+@dataclass(frozen=True)
+class AnchorRules:
+    """What decides an anchor's class: the site's domain, keywords, brand terms and generic anchors."""
+
+    site_domain: str
+    keywords: frozenset[str]
+    brands: tuple[str, ...]
+    generics: frozenset[str]
+    partials: tuple[str, ...]  # keywords, and their words of four letters or more
+
+    @classmethod
+    def of(cls, site_domain: str, keywords: list[str], brands: list[str], generics: list[str]) -> AnchorRules:
+        return cls(site_domain, frozenset(keywords), tuple(brands), frozenset(generics),
+                   tuple(keywords + _keyword_words(keywords)))
+
+    def classify(self, text: str) -> str:
+        """The class of an anchor already trimmed and lower-cased (in SQL, as the rollup and the
+        --since query return it): the first rule of the module docstring that fits."""
+        if text == "":
+            return "image"
+        if text.startswith(("http://", "https://", "www.")) or (self.site_domain in text and " " not in text):
+            return "naked_url"
+        if text in self.keywords:
+            return "exact"
+        if any(brand in text for brand in self.brands):
+            return "branded"
+        if text in self.generics:
+            return "generic"
+        if any(part in text for part in self.partials):
+            return "partial"
+        return "other"
 
 
 def _distinct_anchors(site_id: int, since: datetime | None) -> Any:
@@ -96,8 +111,8 @@ def _distinct_anchors(site_id: int, since: datetime | None) -> Any:
                 .where(AnchorRollup.site_id == site_id, AnchorRollup.links > 0).subquery())
     text = func.lower(func.trim(func.coalesce(Backlink.anchor, "")))
     return (select(text.label("anchor"), func.count().label("links"))
-            .where(Backlink.site_id == site_id, Backlink.state.in_(PRESENT),
-                   func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
+            .where(Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT),
+                   seen_since(since))
             .group_by(text).subquery())
 
 
@@ -110,21 +125,22 @@ def anchors_report(db: Db, site: str | None, since: datetime | None, settings: S
         keywords = _terms(config.keywords if config else ())
         brands = _terms(config.brand_terms if config else ()) or [ref.domain.split(".")[0]]
         generics = _terms(settings.generic_anchors)
+        rules = AnchorRules.of(ref.domain, keywords, brands, generics)
         anchors = _distinct_anchors(ref.id, since)
-        klass = anchor_class(anchors.c.anchor, ref.domain, keywords, brands, generics).label("class")
-        classified = select(anchors.c.anchor, klass, anchors.c.links).subquery()
-        counts: dict[str, int] = {name: int(n) for name, n in conn.execute(
-            select(classified.c["class"], func.sum(classified.c.links)).group_by(classified.c["class"])).all()}
-        top = conn.execute(select(classified.c.anchor, classified.c["class"], classified.c.links)
-                           .order_by(classified.c.links.desc(), classified.c.anchor).limit(limit)).all()
-    total = sum(int(v) for v in counts.values()) if counts else 0
+        ranked = conn.execute(select(anchors.c.anchor, anchors.c.links)
+                              .order_by(anchors.c.links.desc(), anchors.c.anchor)).all()
+    counts: Counter[str] = Counter()
+    for text, links in ranked:
+        counts[rules.classify(text or "")] += int(links)
+    top = ranked[:limit]
+    total = sum(counts.values())
     report = AnchorsReport(
         site=ref.domain, since=since, links=total, max_exact_share=settings.max_exact_share,
         keywords=keywords, brand_terms=brands,
         classes={name: {"links": int(counts.get(name, 0)), "share": share(int(counts.get(name, 0)), total)}
                  for name in CLASSES},
-        rows=[{"anchor": r.anchor, "class": r[1], "links": int(r.links), "share": share(int(r.links), total)}
-              for r in top],
+        rows=[{"anchor": r.anchor, "class": rules.classify(r.anchor or ""), "links": int(r.links),
+               "share": share(int(r.links), total)} for r in top],
     )
     exact = report.classes["exact"]["share"]
     report.over_optimised = exact > settings.max_exact_share

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -79,6 +79,19 @@ def dialect_of(conn: Connection | Session) -> str:
 def day_of(conn: Connection | Session, column: Any) -> ColumnElement[Any]:
     """The UTC calendar day of a timestamp column, as an SQL expression ('YYYY-MM-DD' text)."""
     return day_expr(dialect_of(conn), column)  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+
+
+def seen_since(since: datetime) -> ColumnElement[bool]:
+    """Backlinks first seen live on or after `since`, else added on or after it: coalesce(first_seen,
+    created_at) >= since, spelled as two ranges of ix_backlinks_site_seen (site_id, first_seen, created_at)."""
+    return or_(Backlink.first_seen >= since, and_(Backlink.first_seen.is_(None), Backlink.created_at >= since))
+
+
+def in_window(column: Any) -> Any:
+    """`column` as an expression no index answers: with --since, a state filter stays a filter on the
+    rows of the window (ix_backlinks_site_seen) instead of making SQLite's planner, which has no
+    histograms, walk every live link of the site through ix_backlinks_site_state."""
+    return column.op("||")(literal_column("''"))
 
 
 def event_days(conn: Connection | Session, site_id: int, types: tuple[str, ...],

@@ -26,7 +26,7 @@ from sqlalchemy import exists, func, select, true
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
-from monitor.reports.common import Db, connection, resolve_site
+from monitor.reports.common import Db, connection, in_window, resolve_site, seen_since
 from monitor.store.models import Backlink, DomainRollup, Site
 
 NOT_COUNTING = ("lost", "gone", "pending")
@@ -53,7 +53,7 @@ class GapReport:
 
 
 def _since_filter(since: datetime | None) -> Any:
-    return true() if since is None else (func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
+    return true() if since is None else seen_since(since)
 
 
 def gap_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
@@ -70,9 +70,9 @@ def gap_report(db: Db, site: str | None, since: datetime | None, settings: Setti
             return report
         rival_ids = [r.id for r in rivals]
         ranked = _ranked(ref.id, rival_ids, since)
-        report.gap_domains = int(conn.execute(select(func.count()).select_from(ranked)).scalar_one())
-        top = conn.execute(select(ranked).order_by(ranked.c.competitors.desc(), ranked.c.traffic.desc(),
-                                                   ranked.c.domain).limit(limit)).all()
+        gaps = conn.execute(select(ranked).order_by(ranked.c.competitors.desc(), ranked.c.traffic.desc(),
+                                                    ranked.c.domain)).all()
+        report.gap_domains, top = len(gaps), gaps[:limit]
         evidence = _evidence(conn, rival_ids, [r.domain for r in top], since)
     names = {r.id: r.domain for r in rivals}
     for number, row in enumerate(top, 1):
@@ -102,13 +102,14 @@ def _ranked(site_id: int, rival_ids: list[int], since: datetime | None) -> Any:
                 .where(DomainRollup.site_id.in_(rival_ids), DomainRollup.counting_links > 0,
                        ~_mine(site_id, DomainRollup.referring_domain))
                 .group_by(DomainRollup.referring_domain).subquery())
+    domain = in_window(Backlink.referring_domain)  # grouped, yet read from the window (ix_backlinks_site_seen)
     counting = (Backlink.site_id.in_(rival_ids), Backlink.state.not_in(NOT_COUNTING), _since_filter(since),
                 ~_mine(site_id, Backlink.referring_domain))
-    return (select(Backlink.referring_domain.label("domain"),
+    return (select(domain.label("domain"),
                    func.count(func.distinct(Backlink.site_id)).label("competitors"),
                    func.count().label("links"),
                    func.coalesce(func.sum(Backlink.page_traffic), 0.0).label("traffic"))
-            .where(*counting).group_by(Backlink.referring_domain).subquery())
+            .where(*counting).group_by(domain).subquery())
 
 
 def _evidence(conn: Any, rival_ids: list[int], domains: list[str],

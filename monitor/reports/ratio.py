@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Text, case, cast, func, select, true
+from sqlalchemy import Text, and_, case, cast, func, select, true
 
 from monitor.config import Settings
-from monitor.reports.common import PRESENT, Db, connection, ratio, resolve_site, share
+from monitor.reports.common import PRESENT, Db, connection, in_window, ratio, resolve_site, seen_since, share
 from monitor.store.models import Backlink, Check, DomainRollup, LinkRollup
-from monitor.store.rollups import page_sources
+from monitor.store.rollups import page_sources, rel_key_expr
 
 REL_TOKENS = ("nofollow", "sponsored", "ugc")
 
@@ -73,24 +73,14 @@ def _ratio_text(value: float | None) -> str:
 
 
 def _since_filter(since: datetime | None) -> Any:
-    return true() if since is None else (func.coalesce(Backlink.first_seen, Backlink.created_at) >= since)
+    return true() if since is None else seen_since(since)
 
 
 def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Settings) -> RatioReport:
     """Followed vs nofollow by links and by referring domains, nofollow reasons, and the 3:1 flag."""
     with connection(db) as conn:
         ref = resolve_site(conn, site)
-        if since is None:
-            counts, reasons = _rollup_counts(conn, ref.id)
-        else:
-            where = (Backlink.site_id == ref.id, Backlink.state.in_(PRESENT), _since_filter(since))
-            followed = Backlink.state == "live"
-            counts = tuple(conn.execute(select(
-                func.count(), func.count(case((followed, 1))),
-                func.count(func.distinct(Backlink.referring_domain)),
-                func.count(func.distinct(case((followed, Backlink.referring_domain)))),
-            ).where(*where)).one())
-            reasons = _nofollow_reasons(conn, where)
+        counts, reasons = _rollup_counts(conn, ref.id) if since is None else _window_counts(conn, ref.id, since)
     links, followed_links, domains, followed_domains = (int(v or 0) for v in counts)
     nofollow_domains = domains - followed_domains
     domain_ratio = ratio(followed_domains, nofollow_domains)
@@ -109,15 +99,11 @@ def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Set
     return report
 
 
-def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, int]]:
-    """Links, followed links, domains, followed domains and the nofollow reasons from the rollups."""
+def _tally(groups: Any) -> tuple[int, int, dict[str, int]]:
+    """Links, followed links and nofollow reasons from (state, rel_key, page_nofollow, links) groups."""
     links = followed_links = 0
     reasons = {f"rel_{token}": 0 for token in REL_TOKENS} | {"meta": 0, "header": 0, "unknown": 0}
-    for state, rel_key, page, count in conn.execute(
-            select(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow, func.sum(LinkRollup.links))
-            .where(LinkRollup.site_id == site_id, LinkRollup.state.in_(PRESENT))
-            .group_by(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow)).all():
-        count = int(count or 0)
+    for state, rel_key, page, count in groups:
         links += count
         if state == "live":
             followed_links += count
@@ -126,31 +112,40 @@ def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, 
             reasons[f"rel_{token}"] += count if f"{token}," in rel_key else 0
         for name in (page.split(",") if page else ()):
             reasons[name] += count
+    return links, followed_links, reasons
+
+
+def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, int]]:
+    """Links, followed links, domains, followed domains and the nofollow reasons from the rollups."""
+    groups = conn.execute(
+        select(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow, func.sum(LinkRollup.links))
+        .where(LinkRollup.site_id == site_id, LinkRollup.state.in_(PRESENT))
+        .group_by(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow)).all()
+    links, followed_links, reasons = _tally((g[0], g[1], g[2], int(g[3] or 0)) for g in groups)
     domains = conn.execute(select(func.count(case((DomainRollup.present_links > 0, 1))),
                                   func.count(case((DomainRollup.followed_links > 0, 1))))
                            .where(DomainRollup.site_id == site_id)).one()
     return (links, followed_links, int(domains[0] or 0), int(domains[1] or 0)), reasons
 
 
-def _nofollow_reasons(conn: Any, where: tuple[Any, ...]) -> dict[str, int]:
-    """How many not-followed links carry each rel token, and what made the others not followed."""
-    rel_text = cast(Backlink.rel, Text)
-    has = {token: rel_text.like(f'%"{token}"%') for token in REL_TOKENS}
-    nofollow = Backlink.state == "nofollow"
-    row = conn.execute(select(*(func.count(case((has[t], 1))) for t in REL_TOKENS))
-                       .where(*where, nofollow)).one()
-    reasons = {f"rel_{token}": int(count or 0) for token, count in zip(REL_TOKENS, row, strict=True)}
-    # Links with none of the rel tokens: the page said nofollow. Ask the latest check which way.
+def _window_counts(conn: Any, site_id: int, since: datetime) -> tuple[tuple[int, ...], dict[str, int]]:
+    """The same figures over the present links first seen since `since`, in one pass over the window:
+    grouped by domain, state, rel tokens and (for nofollow links without one) the latest check's
+    directive sources."""
+    rel_key = rel_key_expr()
     latest = (select(cast(Check.directive_sources, Text)).where(Check.backlink_id == Backlink.id)
               .order_by(Check.checked_at.desc(), Check.id.desc()).limit(1).scalar_subquery())
-    no_rel = ~(has["nofollow"] | has["sponsored"] | has["ugc"])
-    page_rows = conn.execute(select(latest.label("sources"), func.count())
-                             .where(*where, nofollow, no_rel).group_by(latest)).all()
-    reasons.update(meta=0, header=0, unknown=0)
-    for sources, count in page_rows:
-        matched = page_sources(sources)
-        for name in matched:
-            reasons[name] += int(count)
-        if not matched:
-            reasons["unknown"] += int(count)
-    return reasons
+    sources = case((and_(Backlink.state == "nofollow", rel_key == ""), latest), else_=None)
+    domain = in_window(Backlink.referring_domain)  # grouped, yet read from the window, not ix_backlinks_site_domain
+    rows = conn.execute(select(domain, Backlink.state, rel_key, sources, func.count())
+                        .where(Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT),
+                               _since_filter(since))
+                        .group_by(domain, Backlink.state, rel_key, sources)).all()
+    groups = []
+    for _, state, key, text, count in rows:
+        page = (",".join(page_sources(text)) or "unknown") if state == "nofollow" and key == "" else ""
+        groups.append((state, key, page, int(count)))
+    links, followed_links, reasons = _tally(groups)
+    domains = {row[0] for row in rows}
+    followed_domains = {row[0] for row in rows if row[1] == "live"}
+    return (links, followed_links, len(domains), len(followed_domains)), reasons

@@ -17,11 +17,12 @@ Reads no settings.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
@@ -57,8 +58,9 @@ class ReclaimReport:
                 *((f"reason: {name}", count) for name, count in self.by_reason.items())]
 
 
-def _worklist(site_id: int, since: datetime | None) -> Any:
-    """The lost / made-nofollow backlinks with their latest loss-type event (a subquery)."""
+def _worklist(conn: Any, site_id: int, since: datetime | None, ids: list[int] | None = None) -> Any:
+    """The lost / made-nofollow backlinks with their latest loss-type event (a subquery); only those
+    with these `ids` when given."""
     earlier = aliased(EventRecord)
     latest_id = (select(func.max(earlier.id)).where(earlier.backlink_id == Backlink.id,
                                                     earlier.type.in_(tuple(REASONS)))
@@ -71,11 +73,34 @@ def _worklist(site_id: int, since: datetime | None) -> Any:
               .where(Backlink.site_id == site_id, Backlink.state.in_((*DEAD, "nofollow")),
                      or_(Backlink.state.in_(DEAD),
                          and_(Backlink.state == "nofollow", EventRecord.type == EventType.NOFOLLOW.value))))
-    sub = joined.subquery()
+    if ids is not None:
+        joined = joined.where(Backlink.id.in_(ids))
     if since is None:
-        return sub
+        return joined.subquery()
+    sub = joined.where(Backlink.id.in_(_lost_since(conn, site_id, since))).subquery()
     lost_at = func.coalesce(sub.c.event_at, sub.c.last_live)
     return select(sub).where(lost_at >= since).subquery()
+
+
+def _lost_since(conn: Any, site_id: int, since: datetime) -> Any:
+    """Candidates for the --since worklist, found through indexes: the backlinks with a loss-type event in
+    the window (ix_events_type_at), and, when the site has lost links without any such event (rollup_links
+    says so), those last seen live in the window.  A superset: the worklist filter still decides."""
+    recent = aliased(EventRecord)
+    candidates: Any = select(recent.backlink_id).where(recent.type.in_(tuple(REASONS)), recent.at >= since)
+    silent_dead = conn.execute(select(func.sum(LinkRollup.links)).where(
+        LinkRollup.site_id == site_id, LinkRollup.state.in_(DEAD), LinkRollup.loss_event == "")).scalar()
+    if silent_dead:
+        link, loss = aliased(Backlink), aliased(EventRecord)
+        candidates = union(candidates, select(link.id).where(
+            link.site_id == site_id, link.state.in_(DEAD), link.last_live >= since,
+            ~exists().where(loss.backlink_id == link.id, loss.type.in_(tuple(REASONS)))))
+    return candidates
+
+
+def _order(work: Any) -> tuple[Any, ...]:
+    """Highest traffic first, then the latest loss first, then by id."""
+    return work.c.page_traffic.desc().nulls_last(), work.c.event_at.desc().nulls_last(), work.c.id
 
 
 def _rollup_totals(conn: Any, site_id: int) -> tuple[tuple[int, float], list[tuple[str | None, str, int]]]:
@@ -103,17 +128,18 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     """Lost links with reason, last seen live, last anchor, traffic and contact hints: a worklist."""
     with connection(db) as conn:
         ref = resolve_site(conn, site)
-        work = _worklist(ref.id, since)
+        work = _worklist(conn, ref.id, since)
         if since is None:
             totals, groups = _rollup_totals(conn, ref.id)
-        else:
-            totals = tuple(conn.execute(select(func.count(),
-                                               func.coalesce(func.sum(work.c.page_traffic), 0.0))).one())
-            groups = [tuple(g) for g in conn.execute(select(work.c.event_type, work.c.state, func.count())
-                                                     .group_by(work.c.event_type, work.c.state)).all()]
-        rows = conn.execute(select(work).order_by(work.c.page_traffic.desc().nulls_last(),
-                                                  work.c.event_at.desc().nulls_last(), work.c.id)
-                            .limit(limit)).all()
+            rows = conn.execute(select(work).order_by(*_order(work)).limit(limit)).all()
+        else:  # one pass over the window's worklist; then the shown rows in full
+            found = conn.execute(select(work.c.id, work.c.event_type, work.c.state, work.c.page_traffic)
+                                 .order_by(*_order(work))).all()
+            totals = (len(found), sum(r.page_traffic or 0.0 for r in found))
+            counted = Counter((r.event_type, r.state) for r in found)
+            groups = [(event, state, count) for (event, state), count in counted.items()]
+            shown = _worklist(conn, ref.id, None, ids=[r.id for r in found[:limit]])
+            rows = conn.execute(select(shown).order_by(*_order(shown))).all()
     by_reason: dict[str, int] = {}
     for event_type, state, count in groups:
         name = _reason(event_type, state)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import case, func, or_, select, true
+from sqlalchemy import case, func, select, true
 
 from monitor.config import Settings
 from monitor.domains import bare_host, registrable_domain
-from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site
+from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site, seen_since
 from monitor.store.models import Backlink, LinkRollup, ReferralTraffic
 
 AT_RISK = (*DEAD, "nofollow")
@@ -54,9 +54,7 @@ class TrafficReport:
 
 
 def _since_filter(since: datetime | None) -> Any:
-    if since is None:
-        return true()
-    return or_(Backlink.first_seen >= since, Backlink.first_seen.is_(None) & (Backlink.created_at >= since))
+    return true() if since is None else seen_since(since)
 
 
 def traffic_report(db: Db, site: str | None, since: datetime | None, settings: Settings,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:46:50.149838
+Create Date: 2026-11-24 01:54:52.241224
 """
 
 from collections.abc import Sequence
@@ -112,6 +112,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_backlinks_due', ['next_due_at'], unique=False)
         batch_op.create_index('ix_backlinks_referring_domain', ['referring_domain'], unique=False)
         batch_op.create_index('ix_backlinks_site_domain', ['site_id', 'referring_domain', 'state'], unique=False)
+        batch_op.create_index('ix_backlinks_site_seen', ['site_id', 'first_seen', 'created_at'], unique=False)
         batch_op.create_index('ix_backlinks_site_state', ['site_id', 'state'], unique=False)
         batch_op.create_index('ix_backlinks_site_traffic', ['site_id', 'page_traffic'], unique=False)
 
@@ -300,6 +301,7 @@ def downgrade() -> None:
     with op.batch_alter_table('backlinks', schema=None) as batch_op:
         batch_op.drop_index('ix_backlinks_site_traffic')
         batch_op.drop_index('ix_backlinks_site_state')
+        batch_op.drop_index('ix_backlinks_site_seen')
         batch_op.drop_index('ix_backlinks_site_domain')
         batch_op.drop_index('ix_backlinks_referring_domain')
         batch_op.drop_index('ix_backlinks_due')
