@@ -23,6 +23,7 @@ Reads Settings.sites (keywords, brand_terms), Settings.generic_anchors, Settings
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,20 +70,25 @@ def _keyword_words(keywords: list[str]) -> list[str]:
     return sorted(words)
 
 
+def _any_of(needles: list[str]) -> re.Pattern[str] | None:
+    """A pattern found wherever one of the needles occurs as a substring (None: no needle)."""
+    return re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))) if needles else None
+
+
 @dataclass(frozen=True)
 class AnchorRules:
     """What decides an anchor's class: the site's domain, keywords, brand terms and generic anchors."""
 
     site_domain: str
     keywords: frozenset[str]
-    brands: tuple[str, ...]
+    brands: re.Pattern[str] | None  # contains a brand term
     generics: frozenset[str]
-    partials: tuple[str, ...]  # keywords, and their words of four letters or more
+    partials: re.Pattern[str] | None  # contains a keyword, or one of its words of four letters or more
 
     @classmethod
     def of(cls, site_domain: str, keywords: list[str], brands: list[str], generics: list[str]) -> AnchorRules:
-        return cls(site_domain, frozenset(keywords), tuple(brands), frozenset(generics),
-                   tuple(keywords + _keyword_words(keywords)))
+        return cls(site_domain, frozenset(keywords), _any_of(brands), frozenset(generics),
+                   _any_of(keywords + _keyword_words(keywords)))
 
     def classify(self, text: str) -> str:
         """The class of an anchor already trimmed and lower-cased (in SQL, as the rollup and the
@@ -93,11 +99,11 @@ class AnchorRules:
             return "naked_url"
         if text in self.keywords:
             return "exact"
-        if any(brand in text for brand in self.brands):
+        if self.brands is not None and self.brands.search(text):
             return "branded"
         if text in self.generics:
             return "generic"
-        if any(part in text for part in self.partials):
+        if self.partials is not None and self.partials.search(text):
             return "partial"
         return "other"
 
