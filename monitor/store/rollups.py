@@ -261,14 +261,22 @@ def anchor_hash(anchor: str) -> str:
     return hashlib.sha256(anchor.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _moved_back(old: datetime | None, new: datetime | None, earliest: bool) -> bool:
+    """Whether a link's date moved the way a min (earliest) or max (latest) cannot follow by combining."""
+    if old is None:
+        return False
+    if new is None:
+        return True
+    return new > old if earliest else new < old
+
+
 def _regressed(before: Contributions, after: Contributions) -> set[DomainKey]:
     """Domains whose earliest/latest dates may have moved back: recount them instead of combining."""
     out = set()
     for link_id, old in before.per_link.items():
         new = after.per_link.get(link_id)
         if new is None or new.referring_domain != old.referring_domain or any(
-                getattr(old, name) is not None and (getattr(new, name) is None or
-                                                    (getattr(new, name) > getattr(old, name)) == earliest)
+                _moved_back(getattr(old, name), getattr(new, name), earliest)
                 for name, earliest in (("first_seen", True), ("first_gain_at", True),
                                        ("last_live", False), ("last_loss_at", False))):
             out.add((old.site_id, old.referring_domain))
