@@ -32,6 +32,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     seed_profile(engine)
     engine.dispose()
     (tmp_path / "config.toml").write_text(CONFIG.format(url=url))
+    (tmp_path / "config.toml").chmod(0o600)  # a config file others can read is warned about on stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
     env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(tmp_path / "config.toml"))
     return env
