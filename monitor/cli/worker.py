@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "worker", help="crawl due backlinks from the shared Redis queue (scale-out)",
         description="Run one crawler worker: take page jobs from the Redis queue at redis_url "
         "(LINKWATCH_REDIS_URL), check them and store the verdicts in the shared database. Start as many "
-        "as you need, on one machine or several; one leader (`linkwatch serve`, or `linkwatch run --once "
-        "--enqueue` from cron) fills the queue. A worker that dies loses no work: its jobs go back to the "
-        "queue once its heartbeat expires. See docs/scale-out.md.")
+        "as you need, on one machine or several; one leader (`linkwatch serve` with LINKWATCH_WORKERS=true, "
+        "or `linkwatch run --enqueue` from cron) fills the queue. A worker that dies loses no work: its "
+        "jobs go back to the queue once its heartbeat expires. See docs/scale-out.md.")
     parser.add_argument("--name", help="this worker's name in Redis (default: HOST:PID)")
     parser.add_argument("--exit-when-idle", action="store_true",
                         help="exit once no cycle is open and the queue is empty (default: run until stopped)")
