@@ -2,14 +2,15 @@
 
 `browser_links(html)` returns the HTML-namespace `<a href>`/`<area href>` elements
 of the DOM Chromium builds, as (element.href, anchor) pairs, the anchor computed
-as linkwatch defines it.  Tests compare crawler.extract against it.  Skips when
-Chromium is not installed.
+as linkwatch defines it.  Tests compare crawler.extract against it.  `chromium_browser` is the shared
+browser for any test that drives one directly.  Skips when Chromium is not installed.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,9 @@ _LINKS_JS = """(html) => {
 
 
 @pytest.fixture(scope="session")
-def browser_links() -> Iterator[Callable[[str], list[tuple[str, str]]]]:
+def chromium_browser() -> Iterator[Any]:
+    """One Playwright (sync API) Chromium for the whole session: a second sync Playwright cannot run
+    in the same thread while one is alive, so every test that drives a browser directly uses this."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip("Debian's chromium is not installed")
@@ -52,10 +55,16 @@ def browser_links() -> Iterator[Callable[[str], list[tuple[str, str]]]]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-
-        def links(html: str) -> list[tuple[str, str]]:
-            return [(href, anchor) for href, anchor in page.evaluate(_LINKS_JS, html)]
-
-        yield links
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser_links(chromium_browser: Any) -> Iterator[Callable[[str], list[tuple[str, str]]]]:
+    page = chromium_browser.new_page()
+
+    def links(html: str) -> list[tuple[str, str]]:
+        return [(href, anchor) for href, anchor in page.evaluate(_LINKS_JS, html)]
+
+    yield links
+    page.close()

@@ -107,9 +107,7 @@ def test_disavow_by_tag(cli_env, tmp_path):
 
 
 @pytest.mark.chromium
-def test_html_report_renders_offline(cli_env, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_html_report_renders_offline(cli_env, tmp_path, chromium_browser):
     page_file = tmp_path / "report.html"
     proc = lw(cli_env, "report", "--html", str(page_file), "--since", "2026-01-01")
     assert proc.returncode == 0, proc.stderr
@@ -117,20 +115,16 @@ def test_html_report_renders_offline(cli_env, tmp_path):
     assert "<script" not in html and "http-equiv=\"Content-Security-Policy\"" in html
     requests: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_file.as_uri())
-        assert page.locator("section").count() == 8
-        assert page.locator("svg rect").count() > 20
-        assert page.locator("#velocity svg").count() == 2
-        assert "1.67:1" in page.inner_text("#ratio")
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        browser.close()
+    page = chromium_browser.new_page(viewport={"width": 1200, "height": 900})
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_file.as_uri())
+    assert page.locator("section").count() == 8
+    assert page.locator("svg rect").count() > 20
+    assert page.locator("#velocity svg").count() == 2
+    assert "1.67:1" in page.inner_text("#ratio")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    page.close()
     assert errors == []
     assert requests == [page_file.as_uri()]
