@@ -265,12 +265,15 @@ class _Scanner:
         self.dropped.clear()
 
     def edited(self) -> str:
+        """The HTML without the cut tags. An empty comment stands where a run of tags was cut, so the text
+        on either side cannot merge into something else: `<` + `x` into a tag, `&amp` + `;` into an entity."""
         pieces, last = [], 0
         for start, end in self.cuts:
-            pieces.append(self.html[last:start])
+            if start > last or not pieces:
+                pieces.append(self.html[last:start])
             last = end
         pieces.append(self.html[last:])
-        return "".join(pieces)
+        return "<!---->".join(pieces)
 
 
 def nesting_depth(html: str) -> int:

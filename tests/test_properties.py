@@ -3,7 +3,7 @@ and the regression tests of what fuzzing found."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
@@ -39,6 +39,9 @@ def _hrefs(html: str) -> list[tuple[str, str]]:
 
 @BOUNDED
 @given(markup(), st.integers(1, 6))
+@example(  # found by this test in CI: a stray "<" before a cut tag once merged with the text after it
+    html='<div><<div><div>x<div><a href="https://example.com/19" rel="div">div</a>', cap=1)
+@example(html='<p>&amp<div><a href="https://example.com/">x</a></div>;</p>', cap=1)
 def test_flattening_never_loses_or_adds_a_link(html: str, cap: int) -> None:
     """Same links, same rel; the order may differ when a <table> past the cap goes (no foster parenting)."""
     assert sorted(_hrefs(cap_nesting(html, cap, always=True))) == sorted(_hrefs(html))
