@@ -267,7 +267,8 @@ class _Scanner:
     def edited(self) -> str:
         """The HTML without the cut tags. An empty comment stands where a run of tags was cut, so the text
         on either side cannot merge into something else: `<` + `x` into a tag, `&amp` + `;` into an entity."""
-        pieces, last = [], 0
+        pieces: list[str] = []
+        last = 0
         for start, end in self.cuts:
             if start > last or not pieces:
                 pieces.append(self.html[last:start])
