@@ -44,7 +44,7 @@ from crawler.render import is_launch_failure, render_request
 from crawler.sniff import is_html, media_type
 from monitor.config import Settings
 from monitor.domain import FetchStatus, PageJob, PageObservation, RenderMode
-from monitor.targets import parse_target
+from monitor.targets import parse_target, with_site_targets
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class LinkSpider(scrapy.Spider):
         if job.last_modified:
             headers["If-Modified-Since"] = job.last_modified
         try:
-            targets = tuple(parse_target(t) for t in job.targets)
+            targets = with_site_targets(tuple(parse_target(t) for t in job.targets))
             meta["targets"] = targets
             if not job.url.lower().startswith(("http://", "https://")):
                 raise ValueError("only http and https URLs can be checked")

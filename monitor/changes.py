@@ -171,8 +171,12 @@ def _evidence(verdict: Verdict, link: ObservedLink | None = None) -> dict[str, A
 
 
 def detect_changes(previous: LinkMemory, verdict: Verdict, now: datetime,
-                   rules: ChangeRules | None = None) -> ChangeResult:
-    """The new memory, state and events of a backlink after one check (see the module docstring)."""
+                   rules: ChangeRules | None = None, elsewhere: tuple[ObservedLink, ...] = ()) -> ChangeResult:
+    """The new memory, state and events of a backlink after one check (see the module docstring).
+
+    `elsewhere`: for a URL target, the page's links to other URLs of the same site; a confirmed miss
+    with such a link is `target_changed` (the link now points at another URL of yours), not `lost`.
+    """
     rules = rules or ChangeRules()
     draft = _Draft(previous, {"last_checked": now})
     if verdict.state in _FAILED:
@@ -185,7 +189,7 @@ def detect_changes(previous: LinkMemory, verdict: Verdict, now: datetime,
     _page_changes(draft, previous, verdict)
     link = choose_link(verdict.links, previous) if verdict.state in _PRESENT else None
     if link is None:
-        _missed(draft, previous, verdict, rules, gone=False)
+        _missed(draft, previous, verdict, rules, gone=False, elsewhere=elsewhere)
     else:
         _present(draft, previous, verdict, link, now, rules)
     return draft.result(rules, link)
@@ -216,7 +220,8 @@ def _fetch_failed(draft: _Draft, previous: LinkMemory, verdict: Verdict, now: da
                    **_evidence(verdict))
 
 
-def _missed(draft: _Draft, previous: LinkMemory, verdict: Verdict, rules: ChangeRules, gone: bool) -> None:
+def _missed(draft: _Draft, previous: LinkMemory, verdict: Verdict, rules: ChangeRules, gone: bool,
+            elsewhere: tuple[ObservedLink, ...] = ()) -> None:
     """The page answered but the link is not there (or the page is 404/410)."""
     if previous.pending:
         return  # a promised link stays pending until it first appears
@@ -238,6 +243,11 @@ def _missed(draft: _Draft, previous: LinkMemory, verdict: Verdict, rules: Change
                   last_live=previous.last_live.isoformat() if previous.last_live else None)
     if previous.first_seen is None:
         detail["never_seen"] = True
+    if elsewhere and previous.link_href is not None:
+        moved = elsewhere[0]
+        draft.emit(EventType.TARGET_CHANGED, old_href=previous.link_href, new_href=moved.href,
+                   new_anchor=moved.anchor, new_follow=moved.follow, **detail)
+        return
     draft.emit(EventType.PAGE_GONE if gone else EventType.LOST, **detail)
 
 

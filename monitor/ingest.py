@@ -60,7 +60,7 @@ from monitor.scheduler import interval_for, next_due
 from monitor.store import rollups
 from monitor.store.db import session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
-from monitor.verdict import verdict_for
+from monitor.verdict import site_links, verdict_for
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +230,8 @@ class _BatchWriter:
 
     def _decide(self, row: Any, observation: PageObservation, render: RenderMode, reused: Any) -> _Written:
         verdict = self._verdict(row, observation, render, reused)
-        result = detect_changes(memory_of(row), verdict, self.now, self.ing.rules)
+        elsewhere = site_links(observation, row.target) if verdict.state == CheckState.LOST else ()
+        result = detect_changes(memory_of(row), verdict, self.now, self.ing.rules, elsewhere)
         check = self._check_row(row.id, observation, verdict)
         backlink = self._backlink_update(row, observation, verdict, result)
         events = [{"backlink_id": row.id, "type": str(e.type), "at": self.now, "old_state": row.state,

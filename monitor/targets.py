@@ -145,6 +145,32 @@ def _make(raw: str, kind: TargetKind, url: ada_url.URL) -> Target:
     )
 
 
+SITE_PREFIX = "site:"
+
+
+def site_target(target: Target) -> Target | None:
+    """For a URL target, a domain target for its whole site, labelled `site:HOST`.
+
+    The crawler reports links to the rest of your site alongside those to the exact
+    URL, so change detection can tell "the link now points at another URL of yours"
+    (`target_changed`) from "the link was removed" (`lost`).  None for domain targets.
+    """
+    if target.kind is TargetKind.DOMAIN:
+        return None
+    return Target(raw=SITE_PREFIX + target.host, kind=TargetKind.DOMAIN, host=target.host,
+                  _suffix="." + target.host)
+
+
+def with_site_targets(targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    """The targets, then the site targets of the URL targets among them (each once)."""
+    extra: dict[str, Target] = {}
+    for target in targets:
+        site = site_target(target)
+        if site is not None:
+            extra.setdefault(site.raw, site)
+    return targets + tuple(extra.values())
+
+
 def _check_host(text: str, url: ada_url.URL) -> None:
     if url.username or url.password:
         raise ValueError(f"target {text!r} holds a user name or password; give a domain or an http(s) URL")

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from monitor.domain import CheckState, FetchStatus, PageObservation, Verdict
-from monitor.targets import Target
+from monitor.domain import CheckState, FetchStatus, ObservedLink, PageObservation, Verdict
+from monitor.targets import Target, parse_target, site_target
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,15 @@ def verdict_for(observation: PageObservation, target: Target | str) -> Verdict:
         rendered=observation.rendered,
         error=error,
     )
+
+
+def site_links(observation: PageObservation, target: Target | str) -> tuple[ObservedLink, ...]:
+    """Links to other URLs of a URL target's site (see monitor.targets.site_target), in document order."""
+    parsed = target if isinstance(target, Target) else parse_target(target)
+    site = site_target(parsed)
+    if site is None or observation.fetch is not FetchStatus.OK:
+        return ()
+    return tuple(link for link in observation.links if link.target == site.raw and not parsed.matches(link.href))
 
 
 def verdicts(observation: PageObservation, targets: Iterable[Target | str]) -> list[Verdict]:

@@ -181,3 +181,22 @@ def test_followed_link_represents_the_backlink() -> None:
     both = verdict(CheckState.LIVE, (link(rel=("nofollow",), anchor="a"), link(anchor="b")))
     result = detect_changes(LinkMemory(), both, T0, RULES)
     assert result.link is not None and result.link.anchor == "b" and result.memory.follow is True
+
+
+def test_url_target_moved_to_another_page_of_the_site_is_target_changed() -> None:
+    """The link to https://mysite.com/ now points at https://mysite.com/pricing (another URL of yours):
+    once confirmed like a loss, that is `target_changed` with both hrefs, not `lost`."""
+    elsewhere = (link(href="https://mysite.com/pricing", anchor="pricing"),)
+    memory = SEEN_LIVE
+    kinds = []
+    for number in range(3):
+        result = detect_changes(memory, MISSING, T0 + timedelta(hours=number), RULES, elsewhere)
+        kinds.append([str(e.type) for e in result.events])
+        memory = result.memory
+        if number == 1:
+            moved = result.events[0]
+    assert kinds == [[], ["target_changed"], []]
+    assert moved.detail["old_href"] == "https://mysite.com/" and moved.detail["new_href"] == "https://mysite.com/pricing"
+    assert moved.detail["new_anchor"] == "pricing" and memory.state == BacklinkState.LOST
+    # without links elsewhere on the site the same history is a plain loss
+    assert replay([MISSING, MISSING], SEEN_LIVE)[0] == [[], ["lost"]]

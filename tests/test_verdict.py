@@ -6,7 +6,7 @@ import pytest
 
 from monitor.domain import CheckState, FetchStatus, ObservedLink, PageDirectives, PageObservation
 from monitor.targets import parse_target
-from monitor.verdict import verdict_for, verdicts
+from monitor.verdict import site_links, verdict_for, verdicts
 
 A, B = "example.com", "https://other.test/p"
 
@@ -75,3 +75,23 @@ def test_error_reason_is_kept() -> None:
 def test_not_modified_has_no_verdict_of_its_own() -> None:
     with pytest.raises(ValueError):
         verdict_for(observation(FetchStatus.NOT_MODIFIED, http_status=304), A)
+
+
+def test_site_links_are_the_other_urls_of_a_url_targets_site() -> None:
+    """The crawler labels links to the rest of a URL target's site `site:HOST` (crawler.extract with
+    monitor.targets.with_site_targets); only the verdict's own target counts for the state."""
+    from crawler.extract import extract_page
+    from monitor.targets import with_site_targets
+
+    target = parse_target("https://example.com/pricing")
+    html = ('<a href="https://www.example.com/plans">plans</a> <a href="https://example.com/pricing/">p</a>'
+            '<a href="https://other.org/">x</a>')
+    targets = with_site_targets((target,))
+    assert [t.raw for t in targets] == ["https://example.com/pricing", "site:example.com"]
+    page = extract_page(html, "https://blog.example.org/", targets)
+    observation = PageObservation(url="https://blog.example.org/", final_url="https://blog.example.org/",
+                                  fetch=FetchStatus.OK, http_status=200, links=page.links)
+    verdict = verdict_for(observation, target)
+    assert verdict.state is CheckState.LIVE and [link.href for link in verdict.links] == ["https://example.com/pricing/"]
+    assert [link.href for link in site_links(observation, target)] == ["https://www.example.com/plans"]
+    assert site_links(observation, "example.com") == ()  # a domain target has no "elsewhere"
