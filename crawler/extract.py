@@ -58,6 +58,7 @@ class ExtractedPage:
     links: tuple[ObservedLink, ...]  # document order; one entry per (element, matching target)
     base_url: str
     title: str | None
+    contact_hints: tuple[str, ...] = ()  # mailto: addresses and contact/about pages linked from the page
 
 
 def collapse_whitespace(text: str) -> str:
@@ -227,8 +228,10 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
     links: list[ObservedLink] = []
     base_url = doc.base_url
     prefilter = _Prefilter(targets, base_url)
+    contacts = _ContactHints()
     for node in doc.tree.css("a[href], area[href]"):
         raw_href = node.attrs.get("href") or ""
+        contacts.consider(base_url, raw_href)
         if not prefilter.may_match(raw_href):
             continue
         href = _join(base_url, raw_href)
@@ -241,4 +244,31 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
         follow = not directives.nofollow and NOFOLLOW_RELS.isdisjoint(rel)
         anchor = _anchor(node, node.tag == "area")
         links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw) for t in matched)
-    return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=doc.title())
+    return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=doc.title(),
+                         contact_hints=tuple(contacts.hints))
+
+
+class _ContactHints:
+    """Where to ask for a lost link back: mailto: addresses and contact/about pages the page links to
+    (the reclaim report's worklist). A substring test first, so ordinary links cost next to nothing."""
+
+    LIMIT = 8
+    _KEYWORDS = ("mailto:", "contact", "about", "write-for-us", "impressum", "kontakt")
+
+    def __init__(self) -> None:
+        self.hints: list[str] = []
+
+    def consider(self, base_url: str, raw_href: str) -> None:
+        if len(self.hints) >= self.LIMIT:
+            return
+        lowered = raw_href.lower()
+        if not any(word in lowered for word in self._KEYWORDS):
+            return
+        if lowered.lstrip().startswith("mailto:"):
+            address = raw_href.strip()[7:].split("?")[0].strip()
+            hint = f"mailto:{address}" if "@" in address else None
+        else:
+            href = _join(base_url, raw_href)
+            hint = href.split("#")[0] if href and href.startswith(("http://", "https://")) else None
+        if hint and hint not in self.hints:
+            self.hints.append(hint)

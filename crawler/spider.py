@@ -183,7 +183,7 @@ class LinkSpider(scrapy.Spider):
             return _replace(base, fetch=failed[0], error=failed[1])
         text, _encoding = decode_html(response.body, content_type)
         page = extract_page(text, response.url, meta["targets"], headers.get("x-robots-tag", []))
-        return _replace(base, directives=page.directives, links=page.links)
+        return _replace(base, directives=page.directives, links=page.links, contact_hints=page.contact_hints)
 
     def should_render(self, job: PageJob, observation: PageObservation) -> bool:
         if not self.can_render or job.render is RenderMode.NEVER:

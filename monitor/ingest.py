@@ -263,7 +263,8 @@ class _BatchWriter:
                   ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
                    "errors_since", "last_live", "first_seen", "last_checked")}
         values.update(id=row.id, state=str(memory.state), rel=list(memory.rel), next_due_at=due,
-                      http_status=verdict.http_status, updated_at=self.now)
+                      http_status=verdict.http_status, updated_at=self.now,
+                      contact_hints=list(observation.contact_hints) or row.contact_hints or [])
         if observation.fetch is FetchStatus.OK and verdict.state != CheckState.ERROR:
             values.update(etag=observation.etag, last_modified=observation.last_modified)
         elif observation.fetch is FetchStatus.NOT_MODIFIED:

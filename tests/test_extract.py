@@ -270,3 +270,14 @@ def test_agrees_with_chromium(html: str, browser_links: Any) -> None:
     expected = [(href, anchor) for href, anchor in browser_links(html) if EXAMPLE[0].matches(href)]
     got = [(link["href"], link["anchor"]) for link in links(html)]
     assert got == expected
+
+
+def test_contact_hints() -> None:
+    """mailto: addresses and contact/about pages, absolute, without fragments, once each, at most eight."""
+    html = ('<a href="mailto:editor@blog.example?subject=hi">mail</a> <a href="/contact-us#form">c</a>'
+            '<a href="mailto:">empty</a> <a href="/about/">about</a> <a href="/contact-us">again</a>'
+            '<a href="/post">post</a>' + "".join(f'<a href="/about/{n}">a</a>' for n in range(20)))
+    page = extract_page(html, "https://blog.example/post", [parse_target("mysite.com")])
+    assert page.contact_hints[:3] == ("mailto:editor@blog.example", "https://blog.example/contact-us",
+                                      "https://blog.example/about/")
+    assert len(page.contact_hints) == 8 and page.links == ()

@@ -158,3 +158,20 @@ def test_intervals_and_backoff() -> None:
     streak = [next_due(settings, T0, interval=86400, errors_since=T0 - timedelta(hours=h)) - T0
               for h in (0, 2, 5, 100)]
     assert streak == [timedelta(hours=1), timedelta(hours=2), timedelta(hours=5), timedelta(days=1)]
+
+
+def test_contact_hints_are_kept_for_the_reclaim_worklist(engine: Engine) -> None:
+    """A fetched page's contact hints are stored on its backlinks; a page that fails keeps the old ones."""
+    add_links(engine, [("https://a.example/p", "mysite.com")])
+    settings = Settings(batch_size=10, render=RenderMode.NEVER)
+    hints = ("mailto:editor@a.example", "https://a.example/contact")
+    for fetch, page_hints in ((FetchStatus.OK, hints), (FetchStatus.ERROR, ())):
+        ingestor = Ingestor(engine, settings, start_run(engine, T0), clock=lambda: T0)
+        for job in iter_due_jobs(engine, settings, T0, include_all=True):
+            ingestor.track(job)
+            observation = observe(job.url, "mysite.com", fetch=fetch)
+            ingestor.add(PageObservation(**{**{f: getattr(observation, f) for f in observation.__slots__},
+                                            "contact_hints": page_hints}))
+        ingestor.flush()
+        with session(engine) as s:
+            assert s.scalars(select(Backlink.contact_hints)).one() == list(hints)
