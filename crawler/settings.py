@@ -77,11 +77,10 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         # CPU per page (bench/, docs/performance.md): parse_page yields at most one request, so one task
         # per response instead of CONCURRENT_ITEMS=100; no per-callback source inspection (it misses its
         # cache for bound methods: an ast.parse per response); no spider/downloader middlewares that do
-        # nothing for one-request-per-page crawls (and no Referer header: a monitor has none to send).
+        # nothing for one-request-per-page crawls (the Referer one stays: RedirectMiddleware warns without it).
         "CONCURRENT_ITEMS": 1,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "SPIDER_MIDDLEWARES": {
-            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
