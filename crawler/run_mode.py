@@ -13,7 +13,10 @@ second when the crawl is slow), flushes at the end, and writes progress as JSON 
 
 `backlinks` counts what was observed, `checks` what is stored.  A kill at any
 point leaves the database consistent: what was ingested stays, the rest keeps
-its due time and is picked up by the next run.  SIGTERM/SIGINT stop Scrapy
+its due time and is picked up by the next run.  A batch the database refuses, or
+due backlinks it cannot list, make the run exit 1 with a one-line reason as the last
+line on stderr (never a success with results missing); a lost connection to the
+server is first retried once it answers again (monitor.ingest, monitor.scheduler).  SIGTERM/SIGINT stop Scrapy
 gracefully; what was observed by then is still ingested.  When the parent dies
 (its end of stdout closes), the child stops the same way.
 
@@ -94,6 +97,20 @@ class _WriteFailures:
     def __init__(self) -> None:
         self.count = 0
         self.last_error = ""
+        self.reading_error = ""  # the due backlinks could not be read: the run stopped early
+
+    def reading_failed(self, exc: BaseException) -> None:
+        self.reading_error = _one_line(exc)
+        logger.error("could not read the due backlinks (the rest stays due): %s", self.reading_error)
+
+    def summary(self) -> str | None:
+        """The run's one-line error (its last stderr line), or None when everything was stored."""
+        if self.reading_error:
+            stored = f"; {self.count} batch(es) of results could not be stored either" if self.count else ""
+            return f"stopped early: could not read the due backlinks (they stay due): {self.reading_error}{stored}"
+        if self.count:
+            return f"{self.count} batch(es) of results could not be stored and stay due: {self.last_error}"
+        return None
 
     def guard(self, write: Callable[[], Any]) -> Any:
         try:
@@ -134,13 +151,16 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     ingestor = Ingestor(engine, settings, options.get("run_id"))
     progress = _Progress(out, ingestor)
 
-    def jobs() -> Iterator[PageJob]:
-        for job in iter_due_jobs(engine, settings, now, include_all=bool(options.get("include_all")),
-                                 limit=options.get("limit")):
-            ingestor.track(job)
-            yield job
-
     failures = _WriteFailures()
+
+    def jobs() -> Iterator[PageJob]:
+        try:
+            for job in iter_due_jobs(engine, settings, now, include_all=bool(options.get("include_all")),
+                                     limit=options.get("limit")):
+                ingestor.track(job)
+                yield job
+        except Exception as exc:  # Scrapy would only log it and finish "successfully"
+            failures.reading_failed(exc)
 
     def sink(observation: PageObservation) -> None:
         progress.observed(failures.guard(lambda: ingestor.add(observation)))
@@ -158,9 +178,8 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
         progress.write()
         progress.done()
         engine.dispose()
-    if failures.count:
-        # the last stderr line is what the parent reports as the run's error
-        sys.stderr.write(f"{failures.count} batch(es) of results could not be stored and stay due: "
-                         f"{failures.last_error}\n")
+    error = failures.summary()
+    if error:
+        sys.stderr.write(error + "\n")  # the last stderr line is what the parent reports as the run's error
         return 1
     return 0

@@ -10,7 +10,11 @@ state from `monitor.changes.detect_changes`, its next due time
 counters, the /metrics counters (`monitor.metrics_store`) and the report
 rollups (`monitor.store.rollups`).  A crash loses at
 most the batch in memory: those backlinks keep their old due time and are
-checked by the next run.  Round-trips per batch: one SELECT of the backlinks
+checked by the next run.  A batch that fails because the connection to the
+server was lost (a PostgreSQL restart) is written once more when the server
+answers again (monitor.store.db.retry_after_reconnect); if the first COMMIT had
+gone through after all, the repeat finds the batch's checks and writes nothing.
+Round-trips per batch: one SELECT of the backlinks
 (and one of their last checks when some pages answered 304), a bulk INSERT of
 the checks, one SELECT of the ids of the checks that caused events and a bulk
 INSERT of those events, a bulk UPDATE of the backlinks.
@@ -29,6 +33,7 @@ monitor.scheduler).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import threading
@@ -58,7 +63,7 @@ from monitor.domain import (
 )
 from monitor.scheduler import interval_for, next_due
 from monitor.store import rollups
-from monitor.store.db import session
+from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
 from monitor.verdict import site_links, verdict_for
 
@@ -147,13 +152,38 @@ class Ingestor:
             return len(ids)
 
     def flush(self) -> None:
-        """Write every buffered observation in one transaction."""
+        """Write every buffered observation in one transaction (once more if the server went away)."""
         with self._lock:
             if not self._buffer:
                 return
             batch, self._buffer = self._buffer, []
+            now = self.clock()
+            attempts = iter((False, True))
+            retry_after_reconnect(self.engine, lambda: self._write(batch, now, repeat=next(attempts)),
+                                  "storing a batch of checks")
+
+    def _write(self, batch: Sequence[tuple[PageObservation, tuple[int, ...], RenderMode]], now: datetime,
+               repeat: bool) -> None:
+        """One attempt at a batch; the totals move only when it committed.  A repeat after a
+        connection lost during COMMIT finds the batch's checks (same time, same run) and stops."""
+        before = copy.deepcopy(self.totals)
+        try:
             with session(self.engine) as s:
-                _BatchWriter(s, self, self.clock()).write(batch)
+                if repeat and self._stored_already(s, batch, now):
+                    logger.warning("the batch of %s was stored before the connection was lost", now.isoformat())
+                    return
+                _BatchWriter(s, self, now).write(batch)
+        except BaseException:
+            self.totals = before
+            raise
+
+    def _stored_already(self, s: Session, batch: Sequence[tuple[PageObservation, tuple[int, ...], RenderMode]],
+                        now: datetime) -> bool:
+        ids = sorted({i for _, batch_ids, _ in batch for i in batch_ids})[:1000]
+        query = select(Check.id).where(Check.checked_at == now, Check.backlink_id.in_(ids)).limit(1)
+        if self.run_id is not None:
+            query = query.where(Check.run_id == self.run_id)
+        return s.execute(query).first() is not None
 
     def flush_older_than(self, seconds: float) -> None:
         """Flush when the oldest buffered observation has waited `seconds` (a slow crawl still saves often)."""

@@ -2,8 +2,9 @@
 
 `iter_due_jobs` walks the backlinks in `(source_key, target)` order with keyset
 pagination over the `uq_backlinks_source_key_target` index, `batch_size` rows
-per query, keeping those whose `next_due_at` has passed (all of them with
-`include_all`).  Rows of one referring page are adjacent in that order, so they
+per query (repeated once when the database server went away and came back,
+monitor.store.db.retry_after_reconnect), keeping those whose `next_due_at` has
+passed (all of them with `include_all`).  Rows of one referring page are adjacent in that order, so they
 become one `PageJob` (fetched once however many backlinks it carries), even when
 they straddle two batches.  Each query runs in its own short transaction and
 memory holds one batch: it stays flat at a million backlinks, and a run that
@@ -27,16 +28,18 @@ Reads settings: batch_size, render, check_interval, recheck_interval, interval_r
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select
 
 from monitor.config import IntervalRule, Settings
 from monitor.domain import PageJob, RenderMode
-from monitor.store.db import session
+from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink
 
 logger = logging.getLogger(__name__)
@@ -65,12 +68,16 @@ def _due_rows(engine: Engine, now: datetime, include_all: bool, batch_size: int)
             # expanded form of (source_key, target) > after: every backend plans it as an index range
             query = query.where(or_(Backlink.source_key > after[0],
                                     and_(Backlink.source_key == after[0], Backlink.target > after[1])))
-        with session(engine) as s:
-            rows = [_Row(*row) for row in s.execute(query)]
+        rows = retry_after_reconnect(engine, functools.partial(_read, engine, query), "reading the due backlinks")
         yield from rows
         if len(rows) < batch_size:
             return
         after = (rows[-1].source_key, rows[-1].target)
+
+
+def _read(engine: Engine, query: Any) -> list[_Row]:
+    with session(engine) as s:
+        return [_Row(*row) for row in s.execute(query)]
 
 
 def _job(rows: Sequence[_Row], render: RenderMode) -> PageJob:

@@ -6,16 +6,22 @@ timeout on every connection; PostgreSQL URLs (`postgresql+psycopg://...`) are
 used as given.  `session(engine)` is the one way to write: a transaction that
 commits on success and rolls back on any exception.
 
+`retry_after_reconnect(engine, work, what)` runs `work()` and, when it fails because
+the connection to a database server was lost (a PostgreSQL restart, a network cut),
+waits until the server answers again (at most RECONNECT_SECONDS) and runs it once
+more; `is_disconnect(engine, exc)` tells such errors apart.
+
 Reads no settings itself: callers pass `Settings.database_url`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,10 +29,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+RECONNECT_SECONDS = 30.0  # how long a lost database server may take to come back before we give up
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -96,3 +104,40 @@ def session(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as s, s.begin():
         yield s
+
+
+def is_disconnect(engine: Engine, exc: BaseException) -> bool:
+    """True when `exc` says the connection to a database server was lost or refused (not SQLite)."""
+    if not isinstance(exc, DBAPIError) or engine.dialect.name == "sqlite":
+        return False
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+
+
+def wait_until_reachable(engine: Engine, seconds: float = RECONNECT_SECONDS) -> bool:
+    """Poll the server with `SELECT 1` until it answers (True) or `seconds` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except DBAPIError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+
+
+def retry_after_reconnect(engine: Engine, work: Callable[[], T], what: str) -> T:
+    """`work()`, run once more after the server is back when it failed on a lost connection.
+
+    `work` must be safe to repeat: its transaction was rolled back, or (when the
+    connection broke during COMMIT) `work` itself must find out that it was done."""
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not is_disconnect(engine, exc):
+            raise
+        lines = str(exc.orig or exc).strip().splitlines() or [""]
+        logger.warning("%s: lost the database connection (%s); retrying once reconnected", what, lines[0][:200])
+        wait_until_reachable(engine)
+    return work()
