@@ -82,6 +82,23 @@ def test_mentions_crawl_end_to_end(site, tmp_path):
     assert listed.stdout.count("\n") == 2  # header + the one mention, stored once
 
 
+def test_mentions_bounded_crawl_from_a_start_url(site, tmp_path):
+    """--crawl follows links within the host breadth first, up to --max-pages, and finds the mention
+    two clicks away; pages of other hosts are not crawled."""
+    site.set_page("/", '<a href="/blog/">blog</a> <a href="https://other.example/">elsewhere</a>')
+    site.set_page("/blog/", '<a href="/blog/post">a post</a> <a href="/blog/other">other</a>')
+    post = site.set_page("/blog/post", PAGE)
+    site.set_page("/blog/other", "<p>Nothing here.</p>")
+    crawled = lw(tmp_path, "--site", "acme.com", "--term", "Acme", "--crawl", site.url("/"), "--json")
+    assert crawled.returncode == 0, crawled.stderr
+    assert [json.loads(line)["page_url"] for line in crawled.stdout.splitlines()] == [post]
+    fresh = tmp_path / "bounded"
+    fresh.mkdir()
+    bounded = lw(fresh, "--site", "acme.com", "--term", "Acme", "--crawl", site.url("/"), "--max-pages", "2", "--json")
+    assert bounded.returncode == 0 and bounded.stdout == "", bounded.stderr  # the post is the 3rd or 4th page
+    assert "checked 2 pages" in bounded.stderr
+
+
 @pytest.mark.parametrize("args", [["--site", "acme.com"], ["--site", "acme.com", "ftp://x/"],
                                   ["--site", "acme.com", "--crawl", "a/b"]])
 def test_bad_input(tmp_path, args):

@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.cli.common import CliError, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store
@@ -40,7 +41,9 @@ def register(subparsers: Any) -> None:
                         help="a brand term (repeatable; default: the site's brand_terms)")
     parser.add_argument("--urls-file", metavar="F", help="a file with one URL per line")
     parser.add_argument("--sitemap", metavar="URL", help="check the pages listed in this sitemap")
-    parser.add_argument("--crawl", metavar="DOMAIN", help="crawl this domain breadth first from its home page")
+    parser.add_argument("--crawl", metavar="DOMAIN_OR_URL",
+                        help="crawl this domain breadth first from its home page (https://DOMAIN/), or from the "
+                        "start URL given, staying within its host's domain")
     parser.add_argument("--max-pages", type=int, default=50, metavar="N",
                         help="at most N pages for --crawl and --sitemap (default: 50)")
     parser.add_argument("--list", action="store_true", help="list the stored mentions without crawling")
@@ -65,16 +68,27 @@ def _start_urls(args: argparse.Namespace) -> tuple[list[str], str | None]:
     elif args.sitemap:
         urls = [args.sitemap]
     elif args.crawl:
-        domain = args.crawl.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
-        if not domain or "/" in domain:
-            raise CliError(f"--crawl: expected a domain such as blog.example.com, got {args.crawl!r}")
-        return [f"https://{domain}/"], domain
+        return _crawl_start(args.crawl.strip())
     else:
         urls = list(args.urls)
     bad = [u for u in urls if not u.startswith(("http://", "https://"))]
     if bad:
         raise CliError(f"not an http(s) URL: {bad[0][:200]!r}")
     return urls, None
+
+
+def _crawl_start(value: str) -> tuple[list[str], str]:
+    """`--crawl blog.example.com` starts at https://blog.example.com/; `--crawl http://host:8080/path`
+    starts at that URL. Either way the crawl stays within the host's domain."""
+    if value.lower().startswith(("http://", "https://")):
+        host = (urlsplit(value).hostname or "").lower()
+        if not host:
+            raise CliError(f"--crawl: no host in {value!r}")
+        return [value], host
+    domain = value.lower().strip("/")
+    if not domain or "/" in domain or ":" in domain:
+        raise CliError(f"--crawl: expected a domain such as blog.example.com or a start URL, got {value!r}")
+    return [f"https://{domain}/"], domain
 
 
 def run(args: argparse.Namespace) -> int:
