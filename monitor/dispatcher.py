@@ -13,7 +13,9 @@
    `sent` (commit).  On failure: transient -> back to `pending` with attempts+1
    and `next_attempt_at = now + backoff` (`alert_backoff_seconds * 2**attempts`,
    capped at 6 h, equal jitter, at least the server's Retry-After), `dead` after
-   `alert_max_attempts`; permanent -> `dead` at once.
+   `alert_max_attempts`; permanent -> `dead` at once.  The idempotency key of a message
+   (`delivery_key`: channel and a digest of its notification ids) is the same for a
+   retry of the same notifications, so a receiver can drop a repeat that arrived twice.
 
 Guarantees: a failure before or during sending is retried, so an outage never
 loses an alert; a restart never sends twice, because a notification whose
@@ -26,8 +28,10 @@ Reads Settings: alert_routes, alert_max_attempts, alert_backoff_seconds and the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -129,8 +133,10 @@ def load_events(engine: Engine, event_ids: list[int]) -> list[Event]:
     return events
 
 
-def _claim(engine: Engine, channel: str, now: datetime) -> tuple[int, list[int], set[str]] | None:
-    """Mark the channel's due notifications `sending` under a new Delivery; commit before sending."""
+def _claim(engine: Engine, channel: str, now: datetime) -> tuple[int, str, list[int], set[str]] | None:
+    """Mark the channel's due notifications `sending` under a new Delivery; commit before sending.
+
+    Returns the delivery id, its idempotency key, the event ids and the modes."""
     with session(engine) as s:
         rows = s.execute(select(Notification.id, Notification.event_id, Notification.mode)
                          .where(Notification.channel == channel, Notification.status == "pending",
@@ -141,10 +147,17 @@ def _claim(engine: Engine, channel: str, now: datetime) -> tuple[int, list[int],
         delivery = Delivery(channel=channel, started_at=_utcnow(), status="sending", events=len(rows))
         s.add(delivery)
         s.flush()
+        key = delivery_key(channel, [r.id for r in rows])
         for chunk in _chunks([r.id for r in rows]):
             s.execute(update(Notification).where(Notification.id.in_(chunk))
                       .values(status="sending", delivery_id=delivery.id))
-        return delivery.id, [r.event_id for r in rows], {r.mode for r in rows}
+        return delivery.id, key, [r.event_id for r in rows], {r.mode for r in rows}
+
+
+def delivery_key(channel: str, notification_ids: Sequence[int]) -> str:
+    """The idempotency key of a message: the same for every attempt at the same notifications."""
+    digest = hashlib.sha256(",".join(map(str, sorted(notification_ids))).encode()).hexdigest()[:20]
+    return f"linkwatch-{channel}-{digest}"
 
 
 def _mark_sent(engine: Engine, delivery_id: int) -> None:
@@ -207,14 +220,14 @@ def _deliver_channel(engine: Engine, settings: Settings, name: str, now: datetim
         claimed = _claim(engine, name, now)
         if claimed is None:
             return
-        delivery_id, event_ids, modes = claimed
+        delivery_id, key, event_ids, modes = claimed
         if not leases.renew(engine, LEASE_NAME, holder, LEASE_TTL):
             _mark_failed(engine, settings, delivery_id, ChannelUnavailableError("dispatcher lease lost", name), now)
             raise RuntimeError("the dispatcher lease was lost; stopping before sending")
         try:
             kind, title = _message_kind(modes)
             message = build_message(load_events(engine, event_ids), kind, title)
-            channel.send(message, f"linkwatch-delivery-{delivery_id}")
+            channel.send(message, key)
         except DeliveryError as exc:
             report.deliveries.append(_mark_failed(engine, settings, delivery_id, exc, now))
             return
