@@ -19,6 +19,7 @@ def cli(tmp_path, alert_store):
     """Run `linkwatch` in a child process with a clean environment pointing at the test store."""
     config = tmp_path / "config.toml"
     config.write_text('[alerts]\nbackoff = "1h"\n')
+    config.chmod(0o600)  # linkwatch warns on stderr about config files others can read
     base = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
     base.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_DATA_HOME=str(tmp_path / "data"),
                 LINKWATCH_CONFIG=str(config), LINKWATCH_DATABASE_URL=alert_store.url, LINKWATCH_TIMEOUT="5")

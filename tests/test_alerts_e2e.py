@@ -19,6 +19,7 @@ def page(body: str) -> str:
 def test_removed_link_gives_one_slack_message_and_one_email(site, tmp_path: Path, http_sink, smtp_sink):
     config = tmp_path / "config.toml"
     config.write_text("")
+    config.chmod(0o600)  # linkwatch warns on stderr about config files others can read
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
     env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config),
                LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'lw.db'}", LINKWATCH_ALLOW_PRIVATE="1",

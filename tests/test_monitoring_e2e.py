@@ -35,6 +35,7 @@ def page(body: str) -> str:
 def environment(tmp_path: Path, database_url: str, config: str = "") -> dict[str, str]:
     config_file = tmp_path / "config.toml"
     config_file.write_text(config)
+    config_file.chmod(0o600)  # linkwatch warns on stderr about config files others can read
     env = dict(os.environ)
     env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config_file), LINKWATCH_DATABASE_URL=database_url,
                LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0", LINKWATCH_PER_DOMAIN="8",
