@@ -205,10 +205,11 @@ def test_reimporting_the_same_ahrefs_file_changes_nothing(engine: Engine, tmp_pa
     rows.append(rows[1])  # a duplicate row in the file
     path = write_tsv_utf16le(tmp_path / "ahrefs.csv", rows)
     first = run(engine, path, batch_size=7)
-    assert counts(first) == (39, 0, 1, 0)
+    assert counts(first) == (39, 0, 0, 0) and first.duplicates == 1
     with db.session(engine) as s:
         updated_at = {i: at for i, at in s.execute(select(Backlink.id, Backlink.updated_at))}
-    assert counts(run(engine, path, batch_size=7)) == (0, 0, 40, 0)
+    again = run(engine, path, batch_size=7)
+    assert counts(again) == (0, 0, 39, 0) and again.duplicates == 1
     with db.session(engine) as s:
         assert {i: at for i, at in s.execute(select(Backlink.id, Backlink.updated_at))} == updated_at
         assert s.scalar(select(func.count()).select_from(Backlink)) == 39
@@ -255,3 +256,20 @@ def test_ga4_referral_traffic(engine: Engine, tmp_path: Path) -> None:
     with db.session(engine) as s:
         found = {r.source: r.sessions for r in s.scalars(select(ReferralTraffic))}
     assert found == {"review.example.org": 1250.0, "forum.example.net": 31.0}
+
+
+def test_duplicate_and_conflicting_rows(engine: Engine, tmp_path: Path) -> None:
+    """An exact repeat is counted and left out; a row for a backlink an earlier row gave (http/https and www
+    spellings included) with other values is a line-numbered warning and the first row is kept."""
+    path = tmp_path / "dups.csv"
+    path.write_text("source_url,target,anchor\n"
+                    "https://a.example.org/p,acme.com,first\n"  # 2
+                    "https://a.example.org/p,acme.com,first\n"  # 3: exact duplicate
+                    "http://www.a.example.org/p,acme.com,second\n"  # 4: conflicts with line 2
+                    "https://b.example.org/q,acme.com,other\n", encoding="utf-8")  # 5
+    report = run(engine, path)
+    assert report.written and counts(report) == (2, 0, 0, 0)
+    assert report.duplicates == 1 and report.conflict_count == 1
+    assert [(c.line, "line 2 kept" in c.message) for c in report.conflicts] == [(4, True)]
+    assert "duplicate rows 1, conflicting rows 1" in report.summary()
+    assert stored(engine)["https://a.example.org/p"].expected_anchor == "first"

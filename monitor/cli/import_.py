@@ -46,6 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _print_errors(report: ImportReport) -> None:
     for error in report.errors:
         sys.stderr.write(f"{error}\n")
+    for conflict in report.conflicts:
+        sys.stderr.write(f"warning: {conflict}\n")
+    if report.conflict_count > len(report.conflicts):
+        sys.stderr.write(f"warning: ... and {report.conflict_count - len(report.conflicts)} more conflicting rows\n")
     hidden = report.error_count - len(report.errors)
     if hidden > 0:
         sys.stderr.write(f"... and {hidden} more invalid row{'s' if hidden != 1 else ''}\n")

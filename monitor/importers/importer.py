@@ -12,6 +12,7 @@ Reads `Settings.sites` through ImportOptions.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,10 +56,43 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)  # the first ImportOptions.max_errors
     error_count: int = 0
     written: bool = False
+    duplicates: int = 0  # rows repeating an earlier row of the file exactly: left out
+    conflicts: list[RowError] = field(default_factory=list)  # the first ImportOptions.max_errors
+    conflict_count: int = 0  # rows for a backlink an earlier row already gave, with other values: left out
 
     def summary(self) -> str:
         c = self.counts
-        return f"added {c.added}, updated {c.updated}, unchanged {c.unchanged}, skipped {self.skipped}"
+        text = f"added {c.added}, updated {c.updated}, unchanged {c.unchanged}, skipped {self.skipped}"
+        if self.duplicates:
+            text += f", duplicate rows {self.duplicates}"
+        if self.conflict_count:
+            text += f", conflicting rows {self.conflict_count} (the first row of each backlink kept)"
+        return text
+
+
+class _SeenRows:
+    """Which backlinks earlier rows of the file gave, to tell exact duplicates from conflicting rows.
+
+    Keeps two hashes and a line number per backlink, not the rows, so a million-row file stays small."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, tuple[int, int]] = {}
+
+    def check(self, item: BacklinkInput, line: int, report: ImportReport, options: ImportOptions) -> bool:
+        """True when the row is the first for its backlink; records duplicates and conflicts otherwise."""
+        values = hash(repr(dataclasses.replace(item, source_url="", target="")))
+        key = hash(item.key)
+        earlier = self.first.setdefault(key, (line, values))
+        if earlier[0] == line:
+            return True
+        if earlier[1] == values:
+            report.duplicates += 1
+            return False
+        report.conflict_count += 1
+        if len(report.conflicts) < options.max_errors:
+            report.conflicts.append(RowError(line, f"the same backlink as line {earlier[0]} with other values "
+                                                   f"(anchor, tags, dates, ...): line {earlier[0]} kept"))
+        return False
 
 
 class _Abort(Exception):
@@ -94,6 +128,7 @@ def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report:
     for index, name in enumerate(export.columns):
         columns.setdefault(name, index)
     width = len(export.header)
+    seen = _SeenRows()
     for line, cells in export.rows():
         try:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -103,6 +138,8 @@ def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report:
             report.error_count += 1
             if len(report.errors) < options.max_errors:
                 report.errors.append(RowError(line, str(exc)))
+            continue
+        if isinstance(item, BacklinkInput) and not seen.check(item, line, report, options):
             continue
         if item is not None:
             yield item
