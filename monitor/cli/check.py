@@ -24,7 +24,7 @@ from typing import Any
 
 import ada_url
 
-from monitor.cli.common import CliError, print_table, settings_from
+from monitor.cli.common import CliError, positive_int, print_table, settings_from
 from monitor.crawl_process import crawl
 from monitor.domain import CheckState, FetchStatus, PageJob, PageObservation, RenderMode, Verdict
 from monitor.targets import Target, parse_target
@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
                         "followed link to a target; never; always")
     parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                         help="time allowed per page for robots.txt, redirects and body together (default 30)")
-    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
+    parser.add_argument("--max-bytes", type=positive_int, metavar="N",
                         help="largest page accepted, counted after decompression (default 10485760)")
     parser.add_argument("--json", action="store_true", help="one JSON object per URL per line")
     parser.set_defaults(func=run)
@@ -63,16 +63,6 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
     return value
 
 

@@ -41,6 +41,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def positive_int(text: str) -> int:
+    """An argparse `type` for counts (--limit, --max-bytes, ...): a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

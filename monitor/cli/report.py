@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.cli.common import CliError, print_table, settings_from, write_csv
+from monitor.cli.common import CliError, positive_int, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store, parse_when
 from monitor.config import Settings
 from monitor.reports import REPORTS
@@ -52,22 +52,12 @@ def register(subparsers: Any) -> None:
     out.add_argument("--html", metavar="FILE", help="write every report into one self-contained HTML file")
     parser.add_argument("--period", choices=("day", "week", "month"), default="week",
                         help="velocity and domains: count per day, week or month (default: week)")
-    parser.add_argument("--limit", type=_positive, metavar="N", help="rows to list (default depends on the report)")
-    parser.add_argument("--overdue-days", type=_positive, default=30, metavar="N",
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="rows to list (default depends on the report)")
+    parser.add_argument("--overdue-days", type=positive_int, default=30, metavar="N",
                         help="outreach: a pending link is overdue after N days (default: 30)")
     parser.add_argument("--verify", action="store_true",
                         help="gap: re-check the competitor links with the crawler and keep only the live ones")
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
