@@ -2,10 +2,12 @@
 
 STARTTLS (the default, port 587) or implicit TLS (`ssl`, port 465), certificates
 verified with the system's trust store (`SSL_CERT_FILE` is honoured), optional
-login.  SMTP replies are sorted into the `alerts.errors` tree: 4xx and lost
-connections are transient, 5xx (authentication failure, refused recipients) and
-certificate failures permanent.  Untrusted values are escaped for HTML and
-flattened to one line for the text part; the subject holds only our own words.
+login.  The Message-ID is built from the delivery key, so every attempt at the
+same alert (a retry after a timeout) has the same one.  SMTP replies are sorted
+into the `alerts.errors` tree: 4xx and lost connections are transient, 5xx
+(authentication failure, refused recipients) and certificate failures
+permanent.  Untrusted values are escaped for HTML and flattened to one line
+for the text part; the subject holds only our own words.
 
 Reads no settings: `EmailChannel(host, port, email_from, email_to, ...)`.
 """
@@ -69,7 +71,9 @@ def build_email(message: AlertMessage, email_from: str, email_to: tuple[str, ...
     mail["To"] = ", ".join(email_to)
     mail["Date"] = formatdate(localtime=False, usegmt=True)
     domain = email_from.rpartition("@")[2].strip("> ") or None
-    mail["Message-ID"] = make_msgid(idstring=key or None, domain=domain)
+    # the delivery key is the same for every attempt at the same notifications: a retry after a timeout
+    # carries the same Message-ID, which mail systems use to drop the repeat
+    mail["Message-ID"] = f"<{key}@{domain or 'linkwatch.invalid'}>" if key else make_msgid(domain=domain)
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(render_text(message, max_listed))
     mail.add_alternative(render_html(message, max_listed), subtype="html")

@@ -16,6 +16,7 @@ and a store seeded with events.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -152,6 +153,7 @@ class _Recorder:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.failure: str | None = None
+        self.reply_delay = 0.0  # seconds between receiving a message and acknowledging it
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.failure:
@@ -160,6 +162,8 @@ class _Recorder:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)  # received, but the 250 comes late
         return "250 OK"
 
 
@@ -195,6 +199,10 @@ class SmtpSink:
 
     def fail(self, reply: str | None) -> None:
         self.recorder.failure = reply
+
+    def slow(self, seconds: float) -> None:
+        """Acknowledge each message only `seconds` after receiving it (0: at once)."""
+        self.recorder.reply_delay = seconds
 
 
 def _start(recorder: _Recorder, **kwargs: Any) -> Controller:
