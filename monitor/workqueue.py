@@ -1,25 +1,32 @@
 """The shared due queue of `linkwatch worker`: PageJobs in Redis, a reliable-queue pattern, one leader.
 
-The leader (`linkwatch run --enqueue`, or `enqueue_cycle` from `serve`) opens a
+The leader (`linkwatch run --enqueue`, or `lead_step` from `serve`) opens a
 cycle: a `runs` row, and every due PageJob pushed once onto `linkwatch:queue`.
 A new cycle opens only when the previous one is drained, so a backlink is queued
-at most once per cycle.  Workers take jobs atomically (a Lua script): a job moves
+at most once per cycle.  Workers (crawler.worker_mode, a scrapy-redis spider
+whose `fetch_data` is `take`) take jobs atomically (a Lua script): a job moves
 from the queue to the worker's own processing list `linkwatch:processing:<name>`
 and stays there until the worker has committed its verdicts to the database
 (`ack`).  A worker refreshes `linkwatch:alive:<name>` (a key with a TTL) while
 it lives; the leader's `requeue_dead` puts the processing list of a worker whose
 key expired back at the head of the queue, marked redelivered, so a worker that
-dies loses no work.  A redelivered job whose backlinks already have a check in
-this cycle's run (the worker died after its commit, before its ack) is not
-checked again: ingest is idempotent per (backlink, cycle).
+dies loses no work (a worker starting under the name of a dead one gives its
+leftovers back first, `register`).  A redelivered job whose backlinks already
+have a check in this cycle's run (the worker died after its commit, before its
+ack) is not checked again: ingest is idempotent per (backlink, cycle).
 
-Politeness across workers: taking a job for referring domain D sets
-`linkwatch:polite:D` for `delay` seconds (SET NX PX); while it is set, jobs of D
-are passed over (rotated to the queue's tail), so request starts to one
-referring domain are at least `delay` apart however many workers run.
+Politeness across workers, two keys per referring domain D (its registrable domain):
+- `linkwatch:polite:D` is the request turn: every request a worker sends to D
+  (pages, robots.txt, redirects, render navigations) first takes it with SET NX PX
+  `delay` (`polite_turn`) and waits out its remaining time when it is held, so
+  request starts to D are at least `delay` apart however many workers run;
+- `linkwatch:taken:D` spreads the work: taking a job of D sets it for `delay`
+  seconds, and while it is set the jobs of D are passed over (rotated to the
+  queue's tail), so one worker does not take a run of D's adjacent pages that
+  would only wait for their turns while the other workers idle.
 
 Queue entries are `domain \\t run_id \\t redelivered(0|1) \\t PageJob JSON`.
-Reads settings: redis_url (through `client`), delay, and those of
+Reads settings: redis_url (through `connect`), delay, and those of
 monitor.scheduler.iter_due_jobs for the leader.
 """
 
@@ -70,17 +77,43 @@ end
 return 0
 """
 
-# KEYS: processing, queue. Moves every job back to the head of the queue, flagged redelivered.
-_REQUEUE = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-for i = #items, 1, -1 do
-  local job = items[i]
+# Lua: `job` with its redelivered flag (the third field) set.
+_MARK = """
+local function redelivered(job)
   local a = string.find(job, '\\t', 1, true)
   local b = string.find(job, '\\t', a + 1, true)
-  redis.call('LPUSH', KEYS[2], string.sub(job, 1, b) .. '1' .. string.sub(job, b + 2))
+  return string.sub(job, 1, b) .. '1' .. string.sub(job, b + 2)
+end
+"""
+
+# KEYS: processing, queue. Moves every job back to the head of the queue, flagged redelivered.
+_REQUEUE = _MARK + """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i = #items, 1, -1 do
+  redis.call('LPUSH', KEYS[2], redelivered(items[i]))
 end
 redis.call('DEL', KEYS[1])
 return #items
+"""
+
+# KEYS: processing, queue. ARGV: entries. Moves those entries back to the head of the queue, flagged redelivered.
+_RELEASE = _MARK + """
+local moved = 0
+for i = #ARGV, 1, -1 do
+  if redis.call('LREM', KEYS[1], 1, ARGV[i]) > 0 then
+    redis.call('LPUSH', KEYS[2], redelivered(ARGV[i]))
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
+# KEYS: the domain's turn key. ARGV: delay_ms. 0 when the turn is taken, else the milliseconds it is still held.
+_TURN = """
+if redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left < 1 then return 1 end
+return left
 """
 
 
@@ -97,6 +130,16 @@ def connect(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=30)
 
 
+def polite_key(domain: str) -> str:
+    return f"{PREFIX}polite:{domain}"
+
+
+def domain_of(url: str) -> str:
+    """The referring domain politeness is counted by: the registrable domain of the URL's host."""
+    host = host_of(url)
+    return registrable_domain(host) or host or "-"
+
+
 def processing_key(worker: str) -> str:
     return f"{PREFIX}processing:{worker}"
 
@@ -106,8 +149,7 @@ def alive_key(worker: str) -> str:
 
 
 def encode(job: PageJob, run_id: int) -> str:
-    domain = registrable_domain(host_of(job.url)) or "-"
-    return f"{domain}\t{run_id}\t0\t{job_to_json(job)}"
+    return f"{domain_of(job.url)}\t{run_id}\t0\t{job_to_json(job)}"
 
 
 def decode(raw: str) -> QueuedJob:
@@ -206,9 +248,15 @@ def lead_step(engine: Engine, settings: Settings, client: redis.Redis, now: date
 
 
 # -- a worker ----------------------------------------------------------------------------------------
-def register(client: redis.Redis, worker: str, ttl: int = ALIVE_TTL_SECONDS) -> None:
+def register(client: redis.Redis, worker: str, ttl: int = ALIVE_TTL_SECONDS) -> int:
+    """Announce a starting worker. Jobs left in its processing list by a dead process of the same name
+    (a restarted container keeps its HOST:PID) go back to the queue first; returns how many."""
+    leftovers = give_back(client, worker)
+    if leftovers:
+        logger.warning("worker %s: %d jobs of a previous process of that name re-queued", worker, leftovers)
     heartbeat(client, worker, ttl)
     client.sadd(WORKERS, worker)
+    return leftovers
 
 
 def heartbeat(client: redis.Redis, worker: str, ttl: int = ALIVE_TTL_SECONDS) -> None:
@@ -216,14 +264,21 @@ def heartbeat(client: redis.Redis, worker: str, ttl: int = ALIVE_TTL_SECONDS) ->
 
 
 def take(client: redis.Redis, worker: str, delay: float, tries: int = 50) -> QueuedJob | str | None:
-    """The next job, moved to this worker's processing list; "busy" when every job tried is in its
-    domain's delay; None when the queue is empty."""
-    raw = client.eval(_TAKE, 2, QUEUE, processing_key(worker), int(delay * 1000), tries, PREFIX + "polite:")
+    """The next job, moved to this worker's processing list; "busy" when every job tried is of a domain
+    taken less than `delay` ago; None when the queue is empty."""
+    raw = client.eval(_TAKE, 2, QUEUE, processing_key(worker), int(delay * 1000), tries, PREFIX + "taken:")
     if raw is None:
         return None
     if raw == 0:
         return "busy"
     return decode(str(raw))
+
+
+def polite_turn(client: redis.Redis, domain: str, delay: float) -> float:
+    """Take referring domain `domain`'s request turn for `delay` seconds: 0.0 when taken (send now), else
+    the seconds until the current holder's turn ends (wait, then ask again)."""
+    left = int(client.eval(_TURN, 1, polite_key(domain), max(1, int(delay * 1000))))
+    return left / 1000
 
 
 def ack(client: redis.Redis, worker: str, raws: list[str]) -> None:
@@ -238,6 +293,14 @@ def ack(client: redis.Redis, worker: str, raws: list[str]) -> None:
 def give_back(client: redis.Redis, worker: str) -> int:
     """On a clean stop: return the jobs this worker took but did not finish to the queue."""
     return int(client.eval(_REQUEUE, 2, processing_key(worker), QUEUE))
+
+
+def release(client: redis.Redis, worker: str, raws: list[str]) -> int:
+    """Put these taken jobs back at the head of the queue, flagged redelivered (their verdicts could not be
+    stored, or only some of them were: a redelivered job skips the backlinks already checked)."""
+    if not raws:
+        return 0
+    return int(client.eval(_RELEASE, 2, processing_key(worker), QUEUE, *raws))
 
 
 def unregister(client: redis.Redis, worker: str) -> None:
