@@ -12,8 +12,13 @@
   crawler.limits, crawler.robots instead of Scrapy's robots.txt middleware;
 - logs to stderr at WARNING; no telnet console; only http and https.
 
+`worker_settings` adds what `linkwatch worker` needs: scrapy-redis's connection
+(REDIS_URL, text replies) and, when `delay` > 0, crawler.polite's download
+handler around the one above, so request turns per referring domain are shared
+by every worker through Redis.
+
 Settings read: user_agent, concurrency, per_domain, delay, max_bytes, timeout,
-allow_private, resolve, and (when rendering) those crawler.render reads.
+allow_private, resolve, redis_url (worker), and (when rendering) those crawler.render reads.
 """
 
 from __future__ import annotations
@@ -98,4 +103,22 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         handlers.update(extra.pop("DOWNLOAD_HANDLERS"))
         values.update(extra)
     values["DOWNLOAD_HANDLERS"] = handlers
+    return values
+
+
+HTTP_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"  # Scrapy's default for http(s)
+
+
+def worker_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
+    """`scrapy_settings` plus scrapy-redis's connection and, with a `delay`, the shared request turns."""
+    values = scrapy_settings(settings, render=render)
+    values.update({
+        "REDIS_URL": settings.redis_url,  # scrapy_redis.connection: the spider's (and the turns') client
+        "REDIS_DECODE_RESPONSES": True,  # queue entries are text (monitor.workqueue)
+    })
+    if settings.delay > 0:
+        handlers = values["DOWNLOAD_HANDLERS"]
+        values["LINKWATCH_POLITE_INNER"] = handlers.get("https") or HTTP_HANDLER
+        values["LINKWATCH_POLITE_DELAY"] = settings.delay
+        handlers.update(http="crawler.polite.PoliteDownloadHandler", https="crawler.polite.PoliteDownloadHandler")
     return values

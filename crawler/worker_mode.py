@@ -4,21 +4,34 @@
 the first stdin line, then one JSON object of options:
 `{"name": "host:pid", "exit_when_idle": bool, "alive_ttl": seconds}`.
 
-It registers with the queue (monitor.workqueue) and keeps a heartbeat key alive
-from a housekeeping thread.  The spider's start loop takes jobs one at a time
-as Scrapy has room (each one moves atomically to this worker's processing list;
-jobs of a referring domain still inside its `delay` are passed over), and polls
-when the queue is empty.  Every observation goes to monitor.ingest.Ingestor for
-the job's cycle (its `runs` row); a job is acknowledged (removed from the
-processing list) only after the batch holding its verdicts is committed, at
-`batch_size` observations or after FLUSH_AFTER seconds.  A redelivered job (its
-worker died) skips the backlinks that already have a check in that cycle, so a
-crash between commit and acknowledgement never yields a second verdict.
+The spider is a scrapy-redis `RedisSpider` (its connection comes from REDIS_URL
+in the Scrapy settings, crawler.settings.worker_settings; its `redis_key` is the
+queue) with two of its parts replaced, because they would break guarantees:
 
-With `exit_when_idle` the worker stops once no cycle is open and the queue is
-empty; otherwise it runs until SIGTERM/SIGINT, after which it finishes what is
-in flight, commits, acknowledges and gives back anything it took but did not
-crawl.  Progress goes to stdout as JSON lines: {"progress": {...}}, {"done": {...}}.
+- `fetch_data`: scrapy-redis pops entries with LRANGE+LTRIM, so a worker that
+  dies loses what it popped.  Here it is monitor.workqueue.take: each job moves
+  atomically to this worker's processing list, jobs of a referring domain taken
+  less than `delay` ago are passed over, and a job leaves the list (`ack`) only
+  once the batch holding its verdicts is committed.
+- the feed: scrapy-redis fetches a batch when the spider goes idle (`spider_idle`),
+  so the downloader drains to empty before every batch.  Here `start()` takes one
+  job whenever the downloader has room (LinkSpider.wait_for_room): a steady
+  flow, measured faster in docs/scale-out.md.  `spider_idle` only lets the spider
+  close once `start()` is done.
+
+`make_request_from_data` builds linkwatch's page request from the taken PageJob.
+A redelivered job (its worker died) skips the backlinks that already have a check
+in that cycle, so a crash between commit and ack never yields a second verdict.
+Every observation goes to monitor.ingest.Ingestor for the job's cycle; a batch
+the database refuses gives its jobs back to the queue instead of acknowledging them.
+
+A heartbeat thread keeps the alive key fresh (on its own, so a slow commit cannot
+let it expire); a housekeeping thread commits verdicts that waited FLUSH_AFTER
+seconds and writes progress.  With `exit_when_idle` the worker stops
+once no cycle is open and the queue is empty; otherwise it runs until SIGTERM/
+SIGINT (or until its parent process is gone), after which it finishes what is in
+flight, commits, acknowledges and gives back anything it took but did not crawl.
+Progress goes to stdout as JSON lines: {"progress": {...}}, {"done": {...}}.
 
 Reads settings: redis_url, database_url, delay, batch_size, render (and the crawl
 settings via crawler.settings and the spider).
@@ -29,17 +42,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, TextIO
 
+import redis
 from scrapy.crawler import CrawlerProcess
+from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy_redis.spiders import RedisSpider
 from twisted.internet import task
 
 from crawler.run_mode import parse_options
-from crawler.settings import scrapy_settings
+from crawler.settings import worker_settings
 from crawler.spider import LinkSpider
 from monitor import workqueue
 from monitor.config import Settings
@@ -51,47 +69,64 @@ logger = logging.getLogger(__name__)
 
 FLUSH_AFTER = 1.0  # seconds a verdict may wait before its batch is committed and its job acknowledged
 IDLE_POLL = 0.5  # seconds between polls of an empty queue
-BUSY_POLL = 0.05  # seconds to wait when every queued job's domain is inside its delay
+BUSY_POLL = 0.05  # seconds to wait when every queued job's domain was taken less than `delay` ago
+PROGRESS_EVERY = 5.0  # seconds between progress lines
 
 
 class WorkerState:
     """What this worker holds: jobs in flight, verdicts not yet committed, one Ingestor per cycle."""
 
-    def __init__(self, settings: Settings, name: str, alive_ttl: int) -> None:
+    def __init__(self, settings: Settings, name: str, alive_ttl: int, client: redis.Redis | None = None) -> None:
         self.settings = settings
         self.name = name
         self.alive_ttl = alive_ttl
-        self.client = workqueue.connect(settings)
+        self.client = client  # set by the spider once scrapy-redis has connected (`connect`)
         self.engine = db.create(settings.database_url)
         self.lock = threading.RLock()
         self.inflight: dict[str, workqueue.QueuedJob] = {}  # by page URL
         self.unacked: list[str] = []  # raw queue entries whose verdicts are buffered, not committed
         self.oldest = 0.0
         self.ingestors: dict[int, Ingestor] = {}
+        self.feed = "empty"  # what the last take found: "took", "busy" or "empty"
         self.pages = 0
         self.skipped = 0
+        self.given_back = 0
 
-    def next_job(self) -> workqueue.QueuedJob | str | None:
-        """A job to crawl, "busy" (try again soon) or None (the queue is empty)."""
-        while True:
+    def connect(self, client: redis.Redis) -> None:
+        self.client = client
+        workqueue.register(client, self.name, self.alive_ttl)
+
+    def take(self, count: int) -> list[workqueue.QueuedJob]:
+        """Up to `count` jobs, each moved to this worker's processing list (see monitor.workqueue.take)."""
+        assert self.client is not None
+        jobs: list[workqueue.QueuedJob] = []
+        while len(jobs) < count:
             taken = workqueue.take(self.client, self.name, self.settings.delay)
             if not isinstance(taken, workqueue.QueuedJob):
-                return taken
-            job = taken.job
-            if taken.redelivered:
-                done = workqueue.already_checked(self.engine, taken.run_id, job.backlink_ids)
-                keep = [i for i, bid in enumerate(job.backlink_ids) if bid not in done]
-                if not keep:
-                    self.skipped += 1
-                    workqueue.ack(self.client, self.name, [taken.raw])
-                    continue
-                job = dataclasses.replace(job, targets=tuple(job.targets[i] for i in keep),
-                                          backlink_ids=tuple(job.backlink_ids[i] for i in keep))
-                taken = dataclasses.replace(taken, job=job)
-            with self.lock:
-                self.inflight[job.url] = taken
-                self._ingestor(taken.run_id).track(job)
-            return taken
+                self.feed = "busy" if taken == "busy" else "empty"
+                return jobs
+            jobs.append(taken)
+        self.feed = "took"
+        return jobs
+
+    def accept(self, taken: workqueue.QueuedJob) -> workqueue.QueuedJob | None:
+        """Hold a taken job as in flight; None when it is a redelivered job already done (acknowledged)."""
+        assert self.client is not None
+        job = taken.job
+        if taken.redelivered:
+            done = workqueue.already_checked(self.engine, taken.run_id, job.backlink_ids)
+            keep = [i for i, bid in enumerate(job.backlink_ids) if bid not in done]
+            if not keep:
+                self.skipped += 1
+                workqueue.ack(self.client, self.name, [taken.raw])
+                return None
+            job = dataclasses.replace(job, targets=tuple(job.targets[i] for i in keep),
+                                      backlink_ids=tuple(job.backlink_ids[i] for i in keep))
+            taken = dataclasses.replace(taken, job=job)
+        with self.lock:
+            self.inflight[job.url] = taken
+            self._ingestor(taken.run_id).track(job)
+        return taken
 
     def _ingestor(self, run_id: int) -> Ingestor:
         if run_id not in self.ingestors:
@@ -106,19 +141,42 @@ class WorkerState:
                 return
             if not self.unacked:
                 self.oldest = time.monotonic()
-            self._ingestor(taken.run_id).add(observation, taken.job.backlink_ids)
             self.unacked.append(taken.raw)
             self.pages += 1
+            try:  # the Ingestor writes a batch by itself every batch_size observations
+                self._ingestor(taken.run_id).add(observation, taken.job.backlink_ids)
+            except Exception as exc:
+                self._give_back(exc)
+                return
             if len(self.unacked) >= self.settings.batch_size:
                 self.commit()
 
     def commit(self) -> None:
-        """Write every buffered verdict, then acknowledge their jobs."""
+        """Write every buffered verdict, then acknowledge their jobs (or give them back if writing failed)."""
         with self.lock:
-            for ingestor in self.ingestors.values():
-                ingestor.flush()
-            workqueue.ack(self.client, self.name, self.unacked)
-            self.unacked = []
+            try:
+                for ingestor in self.ingestors.values():
+                    ingestor.flush()
+            except Exception as exc:
+                self._give_back(exc)
+                return
+            raws, self.unacked = self.unacked, []
+            if raws and self.client is not None:
+                try:
+                    workqueue.ack(self.client, self.name, raws)
+                except redis.RedisError:
+                    self.unacked = raws + self.unacked  # stored: acknowledged at the next commit
+                    raise
+
+    def _give_back(self, exc: Exception) -> None:
+        """The database refused a batch: its jobs go back to the queue (redelivered), not acknowledged."""
+        raws, self.unacked = self.unacked, []
+        if self.client is not None:
+            try:
+                self.given_back += workqueue.release(self.client, self.name, raws)
+            except redis.RedisError:
+                logger.exception("could not give jobs back; they return when this worker stops")
+        logger.error("could not store a batch of %d pages (given back to the queue): %s", len(raws), exc)
 
     def commit_if_old(self) -> None:
         with self.lock:
@@ -133,36 +191,53 @@ class WorkerState:
         checks = sum(i.totals.checks for i in self.ingestors.values())
         events = sum(i.totals.events for i in self.ingestors.values())
         return {"worker": self.name, "pages": self.pages, "checks": checks, "events": events,
-                "skipped_redelivered": self.skipped}
+                "skipped_redelivered": self.skipped, "given_back": self.given_back}
 
 
-class WorkerSpider(LinkSpider):
-    """LinkSpider whose jobs come from the Redis queue, for as long as the worker runs."""
+class WorkerSpider(RedisSpider, LinkSpider):
+    """LinkSpider fed from the Redis queue through scrapy-redis, for as long as the worker runs."""
 
     name = "linkwatch-worker"
+    redis_key = workqueue.QUEUE
+    redis_batch_size = 1  # jobs per take: one at a time, as the downloader has room
     start_buffer_factor = 2  # take few jobs ahead: the rest stays in the queue for the other workers
 
     def __init__(self, state: WorkerState, exit_when_idle: bool, **kwargs: Any) -> None:
         super().__init__(jobs=(), sink=state.observed, **kwargs)
         self.state = state
         self.exit_when_idle = exit_when_idle
-        self.stopping = False
+
+    def setup_redis(self, crawler: Any = None) -> None:
+        """scrapy-redis's setup (connection from REDIS_URL, redis_key, the idle signal), then the reliable take."""
+        super().setup_redis(crawler)
+        self.fetch_data = self.take_jobs
+        self.state.connect(self.server)
+
+    def take_jobs(self, _key: str, count: int) -> list[workqueue.QueuedJob]:
+        """scrapy-redis's `fetch_data`, made reliable: jobs move to this worker's processing list."""
+        return self.state.take(count)
+
+    def make_request_from_data(self, data: workqueue.QueuedJob) -> Request | None:
+        taken = self.state.accept(data)
+        return None if taken is None else self.page_request(taken.job)
 
     async def start(self) -> AsyncIterator[Any]:
-        while not self.stopping:
-            taken = self.state.next_job()
-            if isinstance(taken, workqueue.QueuedJob):
-                request = self.page_request(taken.job)
-                if request is not None:
-                    yield request
-                    await self.wait_for_room()
+        while True:
+            for request in self.next_requests():
+                yield request
+                await self.wait_for_room()
+            if self.state.feed == "took":  # taken, but already done (redelivered) or answered (invalid)
                 continue
-            if taken is None and self.exit_when_idle and self._cycle_over():
+            if self.state.feed == "empty" and self.exit_when_idle and self._cycle_over():
                 return
-            await _sleep(BUSY_POLL if taken == "busy" else IDLE_POLL)
+            await _sleep(BUSY_POLL if self.state.feed == "busy" else IDLE_POLL)
+
+    def spider_idle(self) -> None:
+        """scrapy-redis feeds batches from here; this spider feeds from `start()`, so once that has
+        returned (or while shutting down) the spider may close."""
 
     def _cycle_over(self) -> bool:
-        return self.state.idle() and workqueue.cycle_open(self.state.client) is None
+        return self.state.idle() and workqueue.cycle_open(self.server) is None
 
 
 async def _sleep(seconds: float) -> None:
@@ -171,48 +246,93 @@ async def _sleep(seconds: float) -> None:
     await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
 
-def _housekeeping(state: WorkerState, done: threading.Event, out: TextIO) -> None:
-    """Heartbeat, commits of verdicts that waited FLUSH_AFTER, a progress line now and then."""
-    last_beat = last_progress = 0.0
-    while not done.wait(FLUSH_AFTER / 2):
-        now = time.monotonic()
+class _Heartbeat(threading.Thread):
+    """Refreshes this worker's alive key every alive_ttl/3 seconds, on its own thread: a commit waiting
+    for the database (a PostgreSQL restart) must not let the key expire while the worker still lives."""
+
+    def __init__(self, state: WorkerState) -> None:
+        super().__init__(name="heartbeat", daemon=True)
+        self.state = state
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            if self.state.client is None:  # the spider has not connected yet
+                self.done.wait(0.1)
+                continue
+            try:
+                workqueue.heartbeat(self.state.client, self.state.name, self.state.alive_ttl)
+            except redis.RedisError:
+                logger.exception("worker heartbeat failed; retrying")
+            self.done.wait(self.state.alive_ttl / 3)
+
+
+class _Housekeeping(threading.Thread):
+    """Commits of verdicts that waited FLUSH_AFTER, a progress line now and then, and a graceful stop
+    when the parent process is gone (the heartbeat goes on until the stop is done)."""
+
+    def __init__(self, state: WorkerState, out: TextIO) -> None:
+        super().__init__(name="housekeeping", daemon=True)
+        self.state, self.out = state, out
+        self.done = threading.Event()
+        self.parent = os.getppid()
+        self.orphaned = False
+
+    def run(self) -> None:
+        last_progress = 0.0
+        while not self.done.wait(FLUSH_AFTER / 2):
+            if os.getppid() != self.parent and not self.orphaned:
+                self._orphaned()
+            try:
+                self.state.commit_if_old()
+            except Exception:
+                logger.exception("worker housekeeping failed; retrying")
+            if time.monotonic() - last_progress >= PROGRESS_EVERY:
+                self.line({"progress": self.state.totals()})
+                last_progress = time.monotonic()
+
+    def line(self, data: dict[str, Any]) -> None:
+        if self.orphaned:
+            return
         try:
-            if now - last_beat >= state.alive_ttl / 3:
-                workqueue.heartbeat(state.client, state.name, state.alive_ttl)
-                last_beat = now
-            state.commit_if_old()
-        except Exception:
-            logger.exception("worker housekeeping failed; retrying")
-        if now - last_progress >= 5:
-            out.write(json.dumps({"progress": state.totals()}) + "\n")
-            out.flush()
-            last_progress = now
+            self.out.write(json.dumps(data) + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self._orphaned()
+
+    def _orphaned(self) -> None:
+        self.orphaned = True
+        logger.warning("the worker process is gone; stopping (what is in flight is finished and stored)")
+        os.kill(os.getpid(), signal.SIGTERM)  # Scrapy's graceful shutdown
 
 
-def run_worker(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
+def run_worker(settings: Settings, lines: Iterator[str], out: TextIO,
+               spider: type[WorkerSpider] = WorkerSpider) -> int:
     """Crawl jobs from the shared queue until idle (or stopped); see the module docstring."""
     options = parse_options(lines)
     state = WorkerState(settings, str(options.get("name") or "worker"),
                         int(options.get("alive_ttl") or workqueue.ALIVE_TTL_SECONDS))
-    workqueue.register(state.client, state.name, state.alive_ttl)
-    done = threading.Event()
-    keeper = threading.Thread(target=_housekeeping, args=(state, done, out), name="housekeeping", daemon=True)
+    keeper, beat = _Housekeeping(state, out), _Heartbeat(state)
     keeper.start()
+    beat.start()
     render = settings.render is not RenderMode.NEVER
     try:
-        process = CrawlerProcess(scrapy_settings(settings, render=render))
-        process.crawl(WorkerSpider, state=state, exit_when_idle=bool(options.get("exit_when_idle")),
+        process = CrawlerProcess(worker_settings(settings, render=render))
+        process.crawl(spider, state=state, exit_when_idle=bool(options.get("exit_when_idle")),
                       config=settings, can_render=render)
         process.start()
     finally:
-        done.set()
+        keeper.done.set()
         keeper.join()
-        state.commit()
-        returned = workqueue.give_back(state.client, state.name)
-        if returned:
-            logger.warning("gave %d unfinished jobs back to the queue", returned)
-        workqueue.unregister(state.client, state.name)
-        out.write(json.dumps({"done": state.totals()}) + "\n")
-        out.flush()
+        if state.client is not None:
+            state.commit()
+            returned = workqueue.give_back(state.client, state.name)
+            if returned:
+                logger.warning("gave %d unfinished jobs back to the queue", returned)
+        beat.done.set()
+        beat.join()
+        if state.client is not None:
+            workqueue.unregister(state.client, state.name)
+        keeper.line({"done": state.totals()})
         state.engine.dispose()
     return 0

@@ -1,0 +1,68 @@
+"""Politeness across `linkwatch worker`s: request starts to one referring domain at least `delay` apart.
+
+Scrapy's own DOWNLOAD_DELAY and CONCURRENT_REQUESTS_PER_DOMAIN hold within one
+process only; several workers crawling the same referring domain would each keep
+their own pace.  `PoliteDownloadHandler` wraps the download handler a crawl would
+use anyway (Scrapy's HTTP/1.1 one, or scrapy-playwright's when rendering) and,
+just before it hands a request over, takes the referring domain's turn in Redis
+(monitor.workqueue.polite_turn: SET NX PX `delay`), waiting out the rest of the
+turn while another request, of this worker or another, holds it.  A download
+handler is the last step before the bytes go out (after Scrapy's slot delays and
+concurrency queue, and after every downloader middleware), so every request
+counts: pages, robots.txt, redirects and render navigations.  A rendered page's
+own subresources are loaded by Chromium and are not spaced.
+
+Time spent waiting for a turn counts against the page's deadline (crawler.limits):
+`download_timeout` is recomputed after the wait.
+
+Scrapy settings read: LINKWATCH_POLITE_INNER (the wrapped handler's class path),
+LINKWATCH_POLITE_DELAY (seconds), REDIS_URL and friends (scrapy_redis.connection).
+Set by crawler.settings.worker_settings when `delay` > 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from scrapy.http import Request, Response
+from scrapy.utils.misc import build_from_crawler, load_object
+from scrapy_redis.connection import get_redis_from_settings
+
+from crawler.limits import DeadlineExceeded, remaining_seconds
+from monitor import workqueue
+
+logger = logging.getLogger(__name__)
+
+
+class PoliteDownloadHandler:
+    """A download handler that waits for the referring domain's shared turn, then delegates."""
+
+    lazy = False
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        self.delay = settings.getfloat("LINKWATCH_POLITE_DELAY")
+        self.inner = build_from_crawler(load_object(settings["LINKWATCH_POLITE_INNER"]), crawler)
+        self.client = get_redis_from_settings(settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PoliteDownloadHandler:
+        return cls(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        domain = workqueue.domain_of(request.url)
+        while (wait := workqueue.polite_turn(self.client, domain, self.delay)) > 0:
+            await asyncio.sleep(wait)
+        remaining = remaining_seconds(request.meta)
+        if remaining is not None:
+            if remaining <= 0:
+                raise DeadlineExceeded("timeout")
+            request.meta["download_timeout"] = remaining
+        response: Response = await self.inner.download_request(request)
+        return response
+
+    async def close(self) -> None:
+        await self.inner.close()
+        self.client.close()
