@@ -1,28 +1,44 @@
 """Scale-out: `linkwatch worker` processes sharing the Redis queue and one PostgreSQL database.
 
 The end-to-end test runs three workers over 2,000 backlinks on a local farm of
-virtual hosts (LINKWATCH_RESOLVE maps them to 127.0.0.1), kills one with
-SIGKILL mid-run, and checks that every backlink got exactly one verdict in the
-cycle, the right one, and that no event was written twice.  The unit test
-covers the narrowest window: a worker that committed its verdicts and died
-before acknowledging the job.
+virtual hosts (LINKWATCH_RESOLVE maps them to 127.0.0.1) and kills workers with
+SIGKILL at four kill points, in an order and with delays drawn from a seeded
+random generator (change SEED to explore others), each killed worker replaced as
+a supervisor would:
+
+- `before-commit`: a fresh worker, a fraction of a second after it took its
+  first jobs (its first commit can come only FLUSH_AFTER = 1 s after its first
+  verdict): work taken, nothing stored;
+- `commit-unacked`: forced.  Redis is paused for writes (CLIENT PAUSE WRITE, a
+  second and a half at most), so workers can still commit to PostgreSQL but not
+  acknowledge; the victim dies as soon as a job in its processing list has its
+  checks stored;
+- `mid-fetch`: while the farm is answering a page of a job the victim holds;
+- `worker-only`: the `linkwatch worker` process alone; its crawl child notices,
+  finishes what it has in flight, stores it, gives the rest back and exits.
+
+Then every backlink got exactly one verdict in the cycle, the right one, and no
+event was written twice.  The politeness test checks, at the farm, that request
+starts to one referring domain are `delay` apart across three workers.  The unit
+test covers the narrowest window directly: a worker that committed its verdicts
+and died before acknowledging the job.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-import signal
+import random
 import subprocess
 import sys
-import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from monitor import workqueue
@@ -30,15 +46,21 @@ from monitor.config import Settings
 from monitor.domain import FetchStatus, ObservedLink, PageObservation, RenderMode
 from monitor.store import db
 from monitor.store.backlinks import BacklinkInput, upsert_backlinks
-from monitor.store.models import Check, EventRecord
+from monitor.store.models import Backlink, Check, EventRecord
 from monitor.store.sites import SiteResolver
+from tests.fixtures_workers import Crew, WorkerFarm
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 HOSTS = 40
 PAGES = 1800
 DOUBLE = 200  # pages that carry a second backlink (to example.org): 2,000 backlinks in all
-LATENCY = 0.1  # seconds per response, so the run lasts long enough to kill a worker in it
+LATENCY = 0.1  # seconds per response, so the run lasts long enough for every kill point
+SEED = 7
+POINTS = ("before-commit", "commit-unacked", "mid-fetch", "worker-only")
+ALIVE_TTL = 5  # a paused Redis (commit-unacked) must not outlast a live worker's heartbeat
+PAUSE_MS = 1500
+WorkerFarmFactory = Callable[[Callable[[str], bytes], float], WorkerFarm]
 
 
 def host(n: int) -> str:
@@ -58,101 +80,168 @@ def page_html(path: str) -> bytes:
             f'<p><a href="https://example.org/b">Other</a></p>{"<p>filler</p>" * 50}</body></html>').encode()
 
 
-class FarmServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # three workers connect at once; the default backlog of 5 refuses some
-
-
-class FarmHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        if self.path == "/robots.txt":
-            body, content_type = b"User-agent: *\nAllow: /\n", "text/plain"
-        else:
-            time.sleep(LATENCY)
-            body, content_type = page_html(self.path), "text/html; charset=utf-8"
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def farm() -> Iterator[int]:
-    server = FarmServer(("127.0.0.1", 0), FarmHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
 def page_url(port: int, index: int) -> str:
     return f"http://{host(index % HOSTS + 1)}:{port}/p/{index}.html"
 
 
-def seed(url: str, port: int) -> dict[int, str]:
-    """2,000 backlinks; returns the expected verdict per backlink id."""
+def seed(url: str, links: list[tuple[str, str]]) -> dict[int, str]:
+    """Backlinks (source URL, target); returns the expected verdict per backlink id."""
     engine = db.connect(url)
-    now = datetime.now(UTC)
-    items = [BacklinkInput(source_url=page_url(port, i), target="example.com", target_host="example.com")
-             for i in range(PAGES)]
-    items += [BacklinkInput(source_url=page_url(port, i), target="example.org", target_host="example.org")
-              for i in range(DOUBLE)]
     with db.session(engine) as s:
-        upsert_backlinks(s, items, SiteResolver(s), now)
-    expected = {}
+        upsert_backlinks(s, [BacklinkInput(source_url=source, target=target, target_host=target)
+                             for source, target in links], SiteResolver(s), datetime.now(UTC))
     with engine.connect() as conn:
-        from monitor.store.models import Backlink
-
-        for bid, source, target in conn.execute(select(Backlink.id, Backlink.source_url, Backlink.target)):
-            path = "/" + source.split("/", 3)[3]
-            expected[bid] = "live" if target == "example.org" else kind(path)
+        rows = conn.execute(select(Backlink.id, Backlink.source_url, Backlink.target)).all()
     engine.dispose()
-    return expected
+    return {bid: "live" if target == "example.org" else kind("/" + source.split("/", 3)[3])
+            for bid, source, target in rows}
 
 
-def worker_env(url: str, redis_url: str, home: Path) -> dict[str, str]:
+def farm_links(port: int) -> list[tuple[str, str]]:
+    return ([(page_url(port, i), "example.com") for i in range(PAGES)]
+            + [(page_url(port, i), "example.org") for i in range(DOUBLE)])
+
+
+def worker_env(url: str, redis_url: str, home: Path, hosts: list[str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
     env.update(LINKWATCH_DATABASE_URL=url, LINKWATCH_REDIS_URL=redis_url, LINKWATCH_ALLOW_PRIVATE="1",
                LINKWATCH_RENDER="never", LINKWATCH_TIMEOUT="120",  # a loaded CI box must not turn waits into errors
-               LINKWATCH_RESOLVE=",".join(f"{host(n)}:127.0.0.1" for n in range(1, HOSTS + 1)),
+               LINKWATCH_RESOLVE=",".join(f"{name}:127.0.0.1" for name in hosts),
                XDG_CONFIG_HOME=str(home), XDG_DATA_HOME=str(home), HOME=str(home))
     return env
 
 
-def start_worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "monitor", "worker", "--name", name, "--exit-when-idle",
-                             "--alive-ttl", "3", "--concurrency", "4", "--per-domain", "2", "--delay", "0"],
-                            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+class Leader:
+    """The leader's side during the test: re-queue dead workers' jobs, notice the drained cycle."""
+
+    def __init__(self, url: str, client: redis.Redis, run_id: int) -> None:
+        self.engine, self.client, self.run_id = db.create(url), client, run_id
+        self.requeued, self.finished = 0, None
+
+    def step(self) -> None:
+        self.requeued += workqueue.requeue_dead(self.client)
+        if self.finished is None:
+            self.finished = workqueue.close_cycle_if_done(self.client)
+
+    def until(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting until {what}"
+            assert self.finished is None, f"the cycle finished before {what}"
+            self.step()
+            time.sleep(0.02)
+
+    def pause(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.step()
+            time.sleep(0.05)
+
+    def held(self, worker: str) -> list[str]:
+        return [str(raw) for raw in self.client.lrange(workqueue.processing_key(worker), 0, -1)]
+
+    def stored(self, raws: list[str]) -> list[str]:
+        """The entries among `raws` whose backlinks all have their check in this cycle."""
+        jobs = [workqueue.decode(raw) for raw in raws]
+        ids = {bid for job in jobs for bid in job.job.backlink_ids}
+        done = workqueue.already_checked(self.engine, self.run_id, tuple(ids)) if ids else set()
+        return [job.raw for job in jobs if set(job.job.backlink_ids) <= done]
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL a worker and its crawl child (in its own session), as when a machine dies."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    for child in children:
-        os.kill(int(child), signal.SIGKILL)
-    os.kill(pid, signal.SIGKILL)
+class KillPoints:
+    """The four kill points (see the module docstring); each returns what it found at the kill."""
+
+    def __init__(self, crew: Crew, leader: Leader, farm: WorkerFarm, chance: random.Random) -> None:
+        self.crew, self.leader, self.farm, self.chance = crew, leader, farm, chance
+        self.fresh = "w0"  # a worker that has not committed anything yet
+        self.orphans: list[int] = []
+
+    def victim(self) -> str:
+        return self.chance.choice([name for name in self.crew.alive() if name != self.fresh])
+
+    def before_commit(self) -> str:
+        name = self.fresh
+        self.leader.until(lambda: bool(self.leader.held(name)), f"{name} took jobs")
+        time.sleep(self.chance.uniform(0.0, 0.3))
+        held = self.leader.held(name)
+        self.crew.kill(name)
+        assert held and not self.leader.stored(held), "the victim had stored verdicts: not this kill point"
+        return f"{name} held {len(held)} jobs, none stored"
+
+    def commit_unacked(self) -> str:
+        name = self.victim()
+        self.leader.until(lambda: bool(self.leader.held(name)), f"{name} took jobs")
+        for _attempt in range(8):
+            self.leader.client.execute_command("CLIENT", "PAUSE", PAUSE_MS, "WRITE")
+            try:
+                deadline = time.monotonic() + PAUSE_MS / 1000 - 0.2
+                while time.monotonic() < deadline:
+                    stored = self.leader.stored(self.leader.held(name))
+                    if stored:
+                        self.crew.kill(name)
+                        return f"{name} had {len(stored)} jobs stored but not acknowledged"
+                    time.sleep(0.02)
+            finally:
+                self.leader.client.execute_command("CLIENT", "UNPAUSE")
+            time.sleep(0.5)  # the heartbeats held by the pause go first
+            self.leader.pause(self.chance.uniform(0.5, 1.5))
+        raise AssertionError(f"{name} never stored a batch while Redis was paused")
+
+    def mid_fetch(self) -> str:
+        name = self.victim()
+        self.leader.pause(self.chance.uniform(0.0, 1.0))
+        fetching: set[str] = set()
+
+        def fetching_now() -> bool:
+            paths = {"/" + workqueue.decode(raw).job.url.split("/", 3)[3] for raw in self.leader.held(name)}
+            with self.farm.lock:
+                fetching.update(paths & self.farm.in_flight)
+            return bool(fetching)
+
+        self.leader.until(fetching_now, f"{name} was fetching a page")
+        self.crew.kill(name)
+        return f"{name} killed while the farm answered {sorted(fetching)[0]}"
+
+    def worker_only(self) -> str:
+        name = self.victim()
+        self.leader.pause(self.chance.uniform(0.0, 1.0))
+        self.leader.until(lambda: bool(self.leader.held(name)), f"{name} held jobs")
+        child = self.crew.kill_worker_only(name)
+        assert child is not None, f"{name} had no crawl child"
+        self.orphans.append(child)
+        return f"{name} killed, its crawl child {child} left to stop by itself"
 
 
-def checks_in(url: str, run_id: int) -> int:
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def verdicts(url: str, run_id: int) -> tuple[dict[int, list[str]], list[object], int]:
+    """Per backlink, its checks' states in the run; duplicated (backlink, event type) pairs; `new` events."""
     engine = db.create(url)
     with engine.connect() as conn:
-        count = conn.execute(select(func.count()).select_from(Check).where(Check.run_id == run_id)).scalar_one()
+        checks = conn.execute(select(Check.backlink_id, Check.state).where(Check.run_id == run_id)).all()
+        duplicated = conn.execute(
+            select(EventRecord.backlink_id, EventRecord.type, func.count())
+            .group_by(EventRecord.backlink_id, EventRecord.type).having(func.count() > 1)).all()
+        new = conn.execute(select(func.count()).select_from(EventRecord).where(EventRecord.type == "new")).scalar_one()
     engine.dispose()
-    return int(count)
+    per_backlink: dict[int, list[str]] = {}
+    for backlink_id, state in checks:
+        per_backlink.setdefault(backlink_id, []).append(state)
+    return per_backlink, list(duplicated), int(new)
 
 
-@pytest.mark.timeout(240)
-def test_three_workers_one_killed_every_backlink_checked_once(
-        postgres_database_url: str, redis_url: str, farm: int, tmp_path: Path) -> None:
+@pytest.mark.timeout(300)
+def test_workers_killed_at_random_points_every_backlink_checked_once(
+        postgres_database_url: str, redis_url: str, worker_farm: WorkerFarmFactory, tmp_path: Path) -> None:
     url = postgres_database_url
-    expected = seed(url, farm)
+    farm = worker_farm(page_html, LATENCY)
+    expected = seed(url, farm_links(farm.port))
     settings = Settings(database_url=url, redis_url=redis_url, render=RenderMode.NEVER)
     engine = db.connect(url)
     client = workqueue.connect(settings)
@@ -160,44 +249,77 @@ def test_three_workers_one_killed_every_backlink_checked_once(
     run_id = step["opened"]
     assert step["jobs"] == PAGES and run_id is not None
 
-    env = worker_env(url, redis_url, tmp_path)
-    workers = [start_worker(f"w{n}", env, tmp_path / f"w{n}.log") for n in range(3)]
-    requeued, killed, finished = 0, False, None
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and finished is None:
-        if not killed and checks_in(url, run_id) >= 200:
-            kill_tree(workers[0].pid)
-            killed = True
-        requeued += workqueue.requeue_dead(client)
-        finished = workqueue.close_cycle_if_done(client)
-        time.sleep(0.3)
-    for worker in workers[1:]:
-        worker.wait(60)
-    workers[0].wait(10)
-    logs = "\n".join((tmp_path / f"w{n}.log").read_text(errors="replace")[-2000:] for n in range(3))
-    assert killed, "the crawl finished before a worker could be killed"
-    assert finished == run_id, f"the cycle did not drain in time\n{logs}"
-    assert requeued > 0, "the killed worker held no jobs: the crash path was not exercised"
+    env = worker_env(url, redis_url, tmp_path, [host(n) for n in range(1, HOSTS + 1)])
+    crew = Crew(env, tmp_path, ["--alive-ttl", str(ALIVE_TTL), "--concurrency", "3", "--per-domain", "2",
+                                "--delay", "0"])
+    for n in range(3):
+        crew.start(f"w{n}")
+    leader = Leader(url, client, run_id)
+    chance = random.Random(SEED)
+    points = KillPoints(crew, leader, farm, chance)
+    found = {}
+    for point in chance.sample(POINTS, len(POINTS)):
+        found[point] = getattr(points, point.replace("-", "_"))()
+        points.fresh = f"w{len(crew.workers)}"
+        crew.start(points.fresh)  # the supervisor restarts it
+    leader.until(lambda: leader.finished is not None, "the cycle was drained", timeout=180)
+    crew.wait(60)
+    for orphan in points.orphans:
+        deadline = time.monotonic() + 60
+        while running(orphan) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(orphan), f"the crawl child {orphan} of a killed worker did not stop by itself"
+    assert leader.finished == run_id, crew.logs()
+    assert leader.requeued > 0, "no killed worker held jobs: the crash path was not exercised"
 
-    with engine.connect() as conn:
-        checks = conn.execute(select(Check.backlink_id, Check.state).where(Check.run_id == run_id)).all()
-        errors = conn.execute(select(Check.error).where(Check.run_id == run_id, Check.state == "error")
-                              .limit(5)).scalars().all()
-        duplicated_events = conn.execute(
-            select(EventRecord.backlink_id, EventRecord.type, func.count())
-            .group_by(EventRecord.backlink_id, EventRecord.type).having(func.count() > 1)).all()
-        new_events = conn.execute(select(func.count()).select_from(EventRecord)
-                                  .where(EventRecord.type == "new")).scalar_one()
-    engine.dispose()
-    per_backlink: dict[int, list[str]] = {}
-    for backlink_id, state in checks:
-        per_backlink.setdefault(backlink_id, []).append(state)
-    assert set(per_backlink) == set(expected), f"backlinks without a verdict: {len(set(expected) - set(per_backlink))}"
-    assert [b for b, states in per_backlink.items() if len(states) > 1] == []
-    assert {b: states[0] for b, states in per_backlink.items()} == expected, errors
+    per_backlink, duplicated_events, new_events = verdicts(url, run_id)
+    assert set(per_backlink) == set(expected), \
+        f"backlinks without a verdict: {len(set(expected) - set(per_backlink))}; kill points: {found}"
+    assert [b for b, states in per_backlink.items() if len(states) > 1] == [], found
+    assert {b: states[0] for b, states in per_backlink.items()} == expected
     assert duplicated_events == []
     assert new_events == sum(1 for state in expected.values() if state in ("live", "nofollow"))
     assert workqueue.pending(client) == 0
+    assert "Traceback" not in crew.logs() and "Warning" not in crew.logs(), crew.logs()
+    engine.dispose()
+
+
+@pytest.mark.timeout(180)
+def test_politeness_per_referring_domain_holds_across_workers(
+        postgres_database_url: str, redis_url: str, worker_farm: WorkerFarmFactory, tmp_path: Path) -> None:
+    """Three workers, four referring domains of four pages each, `delay` 1 s: at the farm, every request to
+    one domain (robots.txt included) starts at least `delay` after the one before, whichever worker sent it
+    (less SLACK for the time a request takes from the worker's turn to the farm's handler)."""
+    delay, slack, pages = 1.0, 0.25, 4
+    hosts = [f"polite{n}.test" for n in range(1, 5)]
+    farm = worker_farm(page_html, 0.0)
+    expected = seed(postgres_database_url, [(f"http://{name}:{farm.port}/p/{i}.html", "example.com")
+                                            for i in range(pages) for name in hosts])
+    settings = Settings(database_url=postgres_database_url, redis_url=redis_url, render=RenderMode.NEVER)
+    engine = db.connect(postgres_database_url)
+    client = workqueue.connect(settings)
+    run_id = workqueue.lead_step(engine, settings, client, datetime.now(UTC))["opened"]
+    assert run_id is not None
+    crew = Crew(worker_env(postgres_database_url, redis_url, tmp_path, hosts), tmp_path,
+                ["--alive-ttl", str(ALIVE_TTL), "--concurrency", "4", "--per-domain", "2", "--delay", str(delay)])
+    for n in range(3):
+        crew.start(f"p{n}")
+    leader = Leader(postgres_database_url, client, run_id)
+    leader.until(lambda: leader.finished is not None, "the cycle was drained", timeout=120)
+    crew.wait(60)
+
+    per_backlink, _, _ = verdicts(postgres_database_url, run_id)
+    assert {b: states for b, states in per_backlink.items()} == {b: [state] for b, state in expected.items()}
+    robots = 0
+    for name in hosts:
+        starts = sorted(farm.starts[name])
+        assert sorted(path for _, path in starts if path != "/robots.txt") == [f"/p/{i}.html" for i in range(pages)]
+        robots += sum(1 for _, path in starts if path == "/robots.txt")
+        gaps = [round(b[0] - a[0], 3) for a, b in itertools.pairwise(starts)]
+        assert min(gaps) >= delay - slack, f"{name}: requests {gaps} s apart ({starts})"
+    assert robots > len(hosts), "no referring domain was crawled by two workers: nothing was shown"
+    assert len([n for n, done in crew.done_lines().items() if done["pages"]]) >= 2, crew.logs()
+    engine.dispose()
 
 
 def test_a_job_committed_but_not_acknowledged_is_not_checked_again(tmp_path: Path, redis_url: str) -> None:
@@ -214,9 +336,10 @@ def test_a_job_committed_but_not_acknowledged_is_not_checked_again(tmp_path: Pat
     run_id = workqueue.lead_step(engine, settings, client, datetime.now(UTC))["opened"]
 
     first = WorkerState(settings, "first", alive_ttl=3)
-    workqueue.register(first.client, "first", 3)
-    taken = first.next_job()
-    assert isinstance(taken, workqueue.QueuedJob) and len(taken.job.backlink_ids) == 2
+    first.connect(workqueue.connect(settings))
+    [entry] = first.take(1)
+    taken = first.accept(entry)
+    assert taken is not None and len(taken.job.backlink_ids) == 2
     links = tuple(ObservedLink(href=f"https://{t}/", rel=(), anchor="x", follow=True, target=t)
                   for t in taken.job.targets)
     observation = PageObservation(url=page, final_url=page, fetch=FetchStatus.OK, http_status=200, links=links,
@@ -229,9 +352,11 @@ def test_a_job_committed_but_not_acknowledged_is_not_checked_again(tmp_path: Pat
 
     assert workqueue.requeue_dead(client) == 1
     second = WorkerState(settings, "second", alive_ttl=3)
-    workqueue.register(second.client, "second", 3)
-    assert second.next_job() is None  # the redelivered job was recognised as done and acknowledged
-    assert second.skipped == 1
+    second.connect(workqueue.connect(settings))
+    [redelivered] = second.take(1)
+    assert redelivered.redelivered
+    assert second.accept(redelivered) is None  # recognised as done and acknowledged
+    assert second.skipped == 1 and second.take(1) == [] and second.feed == "empty"
     assert workqueue.close_cycle_if_done(client) == run_id
     with engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(Check).where(Check.run_id == run_id)).scalar_one()
