@@ -8,9 +8,11 @@ of host and path, with one link to the target domain injected at a fixed place i
 its body: followed (70%), `rel="nofollow"` (15%), `rel="sponsored"` (5%) or no link
 at all (10%).  `/robots.txt` allows everything.  `--latency 0.15` waits that long
 before each response (the latency-bound regime); without it the farm answers at
-once (the CPU-bound regime).
+once (the CPU-bound regime).  `--spread` makes the wait vary by page as on the web
+(deterministic by host and path): nine pages in ten wait 0.5-1.5 x latency, one in
+ten 4-9 x.
 
-    python -m bench.farm --port 8900 [--latency 0.15] [--processes 1]
+    python -m bench.farm --port 8900 [--latency 0.15 [--spread]] [--processes 1]
 
 prints `listening 127.0.0.1:PORT` on stdout once it accepts connections.
 `/_farm/stats` (any host) answers JSON counters of this process.
@@ -97,13 +99,20 @@ def link_html(kind: str, target: str, page_index: int) -> bytes:
     return f'<p>See <a href="https://{target}/guide/{page_index}"{rel}>the {target} guide</a>.</p>'.encode()
 
 
+def latency_factor(host: bytes, path: bytes) -> float:
+    """`--spread`: how many times the median latency this page waits (0.5-1.5, or 4-9 for one page in ten)."""
+    bucket = zlib.crc32(b"latency" + host + path) % 100
+    return 0.5 + bucket / 90 if bucket < 90 else 4.0 + (bucket - 90) / 2
+
+
 class Farm:
     """Builds responses; shared by every connection of one process."""
 
-    def __init__(self, templates: list[Template], target: str, latency: float) -> None:
+    def __init__(self, templates: list[Template], target: str, latency: float, spread: bool = False) -> None:
         self.templates = templates
         self.target = target
         self.latency = latency
+        self.spread = spread
         self.stats = {"requests": 0, "pages": 0, "bytes": 0, "robots": 0, "not_found": 0, "pid": os.getpid()}
 
     def respond(self, host: bytes, path: bytes) -> list[bytes]:
@@ -173,7 +182,8 @@ class FarmProtocol(asyncio.Protocol):
                 close = True
         parts = self.farm.respond(host, path)
         if self.farm.latency > 0:
-            asyncio.get_running_loop().call_later(self.farm.latency, self._send, parts, close)
+            wait = self.farm.latency * (latency_factor(host, path) if self.farm.spread else 1.0)
+            asyncio.get_running_loop().call_later(wait, self._send, parts, close)
         else:
             self._send(parts, close)
 
@@ -208,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Loopback benchmark farm of virtual hosts built from the corpus.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each response")
+    parser.add_argument("--spread", action="store_true", help="vary the latency by page (see the docstring)")
     parser.add_argument("--target", default=DEFAULT_TARGET, help="the domain the injected links point at")
     parser.add_argument("--processes", type=int, default=1, help="server processes sharing the socket")
     args = parser.parse_args(argv)
@@ -217,12 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.processes - 1):
         pid = os.fork()
         if pid == 0:
-            asyncio.run(serve(sock, Farm(templates, args.target, args.latency)))
+            asyncio.run(serve(sock, Farm(templates, args.target, args.latency, args.spread)))
             os._exit(0)
         children.append(pid)
     print(f"listening 127.0.0.1:{sock.getsockname()[1]}", flush=True)
     try:
-        asyncio.run(serve(sock, Farm(templates, args.target, args.latency)))
+        asyncio.run(serve(sock, Farm(templates, args.target, args.latency, args.spread)))
     finally:
         for pid in children:
             os.kill(pid, signal.SIGTERM)
