@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "as you need, on one machine or several; one leader (`linkwatch serve` with LINKWATCH_WORKERS=true, "
         "or `linkwatch run --enqueue` from cron) fills the queue. A worker that dies loses no work: its "
         "jobs go back to the queue once its heartbeat expires. See docs/scale-out.md.")
-    parser.add_argument("--name", help="this worker's name in Redis (default: HOST:PID)")
+    parser.add_argument("--name", help="this worker's name in Redis, unique among live workers (default: HOST:PID); "
+                        "a worker starting under a dead one's name re-queues the jobs it left")
     parser.add_argument("--exit-when-idle", action="store_true",
                         help="exit once no cycle is open and the queue is empty (default: run until stopped)")
     parser.add_argument("--alive-ttl", type=int, default=workqueue.ALIVE_TTL_SECONDS, metavar="SECONDS",
