@@ -41,6 +41,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from crawler.worker_mode import WorkerState
 from monitor import workqueue
 from monitor.config import Settings
 from monitor.domain import FetchStatus, ObservedLink, PageObservation, RenderMode
@@ -323,8 +324,6 @@ def test_politeness_per_referring_domain_holds_across_workers(
 
 
 def test_a_job_committed_but_not_acknowledged_is_not_checked_again(tmp_path: Path, redis_url: str) -> None:
-    from crawler.worker_mode import WorkerState
-
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = db.connect(url)
     page = "http://w01.workers.test/p/1.html"
@@ -362,6 +361,51 @@ def test_a_job_committed_but_not_acknowledged_is_not_checked_again(tmp_path: Pat
         count = conn.execute(select(func.count()).select_from(Check).where(Check.run_id == run_id)).scalar_one()
     assert count == 2
     engine.dispose()
+
+
+def one_page_cycle(tmp_path: Path, redis_url: str) -> tuple[Settings, redis.Redis, int]:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = db.connect(url)
+    with db.session(engine) as s:
+        upsert_backlinks(s, [BacklinkInput("http://w01.workers.test/p/1.html", "example.com", "example.com")],
+                         SiteResolver(s), datetime.now(UTC))
+    settings = Settings(database_url=url, redis_url=redis_url, render=RenderMode.NEVER, delay=0)
+    client = workqueue.connect(settings)
+    run_id = workqueue.lead_step(engine, settings, client, datetime.now(UTC))["opened"]
+    engine.dispose()
+    return settings, client, run_id
+
+
+def test_a_restarted_worker_of_the_same_name_gives_back_what_the_dead_one_held(tmp_path: Path,
+                                                                                 redis_url: str) -> None:
+    settings, client, _run_id = one_page_cycle(tmp_path, redis_url)
+    dead = WorkerState(settings, "host:1", alive_ttl=3)
+    dead.connect(client)
+    assert len(dead.take(1)) == 1 and client.llen(workqueue.QUEUE) == 0
+    # the container restarts: same HOST:PID, the alive key refreshed before the leader saw it expire
+    again = WorkerState(settings, "host:1", alive_ttl=3)
+    again.connect(client)
+    assert client.llen(workqueue.processing_key("host:1")) == 0
+    [back] = again.take(1)
+    assert back.redelivered
+
+
+def test_a_batch_the_database_refuses_goes_back_to_the_queue(tmp_path: Path, redis_url: str) -> None:
+    settings, client, _run_id = one_page_cycle(tmp_path, redis_url)
+    state = WorkerState(settings, "w", alive_ttl=3)
+    state.connect(client)
+    [entry] = state.take(1)
+    taken = state.accept(entry)
+    assert taken is not None
+    with state.engine.begin() as conn:  # the database now refuses every batch of checks
+        conn.exec_driver_sql("DROP TABLE checks")
+    state.observed(PageObservation(url=taken.job.url, final_url=taken.job.url, fetch=FetchStatus.OK,
+                                   http_status=200, fetched_at=datetime.now(UTC)))
+    state.commit()
+    assert state.given_back == 1 and state.unacked == []
+    assert client.llen(workqueue.processing_key("w")) == 0  # not acknowledged as if stored ...
+    assert workqueue.decode(str(client.lindex(workqueue.QUEUE, 0))).redelivered  # ... but queued again
+    state.engine.dispose()
 
 
 def test_redis_down_is_one_line(tmp_path: Path) -> None:
