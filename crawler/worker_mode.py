@@ -93,8 +93,8 @@ class WorkerState:
         self.given_back = 0
 
     def connect(self, client: redis.Redis) -> None:
-        self.client = client
         workqueue.register(client, self.name, self.alive_ttl)
+        self.client = client
 
     def take(self, count: int) -> list[workqueue.QueuedJob]:
         """Up to `count` jobs, each moved to this worker's processing list (see monitor.workqueue.take)."""
@@ -211,7 +211,10 @@ class WorkerSpider(RedisSpider, LinkSpider):
         """scrapy-redis's setup (connection from REDIS_URL, redis_key, the idle signal), then the reliable take."""
         super().setup_redis(crawler)
         self.fetch_data = self.take_jobs
-        self.state.connect(self.server)
+        try:
+            self.state.connect(self.server)
+        except redis.RedisError as exc:  # start() then ends at once and the worker exits 1
+            logger.error("cannot reach Redis at %s: %s", workqueue.shown_url(self.config.redis_url), exc)
 
     def take_jobs(self, _key: str, count: int) -> list[workqueue.QueuedJob]:
         """scrapy-redis's `fetch_data`, made reliable: jobs move to this worker's processing list."""
@@ -222,7 +225,7 @@ class WorkerSpider(RedisSpider, LinkSpider):
         return None if taken is None else self.page_request(taken.job)
 
     async def start(self) -> AsyncIterator[Any]:
-        while True:
+        while self.state.client is not None:
             for request in self.next_requests():
                 yield request
                 await self.wait_for_room()
@@ -324,15 +327,26 @@ def run_worker(settings: Settings, lines: Iterator[str], out: TextIO,
     finally:
         keeper.done.set()
         keeper.join()
-        if state.client is not None:
-            state.commit()
-            returned = workqueue.give_back(state.client, state.name)
-            if returned:
-                logger.warning("gave %d unfinished jobs back to the queue", returned)
+        ok = state.client is not None and _stop(state, beat)
         beat.done.set()
-        beat.join()
-        if state.client is not None:
-            workqueue.unregister(state.client, state.name)
         keeper.line({"done": state.totals()})
         state.engine.dispose()
-    return 0
+    return 0 if ok else 1
+
+
+def _stop(state: WorkerState, beat: _Heartbeat) -> bool:
+    """Commit, acknowledge, give back what was not crawled, leave the worker set. False if Redis failed."""
+    assert state.client is not None
+    try:
+        state.commit()
+        returned = workqueue.give_back(state.client, state.name)
+        if returned:
+            logger.warning("gave %d unfinished jobs back to the queue", returned)
+        beat.done.set()
+        beat.join()
+        workqueue.unregister(state.client, state.name)
+    except redis.RedisError as exc:
+        logger.error("could not hand back to Redis (%s): the leader re-queues this worker's jobs once its "
+                     "heartbeat expires", exc)
+        return False
+    return True

@@ -36,6 +36,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from sqlalchemy import Engine, delete, select
@@ -128,6 +129,14 @@ class QueuedJob:
 
 def connect(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=30)
+
+
+def shown_url(url: str) -> str:
+    """A Redis URL fit for messages and logs: its password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rsplit('@', 1)[1]}"))
 
 
 def polite_key(domain: str) -> str:

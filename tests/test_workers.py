@@ -31,6 +31,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from collections.abc import Callable
@@ -61,6 +62,7 @@ SEED = 7
 POINTS = ("before-commit", "commit-unacked", "mid-fetch", "worker-only")
 ALIVE_TTL = 5  # a paused Redis (commit-unacked) must not outlast a live worker's heartbeat
 PAUSE_MS = 1500
+PYCACHE = str(Path(tempfile.gettempdir()) / "linkwatch-test-pycache")
 WorkerFarmFactory = Callable[[Callable[[str], bytes], float], WorkerFarm]
 
 
@@ -104,8 +106,9 @@ def farm_links(port: int) -> list[tuple[str, str]]:
 
 
 def worker_env(url: str, redis_url: str, home: Path, hosts: list[str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
-    env.update(LINKWATCH_DATABASE_URL=url, LINKWATCH_REDIS_URL=redis_url, LINKWATCH_ALLOW_PRIVATE="1",
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(PYTHONPYCACHEPREFIX=PYCACHE,  # each worker would compile Scrapy & co. again (seconds of CPU)
+               LINKWATCH_DATABASE_URL=url, LINKWATCH_REDIS_URL=redis_url, LINKWATCH_ALLOW_PRIVATE="1",
                LINKWATCH_RENDER="never", LINKWATCH_TIMEOUT="120",  # a loaded CI box must not turn waits into errors
                LINKWATCH_RESOLVE=",".join(f"{name}:127.0.0.1" for name in hosts),
                XDG_CONFIG_HOME=str(home), XDG_DATA_HOME=str(home), HOME=str(home))
@@ -124,7 +127,7 @@ class Leader:
         if self.finished is None:
             self.finished = workqueue.close_cycle_if_done(self.client)
 
-    def until(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    def until(self, condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             assert time.monotonic() < deadline, f"timed out waiting until {what}"
@@ -237,7 +240,7 @@ def verdicts(url: str, run_id: int) -> tuple[dict[int, list[str]], list[object],
     return per_backlink, list(duplicated), int(new)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_workers_killed_at_random_points_every_backlink_checked_once(
         postgres_database_url: str, redis_url: str, worker_farm: WorkerFarmFactory, tmp_path: Path) -> None:
     url = postgres_database_url
@@ -256,6 +259,7 @@ def test_workers_killed_at_random_points_every_backlink_checked_once(
     for n in range(3):
         crew.start(f"w{n}")
     leader = Leader(url, client, run_id)
+    leader.until(lambda: client.scard(workqueue.WORKERS) == 3, "the three workers were up", timeout=150)
     chance = random.Random(SEED)
     points = KillPoints(crew, leader, farm, chance)
     found = {}

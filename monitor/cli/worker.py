@@ -56,7 +56,7 @@ def check_redis(settings: Settings) -> redis.Redis:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise CliError(f"cannot reach Redis at {settings.redis_url}: {exc}") from None
+        raise CliError(f"cannot reach Redis at {workqueue.shown_url(settings.redis_url)}: {exc}") from None
     return client
 
 
