@@ -13,7 +13,9 @@ counts: pages, robots.txt, redirects and render navigations.  A rendered page's
 own subresources are loaded by Chromium and are not spaced.
 
 Time spent waiting for a turn counts against the page's deadline (crawler.limits):
-`download_timeout` is recomputed after the wait.
+`download_timeout` is recomputed after the wait, and a page whose deadline would pass
+first fails as a timeout.  While Redis does not answer, the turn is asked again every
+REDIS_RETRY seconds (within the deadline): no request goes out without its turn.
 
 Scrapy settings read: LINKWATCH_POLITE_INNER (the wrapped handler's class path),
 LINKWATCH_POLITE_DELAY (seconds), REDIS_URL and friends (scrapy_redis.connection).
@@ -26,6 +28,7 @@ import asyncio
 import logging
 from typing import Any
 
+import redis
 from scrapy.http import Request, Response
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_redis.connection import get_redis_from_settings
@@ -34,6 +37,8 @@ from crawler.limits import DeadlineExceeded, remaining_seconds
 from monitor import workqueue
 
 logger = logging.getLogger(__name__)
+
+REDIS_RETRY = 0.5  # seconds before asking again when Redis did not answer
 
 
 class PoliteDownloadHandler:
@@ -53,7 +58,10 @@ class PoliteDownloadHandler:
 
     async def download_request(self, request: Request) -> Response:
         domain = workqueue.domain_of(request.url)
-        while (wait := workqueue.polite_turn(self.client, domain, self.delay)) > 0:
+        while (wait := self._turn(domain)) > 0:
+            remaining = remaining_seconds(request.meta)
+            if remaining is not None and remaining <= wait:
+                raise DeadlineExceeded("timeout")
             await asyncio.sleep(wait)
         remaining = remaining_seconds(request.meta)
         if remaining is not None:
@@ -62,6 +70,14 @@ class PoliteDownloadHandler:
             request.meta["download_timeout"] = remaining
         response: Response = await self.inner.download_request(request)
         return response
+
+    def _turn(self, domain: str) -> float:
+        """0 when the turn is ours, else seconds to wait (Redis unreachable: ask again in a moment)."""
+        try:
+            return workqueue.polite_turn(self.client, domain, self.delay)
+        except redis.RedisError as exc:
+            logger.warning("Redis: %s; asking for the turn of %s again", exc, domain)
+            return REDIS_RETRY
 
     async def close(self) -> None:
         await self.inner.close()

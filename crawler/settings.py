@@ -115,6 +115,8 @@ def worker_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
     values.update({
         "REDIS_URL": settings.redis_url,  # scrapy_redis.connection: the spider's (and the turns') client
         "REDIS_DECODE_RESPONSES": True,  # queue entries are text (monitor.workqueue)
+        # its calls run in the reactor thread: an unanswering Redis must not freeze the crawl for long
+        "REDIS_PARAMS": {"socket_timeout": 5, "socket_connect_timeout": 5},
     })
     if settings.delay > 0:
         handlers = values["DOWNLOAD_HANDLERS"]

@@ -226,14 +226,19 @@ class WorkerSpider(RedisSpider, LinkSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         while self.state.client is not None:
-            for request in self.next_requests():
+            try:
+                requests = list(self.next_requests())  # scrapy-redis: fetch_data, make_request_from_data
+                if not requests and self.state.feed == "empty" and self.exit_when_idle and self._cycle_over():
+                    return
+            except redis.RedisError as exc:  # a blip: what this worker holds is safe in its processing list
+                logger.warning("Redis: %s; trying again", exc)
+                await _sleep(IDLE_POLL)
+                continue
+            for request in requests:
                 yield request
                 await self.wait_for_room()
-            if self.state.feed == "took":  # taken, but already done (redelivered) or answered (invalid)
-                continue
-            if self.state.feed == "empty" and self.exit_when_idle and self._cycle_over():
-                return
-            await _sleep(BUSY_POLL if self.state.feed == "busy" else IDLE_POLL)
+            if self.state.feed != "took":  # else: taken, but already done (redelivered) or answered (invalid)
+                await _sleep(BUSY_POLL if self.state.feed == "busy" else IDLE_POLL)
 
     def spider_idle(self) -> None:
         """scrapy-redis feeds batches from here; this spider feeds from `start()`, so once that has
