@@ -92,9 +92,10 @@ class TreeSampler(threading.Thread):
             self.done.wait(self.interval)
 
 
-def start_farm(latency: float) -> tuple[subprocess.Popen[str], int]:
-    farm = subprocess.Popen([sys.executable, "-m", "bench.farm", "--port", "0", "--latency", str(latency)],
-                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+def start_farm(latency: float, spread: bool = False) -> tuple[subprocess.Popen[str], int]:
+    command = [sys.executable, "-m", "bench.farm", "--port", "0", "--latency", str(latency)]
+    farm = subprocess.Popen([*command, *(["--spread"] if spread else [])], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
     assert farm.stdout is not None
     line = farm.stdout.readline().strip()
     if not line.startswith("listening"):

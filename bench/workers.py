@@ -38,7 +38,7 @@ import redis
 
 from bench.farm import host_for
 from bench.pg import TempPostgres
-from bench.run import PYCACHE, RESULTS, kill_tree, machine, verify
+from bench.run import PYCACHE, RESULTS, kill_tree, machine, start_farm, verify
 from bench.seed import seed
 from monitor import workqueue
 from monitor.config import Settings
@@ -71,17 +71,6 @@ def start_redis(stack: ExitStack) -> str:
         except redis.ConnectionError:
             time.sleep(0.05)
     raise SystemExit("redis-server did not start")
-
-
-def start_farm(latency: float, spread: bool) -> tuple[subprocess.Popen[str], int]:
-    command = [sys.executable, "-m", "bench.farm", "--port", "0", "--latency", str(latency)]
-    farm = subprocess.Popen([*command, *(["--spread"] if spread else [])], stdout=subprocess.PIPE, text=True, cwd=REPO)
-    assert farm.stdout is not None
-    line = farm.stdout.readline().strip()
-    if not line.startswith("listening"):
-        farm.kill()
-        raise SystemExit(f"farm did not start: {line!r}")
-    return farm, int(line.rsplit(":", 1)[1])
 
 
 def worker_settings(url: str, redis_url: str, domains: int, args: argparse.Namespace) -> Settings:
