@@ -4,7 +4,11 @@
 ours, or held by a process of this host that no longer exists (so a dispatcher
 killed with -9 does not block its restart for the whole TTL).  Every step is one
 conditional UPDATE or one INSERT, atomic on SQLite and PostgreSQL alike.
-`renew` extends it (False when it was lost); `release` gives it up.
+`renew` extends it (False when it was lost); `release` gives it up.  `live_holder`
+says who holds a lease now (None when it is free, expired or its holder died), and
+`fence(session, name, holder)`, called inside a write transaction, raises LeaseLost
+unless the lease is still ours: on PostgreSQL it locks the lease row (FOR SHARE), so
+a takeover waits for that transaction to end; on SQLite the single writer orders them.
 
 Leases use the real clock.  Reads no settings.
 """
@@ -19,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from monitor.store.db import session
 from monitor.store.models import Lease
@@ -26,9 +31,9 @@ from monitor.store.models import Lease
 logger = logging.getLogger(__name__)
 
 
-def new_holder() -> str:
-    """`host:pid:nonce`: unique per process and call, and telling which host and process hold it."""
-    return f"{socket.gethostname()[:200]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def new_holder(tag: str = "") -> str:
+    """`host:pid:[tag-]nonce`: unique per process and call, and telling which host and process hold it."""
+    return f"{socket.gethostname()[:200]}:{os.getpid()}:{tag + '-' if tag else ''}{uuid.uuid4().hex[:8]}"
 
 
 def _rowcount(result: object) -> int:
@@ -39,21 +44,31 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def holder_is_dead(holder: str) -> bool:
-    """True when `holder` names a process of this host that no longer runs."""
-    parts = holder.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != socket.gethostname()[:200] or not parts[1].isdigit():
-        return False
-    pid = int(parts[1])
-    if pid == os.getpid():
+class LeaseLost(Exception):
+    """The lease a write depends on is no longer ours (another holder took it over)."""
+
+
+def process_gone(host: str, pid: str) -> bool:
+    """True when `pid` names a process of this host that no longer runs (or is a zombie: it has exited)."""
+    if host != socket.gethostname()[:200] or not pid.isdigit() or int(pid) == os.getpid():
         return False
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False
-    return False
+    try:  # an orphan that has exited but whose new parent has not reaped it yet
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[:1] == [b"Z"]
+    except OSError:
+        return False
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True when `holder` names a process of this host that no longer runs."""
+    parts = holder.rsplit(":", 2)
+    return len(parts) == 3 and process_gone(parts[0], parts[1])
 
 
 def acquire(engine: Engine, name: str, holder: str, ttl: float) -> bool:
@@ -92,3 +107,19 @@ def renew(engine: Engine, name: str, holder: str, ttl: float) -> bool:
 def release(engine: Engine, name: str, holder: str) -> None:
     with session(engine) as s:
         s.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+
+def live_holder(engine: Engine, name: str) -> str | None:
+    """Who holds `name` now: None when it is free, expired, or held by a dead process of this host."""
+    with session(engine) as s:
+        row = s.execute(select(Lease.holder, Lease.expires_at).where(Lease.name == name)).one_or_none()
+    if row is None or row.expires_at < _now() or holder_is_dead(row.holder):
+        return None
+    return str(row.holder)
+
+
+def fence(s: Session, name: str, holder: str) -> None:
+    """Inside a write transaction: raise LeaseLost unless `holder` still holds `name` (see the docstring)."""
+    current = s.execute(select(Lease.holder).where(Lease.name == name).with_for_update(read=True)).scalar()
+    if current != holder:
+        raise LeaseLost(f"the {name} lease is held by {current or 'nobody'} now")

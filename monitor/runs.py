@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
+from monitor import leases
 from monitor.config import Settings
 from monitor.crawl_process import open_child, stop_child
 from monitor.domain import Event, EventType
@@ -53,15 +54,7 @@ def worker_name() -> str:
 
 def _pid_dead(worker: str | None) -> bool:
     host, _, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname()[:200] or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return leases.process_gone(host, pid)
 
 
 def start_run(engine: Engine, now: datetime) -> int:
