@@ -12,6 +12,11 @@ Protocol, mode `check`:
 - stderr: logs;
 - exit status 0 when the crawl ran (whatever the pages said), 2 for a bad invocation.
 
+`--parent-pid PID` (monitor.crawl_process passes it): the child dies with its parent
+(crawler.orphan): the kernel sends it SIGTERM when the parent dies -- Scrapy's
+graceful stop; in mode `run`, SIGUSR1, which stops it at once after storing what it
+observed (crawler.run_mode).
+
 Adding a mode: write `def run_MODE(settings, lines, out) -> int` and register it in
 MODES.  The spider takes any iterable of PageJob and any sink callable, so a `run` mode
 can pass a generator pulling due jobs from the database (monitor.scheduler) and a
@@ -24,11 +29,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from crawler.mentions_mode import run_mentions
+from crawler.orphan import die_with_parent
 from crawler.runner import run_crawl
 from monitor.config import Settings
 from monitor.domain import PageObservation, RenderMode
@@ -76,10 +83,29 @@ def _protocol_stdout() -> TextIO:
     return out
 
 
+#: the signal a mode gets when its parent dies (SIGTERM when not listed)
+ORPHAN_SIGNALS = {"run": signal.SIGUSR1}
+
+
+def _parent_pid(argv: list[str]) -> int | None:
+    """The `--parent-pid` value (None without it); ValueError when the arguments are wrong."""
+    if len(argv) == 1 and argv[0] in MODES:
+        return None
+    if len(argv) == 3 and argv[0] in MODES and argv[1] == "--parent-pid" and argv[2].isdigit():
+        return int(argv[2])
+    raise ValueError("bad arguments")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in MODES:
-        sys.stderr.write(f"usage: python -m crawler {{{','.join(MODES)}}} < settings-and-jobs.jsonl\n")
+    try:
+        parent = _parent_pid(argv)
+    except ValueError:
+        sys.stderr.write(f"usage: python -m crawler {{{','.join(MODES)}}} [--parent-pid PID]"
+                         " < settings-and-jobs.jsonl\n")
         return 2
+    if parent is not None and not die_with_parent(parent, ORPHAN_SIGNALS.get(argv[0], signal.SIGTERM)):
+        sys.stderr.write("crawler: the parent process is gone; not starting\n")
+        return 1
     out = _protocol_stdout()
     lines = iter(sys.stdin.read().splitlines())
     try:

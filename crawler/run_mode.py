@@ -16,9 +16,19 @@ point leaves the database consistent: what was ingested stays, the rest keeps
 its due time and is picked up by the next run.  A batch the database refuses, or
 due backlinks it cannot list, make the run exit 1 with a one-line reason as the last
 line on stderr (never a success with results missing); a lost connection to the
-server is first retried once it answers again (monitor.ingest, monitor.scheduler).  SIGTERM/SIGINT stop Scrapy
-gracefully; what was observed by then is still ingested.  When the parent dies
-(its end of stdout closes), the child stops the same way.
+server is first retried once it answers again (monitor.ingest, monitor.scheduler).
+SIGTERM/SIGINT stop Scrapy gracefully; what was observed by then is still ingested.
+
+One run-mode crawl at a time per database: the child holds the crawl lease
+(monitor.crawl_lease) from before its first due read to its end, waiting for an
+earlier holder first, and every batch is fenced by it.  When the parent dies
+(SIGUSR1 from the kernel, crawler.orphan; or a write to it fails), the child stops
+at once: downloads in flight are dropped (those backlinks stay due), what was
+observed is stored, the lease released, and the process group ends.  A child that
+lost the lease stops the same way, without storing what it still held.
+
+Run options may also carry `lease_wait` (seconds to wait for the crawl lease,
+default monitor.crawl_lease.WAIT).
 
 Reads settings: database_url, render, batch_size (and the crawl settings via the spider).
 """
@@ -27,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -36,10 +45,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from crawler.orphan import StopSignal, exit_now
 from crawler.runner import run_crawl
 from monitor.config import Settings
+from monitor.crawl_lease import WAIT, CrawlLease
 from monitor.domain import PageJob, PageObservation, RenderMode
 from monitor.ingest import Ingestor
+from monitor.leases import LeaseLost
 from monitor.scheduler import iter_due_jobs
 from monitor.store import db
 
@@ -47,16 +59,17 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.25  # seconds between progress lines
 FLUSH_AFTER = 1.0  # seconds an observation may wait in the buffer before its batch is written
+ORPHANED = "the parent process is gone: stopped at once, what was observed is stored"
 
 
 class _Progress:
-    def __init__(self, out: TextIO, ingestor: Ingestor) -> None:
+    def __init__(self, out: TextIO, ingestor: Ingestor, stop: StopSignal) -> None:
         self.out = out
         self.ingestor = ingestor
+        self.stop = stop
         self.pages = 0
         self.backlinks = 0
         self._last = 0.0
-        self.orphaned = False
 
     def observed(self, backlinks: int) -> None:
         self.pages += 1
@@ -76,16 +89,13 @@ class _Progress:
                              "events": totals.events}})
 
     def _line(self, data: dict[str, Any]) -> None:
-        if self.orphaned:
+        if self.stop.requested:
             return
         try:
             self.out.write(json.dumps(data) + "\n")
             self.out.flush()
         except (BrokenPipeError, ValueError, OSError):
-            # the parent is gone: stop the crawl gracefully (what was observed is still ingested)
-            self.orphaned = True
-            logger.warning("the parent process is gone; stopping the run")
-            os.kill(os.getpid(), signal.SIGTERM)
+            self.stop.request(ORPHANED)  # the parent is gone (where no signal told us)
 
 
 class _WriteFailures:
@@ -94,10 +104,12 @@ class _WriteFailures:
     Their backlinks keep their due time, so the next run checks them again; the
     run itself must then say it failed instead of reporting success."""
 
-    def __init__(self) -> None:
+    def __init__(self, lease: CrawlLease, stop: Callable[[str], None]) -> None:
         self.count = 0
         self.last_error = ""
         self.reading_error = ""  # the due backlinks could not be read: the run stopped early
+        self.lease = lease
+        self.stop = stop  # called when a batch was refused because the crawl lease is no longer ours
 
     def reading_failed(self, exc: BaseException) -> None:
         self.reading_error = _one_line(exc)
@@ -120,7 +132,42 @@ class _WriteFailures:
             self.last_error = _one_line(exc)
             if self.count == 1:
                 logger.error("could not store a batch of results (it stays due): %s", self.last_error)
+            if isinstance(exc, LeaseLost):
+                self.lease.held = False
+                self.stop(f"stopped: {exc}")
             return 0
+
+
+class _Gate:
+    """Observations go to the ingestor until the gate closes; after that nothing more is stored."""
+
+    def __init__(self, ingestor: Ingestor, failures: _WriteFailures) -> None:
+        self.ingestor = ingestor
+        self.failures = failures
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def add(self, observation: PageObservation) -> int:
+        with self._lock:
+            if self.closed:
+                return 0
+            return int(self.failures.guard(lambda: self.ingestor.add(observation)))
+
+    def close(self, store: bool) -> None:
+        """Waits for an add (and its batch) in progress; with `store`, writes what is buffered."""
+        with self._lock:
+            self.closed = True
+            if store:
+                self.failures.guard(self.ingestor.flush)
+
+
+def _stop_at_once(reason: str, gate: _Gate, lease: CrawlLease) -> None:
+    """From the StopSignal thread: store what was observed (while the lease is ours), then end the process."""
+    logger.warning("%s", reason)
+    gate.close(store=lease.held)
+    lease.release()
+    sys.stderr.write(reason + "\n")  # the last line: the run's error, when a parent still reads it
+    exit_now(1)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -148,10 +195,22 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     options = parse_options(lines)
     now = datetime.fromisoformat(options["now"]) if options.get("now") else datetime.now(UTC)
     engine = db.create(settings.database_url)
-    ingestor = Ingestor(engine, settings, options.get("run_id"))
-    progress = _Progress(out, ingestor)
-
-    failures = _WriteFailures()
+    lease = CrawlLease(engine, f"run{options.get('run_id')}")
+    ingestor = Ingestor(engine, settings, options.get("run_id"), fence=lease.fence)
+    stop = StopSignal(lambda reason: _stop_at_once(reason, gate, lease))
+    failures = _WriteFailures(lease, stop.request)
+    gate = _Gate(ingestor, failures)
+    stop.install(signal.SIGUSR1, ORPHANED)
+    progress = _Progress(out, ingestor, stop)
+    try:
+        refused = lease.acquire(lambda: stop.requested, float(options.get("lease_wait") or WAIT))
+    except Exception as exc:
+        refused = f"could not take the crawl lease: {_one_line(exc)}"
+    if refused:
+        engine.dispose()
+        sys.stderr.write(refused + "\n")
+        return 1
+    lease.keep(stop.request)
 
     def jobs() -> Iterator[PageJob]:
         try:
@@ -163,7 +222,7 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
             failures.reading_failed(exc)
 
     def sink(observation: PageObservation) -> None:
-        progress.observed(failures.guard(lambda: ingestor.add(observation)))
+        progress.observed(gate.add(observation))
 
     crawling = threading.Event()
     flusher = threading.Thread(target=_flush_while, args=(crawling, ingestor, failures), name="flush",
@@ -172,11 +231,14 @@ def run_run(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
     try:
         run_crawl(settings, jobs(), sink, render=settings.render is not RenderMode.NEVER)
     finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):  # finishing already (the parent SIGKILLs a hang)
+            signal.signal(signum, signal.SIG_IGN)
         crawling.set()
         flusher.join()
-        failures.guard(ingestor.flush)
+        gate.close(store=lease.held)
         progress.write()
         progress.done()
+        lease.release()
         engine.dispose()
     error = failures.summary()
     if error:

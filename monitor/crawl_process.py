@@ -10,6 +10,9 @@ gets an ERROR observation ("crawler failed: ..."), and the last line the child l
 is logged here.  Interrupting the parent (KeyboardInterrupt, or SIGTERM while
 `crawl` runs in the main thread) stops the child: SIGTERM to its process group
 (Scrapy's graceful shutdown, Chromium included), SIGKILL after a grace period.
+The other way round, a parent killed with -9 takes its child with it: the child is
+told its parent's pid (`--parent-pid`) and asks the kernel for a signal when that
+parent dies (crawler.orphan).
 
 Other modes (`linkwatch run`): `open_child(settings, mode)` starts a child of any mode
 and sends it the settings line; a mode that pulls its own work from the database
@@ -46,9 +49,11 @@ class CrawlTerminated(KeyboardInterrupt):
 
 
 def open_child(settings: Settings, mode: str) -> subprocess.Popen[str]:
-    """Start `python -m crawler MODE` in its own process group and send it the settings line."""
+    """Start `python -m crawler MODE` in its own process group and send it the settings line.
+
+    The child dies with the calling thread (crawler.orphan): call this from the thread that waits for it."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler", mode],
+        [sys.executable, "-m", "crawler", mode, "--parent-pid", str(os.getpid())],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, encoding="utf-8", bufsize=1, start_new_session=True,
     )

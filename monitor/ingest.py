@@ -14,6 +14,8 @@ checked by the next run.  A batch that fails because the connection to the
 server was lost (a PostgreSQL restart) is written once more when the server
 answers again (monitor.store.db.retry_after_reconnect); if the first COMMIT had
 gone through after all, the repeat finds the batch's checks and writes nothing.
+A `fence` (monitor.crawl_lease) is called last in every batch's transaction: when
+it raises, the batch is rolled back.
 Round-trips per batch: one SELECT of the backlinks
 (and one of their last checks when some pages answered 304), a bulk INSERT of
 the checks, one SELECT of the ids of the checks that caused events and a bulk
@@ -116,8 +118,9 @@ class Ingestor:
     """Buffers observations and writes them in batches (see the module docstring)."""
 
     def __init__(self, engine: Engine, settings: Settings, run_id: int | None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, fence: Callable[[Session], None] | None = None) -> None:
         self.engine = engine
+        self.fence = fence  # called last in every batch's transaction; raising rolls the batch back
         self.settings = settings
         self.run_id = run_id
         self.rules = ChangeRules.from_settings(settings)
@@ -173,6 +176,8 @@ class Ingestor:
                     logger.warning("the batch of %s was stored before the connection was lost", now.isoformat())
                     return
                 _BatchWriter(s, self, now).write(batch)
+                if self.fence is not None:
+                    self.fence(s)
         except BaseException:
             self.totals = before
             raise

@@ -4,8 +4,10 @@ The loop (`Service.run`), every `poll` seconds:
 1. hold the `serve` leader lease (monitor.leases; renewed from a thread), so two
    services on one database never both schedule: the other one waits as standby
    and takes over when the lease expires or its holder died;
-2. when backlinks are due, run one check cycle (monitor.runs.RunCycle: a crawl
-   child in `run` mode that pulls due work and ingests it in batches);
+2. when backlinks are due and no other crawl holds the crawl lease
+   (monitor.crawl_lease: an earlier serve's orphaned child, a `run --once`), run
+   one check cycle (monitor.runs.RunCycle: a crawl child in `run` mode that pulls
+   due work and ingests it in batches);
 3. after each cycle (and each idle poll), drain the alert outbox through
    monitor.dispatcher.dispatch, when the alerts part is installed.
 
@@ -33,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from monitor import leases
+from monitor import crawl_lease, leases
 from monitor.config import Settings, parse_host_port
 from monitor.runs import RunCycle, utcnow
 from monitor.scheduler import due_count
@@ -80,6 +82,7 @@ class Service:
         self.leader = False
         self.cycle: RunCycle | None = None
         self._redis: Any = None  # the workers' queue (settings.workers)
+        self._waited_for: str | None = None  # the crawl lease holder last waited for
         self.stopping = threading.Event()
         self._renewer = threading.Thread(target=self._renew_lease, name="lease", daemon=True)
 
@@ -111,7 +114,7 @@ class Service:
         try:
             if self.settings.workers:  # scale-out: `linkwatch worker`s crawl, this leader fills their queue
                 self._lead_workers()
-            elif due_count(self.engine, utcnow()) > 0 and not self.stopping.is_set():
+            elif due_count(self.engine, utcnow()) > 0 and not self.stopping.is_set() and self._crawl_free():
                 self._cycle()
         except Exception:
             logger.exception("serve: the check cycle failed; retrying after %gs", self.poll)
@@ -126,6 +129,14 @@ class Service:
             self.cycle = None
         logger.info("serve: run %d %s (%s)", outcome.run_id, "finished" if outcome.ok else "failed",
                     outcome.progress)
+
+    def _crawl_free(self) -> bool:
+        """False while another crawl (an orphaned child, a `run --once`) holds the crawl lease."""
+        holder = crawl_lease.busy(self.engine)
+        if holder and holder != self._waited_for:
+            logger.info("serve: another crawl holds the crawl lease (%s); checking after it ends", holder)
+        self._waited_for = holder
+        return holder is None
 
     def _lead_workers(self) -> None:
         from monitor import workqueue
