@@ -5,19 +5,23 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := chromium prometheus redis-server postgresql
+DEBIAN_PACKAGES := chromium prometheus redis-server postgresql util-linux iproute2 mount
 
 .PHONY: setup system-deps venv test lint typecheck pytest demo lock clean migration audit audit-optional
 
 setup: system-deps venv
 
-# Debian packages: Chromium for rendering, Prometheus, Redis and PostgreSQL for the tests.
+# Debian packages: Chromium for rendering, Prometheus, Redis and PostgreSQL for the tests; unshare (util-linux),
+# ip (iproute2) and mount for the SSRF test in a network namespace of its own (tests/test_ssrf_netns.py).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v unshare >/dev/null || missing="$$missing util-linux"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v mount >/dev/null || missing="$$missing mount"; \
 	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
