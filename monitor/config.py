@@ -14,7 +14,8 @@ LINKWATCH_ALLOW_PRIVATE, LINKWATCH_USER_AGENT, LINKWATCH_CHROMIUM_PATH,
 LINKWATCH_TIMEOUT, LINKWATCH_MAX_BYTES, LINKWATCH_RENDER, LINKWATCH_CONCURRENCY,
 LINKWATCH_PER_DOMAIN, LINKWATCH_DELAY, LINKWATCH_CHECK_INTERVAL, LINKWATCH_RECHECK_INTERVAL,
 LINKWATCH_LOST_AFTER, LINKWATCH_UNREACHABLE_AFTER, LINKWATCH_METRICS_ADDR,
-LINKWATCH_API_TOKEN, LINKWATCH_REDIS_URL, LINKWATCH_WORKERS, LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_WEBHOOK_URL,
+LINKWATCH_API_TOKEN, LINKWATCH_ALLOW_UNAUTHENTICATED, LINKWATCH_REDIS_URL, LINKWATCH_WORKERS,
+LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_WEBHOOK_URL,
 LINKWATCH_SMTP_HOST, LINKWATCH_SMTP_PORT, LINKWATCH_SMTP_USER, LINKWATCH_SMTP_PASSWORD,
 LINKWATCH_SMTP_STARTTLS, LINKWATCH_SMTP_SSL, LINKWATCH_EMAIL_FROM, LINKWATCH_EMAIL_TO,
 LINKWATCH_LOG_LEVEL, LINKWATCH_RESOLVE, XDG_CONFIG_HOME, XDG_DATA_HOME, HOME.
@@ -115,6 +116,7 @@ class Settings:
     # service
     metrics_addr: str = "127.0.0.1:9477"
     api_token: str | None = None
+    allow_unauthenticated: bool = False  # serve /metrics and /healthz on a non-loopback address without api_token
     redis_url: str = "redis://127.0.0.1:6379/0"
     workers: bool = False  # `linkwatch worker`s crawl; `serve` only fills their Redis queue (docs/scale-out.md)
     # alerts
@@ -214,6 +216,16 @@ def parse_host_port(value: str, name: str) -> tuple[str, int]:
     if not sep or not host:
         raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
     return host.strip("[]"), _int(port, name, 0)
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback IP literal (an empty host or 0.0.0.0 means every interface)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_resolve(value: Any, name: str = "resolve") -> tuple[tuple[str, str], ...]:
@@ -418,6 +430,8 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         interval_rules=_interval_rules(_section(data, "schedule").get("rule")),
         metrics_addr=metrics_addr,
         api_token=pick("serve", "api_token", "LINKWATCH_API_TOKEN", None),
+        allow_unauthenticated=parse_bool(pick("serve", "allow_unauthenticated", "LINKWATCH_ALLOW_UNAUTHENTICATED",
+                                              False), "allow_unauthenticated"),
         redis_url=str(pick("redis", "url", "LINKWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")),
         workers=parse_bool(pick("redis", "workers", "LINKWATCH_WORKERS", False), "redis.workers"),
         slack_webhook_url=pick("alerts", "slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL", None),

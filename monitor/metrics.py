@@ -11,10 +11,13 @@ backlink state, follow, check outcome, fetch method, event type, channel.
 Never a URL, a referring domain or a link id.
 
 `build_registry(engine, settings)` gives the registry; `metrics_app(registry,
-api_token)` a WSGI app for /metrics; `start_metrics_server(engine, settings)`
-serves it in a thread.  docs/metrics.md is the reference for every metric.
+api_token)` a WSGI app for /metrics (401 without the bearer token, when one is
+set); `start_metrics_server(engine, settings)` serves it in a thread;
+`exposure_error(host, settings)` says why an address must not be served without
+a token (any non-loopback one, unless `allow_unauthenticated`).  docs/metrics.md is the reference for every metric.
 
-Settings read: `metrics_addr` (LINKWATCH_METRICS_ADDR), `api_token` (LINKWATCH_API_TOKEN).
+Settings read: `metrics_addr` (LINKWATCH_METRICS_ADDR), `api_token` (LINKWATCH_API_TOKEN),
+`allow_unauthenticated` (LINKWATCH_ALLOW_UNAUTHENTICATED).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from sqlalchemy import Engine, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from monitor import metrics_store
-from monitor.config import VERSION, Settings, parse_host_port
+from monitor.config import VERSION, Settings, is_loopback_host, parse_host_port
 from monitor.domain import BacklinkState
 from monitor.metrics_store import INF, METHODS, OUTCOMES, format_bound, labels_key
 from monitor.store.models import Backlink, CheckRun, Delivery, Site
@@ -244,21 +247,36 @@ def build_registry(engine: Engine, settings: Settings | None = None) -> Collecto
     return registry
 
 
+def bearer_matches(environ: dict[str, Any], token: str) -> bool:
+    """Whether the request carries `Authorization: Bearer <token>` (compared in constant time)."""
+    given = environ.get("HTTP_AUTHORIZATION", "").encode()
+    return hmac.compare_digest(given, f"Bearer {token}".encode())
+
+
+def exposure_error(host: str, settings: Settings) -> str | None:
+    """Why /metrics and /healthz must not be served on `host` as configured (one line), or None.
+
+    A non-loopback address needs the bearer token (`api_token`), or `allow_unauthenticated`."""
+    if is_loopback_host(host) or settings.api_token or settings.allow_unauthenticated:
+        return None
+    return (f"{host or 'every interface'} is not a loopback address and no api_token is set: set "
+            "LINKWATCH_API_TOKEN ([serve] api_token; Prometheus sends it as a bearer token), or "
+            "LINKWATCH_ALLOW_UNAUTHENTICATED=1 ([serve] allow_unauthenticated) to serve /metrics and /healthz "
+            "to anyone who can reach it")
+
+
 def metrics_app(registry: CollectorRegistry, api_token: str | None = None) -> Callable[..., Iterable[bytes]]:
     """A WSGI app serving /metrics; with a token, only to `Authorization: Bearer <token>`."""
     inner = make_wsgi_app(registry)
-    expected = f"Bearer {api_token}".encode() if api_token else None
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "/") not in ("/metrics", "/metrics/"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found: try /metrics\n"]
-        if expected is not None:
-            given = environ.get("HTTP_AUTHORIZATION", "").encode()
-            if not hmac.compare_digest(given, expected):
-                start_response("401 Unauthorized", [("Content-Type", "text/plain"),
-                                                    ("WWW-Authenticate", 'Bearer realm="linkwatch"')])
-                return [b"unauthorized\n"]
+        if api_token and not bearer_matches(environ, api_token):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"),
+                                                ("WWW-Authenticate", 'Bearer realm="linkwatch"')])
+            return [b"unauthorized\n"]
         return inner(environ, start_response)
 
     return app
@@ -298,5 +316,8 @@ class MetricsServer:
 def start_metrics_server(engine: Engine, settings: Settings, addr: str | None = None) -> MetricsServer:
     """Serve /metrics at `addr` (default `settings.metrics_addr`; port 0 picks a free one)."""
     host, port = parse_host_port(addr or settings.metrics_addr, "metrics_addr")
+    refused = exposure_error(host, settings)
+    if refused:
+        raise ValueError(refused)
     app = metrics_app(build_registry(engine, settings), settings.api_token)
     return MetricsServer(app, host, port)

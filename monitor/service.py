@@ -12,14 +12,15 @@ The loop (`Service.run`), every `poll` seconds:
    monitor.dispatcher.dispatch, when the alerts part is installed.
 
 Meanwhile a threaded HTTP server answers `/metrics` (monitor.metrics) and
-`/healthz` (JSON: status, role, running, last successful run, due count).
+`/healthz` (JSON: status, role, running, last successful run, due count; with an
+api_token, only the status to a request without the token).
 
 SIGTERM/SIGINT: stop polling, ask the running child to stop gracefully (Scrapy
 finishes, the child ingests what it observed; SIGKILL after a grace period, in
 which case only the un-ingested batch is lost and stays due), release the
 lease, stop the HTTP server, exit 0.
 
-Reads settings: metrics_addr, api_token (via monitor.metrics), and everything a
+Reads settings: metrics_addr, api_token, allow_unauthenticated (via monitor.metrics), and everything a
 run reads (monitor.runs, monitor.scheduler, monitor.ingest).
 """
 
@@ -37,6 +38,7 @@ from sqlalchemy import Engine, func, select
 
 from monitor import crawl_lease, leases
 from monitor.config import Settings, parse_host_port
+from monitor.metrics import bearer_matches
 from monitor.runs import RunCycle, utcnow
 from monitor.scheduler import due_count
 from monitor.store.db import session
@@ -164,7 +166,9 @@ class Service:
 
 
 def http_app(service: Service, metrics: WsgiApp) -> WsgiApp:
-    """`/healthz` here, everything else to the metrics app (which serves /metrics)."""
+    """`/healthz` here, everything else to the metrics app (which serves /metrics).
+
+    With an api_token, a request without it gets only `{"status": ...}` (and the same code)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in ("/healthz", "/healthz/"):
@@ -172,6 +176,9 @@ def http_app(service: Service, metrics: WsgiApp) -> WsgiApp:
                 body, status = service.health(), "200 OK"
             except Exception as exc:  # the database is unreachable: say so
                 body, status = {"status": "error", "error": str(exc).splitlines()[0][:200]}, "503 Service Unavailable"
+            token = service.settings.api_token
+            if token and not bearer_matches(environ, token):  # a probe learns up or down, nothing more
+                body = {"status": body["status"]}
             start_response(status, [("Content-Type", "application/json")])
             return [json.dumps(body).encode() + b"\n"]
         return metrics(environ, start_response)

@@ -7,7 +7,9 @@ otherwise).  This is a simulation, not a full file system.  After it the databas
 no check is stored twice, and the next run, with room again, checks the rest.
 
 Other faults are tested where their code lives: kill -9 of a run (SQLite and
-PostgreSQL) in tests/test_monitoring_e2e.py, SIGTERM of serve in tests/test_serve.py,
+PostgreSQL) in tests/test_monitoring_e2e.py, kill -9 of serve, of run and of the crawl
+child with the next crawl started at once in tests/test_faults_orphan.py and
+tests/test_faults_serve.py, SIGTERM of serve in tests/test_serve.py,
 a killed worker in tests/test_workers.py, Slack/SMTP down or slow in the alerts tests.
 """
 

@@ -6,23 +6,32 @@
   and the CSV exports.  The webhook points at a closed port, so the alert delivery fails
   and its error is logged: the URL must not be in it.
 - Every `--csv` export neutralises cells a spreadsheet would run as a formula.
+- `serve` on a non-loopback address refuses to start without the API token (one
+  line) unless LINKWATCH_ALLOW_UNAUTHENTICATED=1; with the token, /metrics answers
+  401 without it and /healthz only the status, and a real Prometheus scrapes it
+  with the shipped config's token file (a second job with a wrong token gets 401).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.fixtures_prometheus import PrometheusServer, render_prometheus_config
 from tests.fixtures_site import TestSite
 
 LINKWATCH = [sys.executable, "-m", "monitor"]
@@ -152,3 +161,90 @@ def test_every_csv_export_neutralises_formulas(site: TestSite, tmp_path: Path) -
     assert mentions.returncode == 0, mentions.stderr[-1000:]
     if mentions.stdout.strip():
         assert_spreadsheet_safe(mentions.stdout, "mentions --list --csv")
+
+
+def exposed_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    config.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config),
+               LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'linkwatch.db'}", **extra)
+    return env
+
+
+def start_exposed(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    """`serve --metrics-addr 0.0.0.0:0`; returns it and its port, once it says where it listens."""
+    serve = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "0.0.0.0:0", "--poll", "5"], env=env,
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert serve.stderr is not None
+    seen = []
+    for line in serve.stderr:
+        seen.append(line)
+        match = re.search(r"on http://0\.0\.0\.0:(\d+)", line)
+        if match:
+            return serve, int(match.group(1))
+    raise AssertionError(f"serve did not start: {''.join(seen)[-2000:]}")
+
+
+def request(url: str, token: str | None = None, data: bytes | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.mark.parametrize("addr", ["0.0.0.0:9477", "[::]:9477", "monitor.example.test:9477"])
+def test_serve_refuses_a_non_loopback_address_without_the_token(tmp_path: Path, addr: str) -> None:
+    result = subprocess.run([*LINKWATCH, "serve", "--metrics-addr", addr], env=exposed_env(tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "not a loopback address" in result.stderr and "LINKWATCH_API_TOKEN" in result.stderr
+
+
+def test_serve_exposed_without_the_token_only_when_allowed(tmp_path: Path) -> None:
+    serve, port = start_exposed(exposed_env(tmp_path, LINKWATCH_ALLOW_UNAUTHENTICATED="1"))
+    try:
+        assert request(f"http://127.0.0.1:{port}/metrics")[0] == 200
+        status, body = request(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and "due" in json.loads(body)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=90) == 0
+
+
+@pytest.mark.timeout(300)
+def test_exposed_serve_needs_the_token_and_prometheus_sends_it(
+        tmp_path: Path, prometheus_server: Callable[[str], PrometheusServer]) -> None:
+    serve, port = start_exposed(exposed_env(tmp_path, LINKWATCH_API_TOKEN=API_TOKEN))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert request(f"{base}/metrics")[0] == 401
+        assert request(f"{base}/metrics", "wrong")[0] == 401
+        status, metrics = request(f"{base}/metrics", API_TOKEN)
+        assert status == 200 and "linkwatch_build_info" in metrics
+        status, body = request(f"{base}/healthz")
+        assert status == 200 and json.loads(body) == {"status": "ok"}, "without the token: the status only"
+        health: dict[str, Any] = json.loads(request(f"{base}/healthz", API_TOKEN)[1])
+        assert health["status"] == "ok" and {"role", "due", "last_successful_run"} <= set(health)
+        assert request(f"{base}/api/pending", data=b"{}")[0] == 401
+
+        token, wrong = tmp_path / "token", tmp_path / "wrong-token"
+        token.write_text(API_TOKEN)
+        wrong.write_text("not-the-token")
+        config = render_prometheus_config(f"127.0.0.1:{port}", token) + (
+            "  - job_name: wrong-token\n    metrics_path: /metrics\n    authorization:\n      type: Bearer\n"
+            f"      credentials_file: {wrong}\n    static_configs:\n      - targets: [\"127.0.0.1:{port}\"]\n")
+        prometheus = prometheus_server(config)
+        prometheus.wait_for('up{job="linkwatch"} == 1')
+        prometheus.wait_for('linkwatch_build_info{job="linkwatch"}')
+        prometheus.wait_for('up{job="wrong-token"} == 0')
+        targets = prometheus.api("targets")["activeTargets"]
+        refused = [t for t in targets if t["labels"]["job"] == "wrong-token"]
+        assert refused and "401" in refused[0]["lastError"], refused
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=90) == 0

@@ -5,7 +5,10 @@ backlinks are due, the alert dispatcher after each cycle.  SIGTERM or SIGINT sto
 it cleanly (exit 0): the running crawl stops gracefully and what it checked is
 kept; the rest stays due.
 
-Reads settings: metrics_addr (LINKWATCH_METRICS_ADDR), api_token, database_url,
+A non-loopback --metrics-addr needs api_token (or allow_unauthenticated): without
+it serve refuses to start, with one line.
+
+Reads settings: metrics_addr (LINKWATCH_METRICS_ADDR), api_token, allow_unauthenticated, database_url,
 and what a run reads (the crawl flags override concurrency, per_domain, delay, render).
 """
 
@@ -21,6 +24,7 @@ from monitor.cli.common import CliError
 from monitor.cli.run import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
 from monitor.config import ConfigError, parse_host_port
+from monitor.metrics import exposure_error
 from monitor.service import DEFAULT_POLL, Service, start_http
 
 logger = logging.getLogger(__name__)
@@ -35,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "standby. SIGTERM or SIGINT stop it cleanly.")
     parser.add_argument("--metrics-addr", metavar="HOST:PORT",
                         help="where to serve /metrics and /healthz (default: $LINKWATCH_METRICS_ADDR or the "
-                        "config's [serve] metrics_addr, else 127.0.0.1:9477; port 0 picks a free port)")
+                        "config's [serve] metrics_addr, else 127.0.0.1:9477; port 0 picks a free port). A "
+                        "non-loopback address needs LINKWATCH_API_TOKEN (or LINKWATCH_ALLOW_UNAUTHENTICATED=1)")
     parser.add_argument("--poll", type=float, default=DEFAULT_POLL, metavar="SECONDS",
                         help=f"how often to look for due backlinks (default {DEFAULT_POLL:g})")
     add_crawl_flags(parser)
@@ -46,9 +51,12 @@ def run(args: argparse.Namespace) -> int:
     settings = crawl_settings(args)
     addr = args.metrics_addr or settings.metrics_addr
     try:
-        parse_host_port(addr, "--metrics-addr")
+        host, _ = parse_host_port(addr, "--metrics-addr")
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+    refused = exposure_error(host, settings)
+    if refused:
+        raise CliError(f"--metrics-addr {addr}: {refused}")
     if args.poll <= 0:
         raise CliError("--poll: must be greater than zero")
     engine = open_store(args)
