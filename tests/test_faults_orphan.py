@@ -37,6 +37,7 @@ from monitor.store.models import Backlink, Check, CheckRun
 from tests.fixtures_site import TestSite
 from tests.test_faults_postgres import assert_consistent
 from tests.test_monitoring_e2e import LINK, LINKWATCH, environment, linkwatch, page
+from tests.test_serve import wait_for as serve_wait_for
 
 PAGES = 32
 DELAY = 3.0  # seconds per page: downloads are in flight whenever a serve is killed
@@ -125,13 +126,11 @@ def first_check_of_runs_after(database_url: str, run_id: int) -> bool:
 
 
 def wait_for(condition: Callable[[], Any], what: str, log: Path, limit: float = 180) -> Any:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}\n{log.read_text()[-4000:]}")
+    """tests.test_serve.wait_for, failing with the end of the serve log."""
+    try:
+        return serve_wait_for(condition, what, limit)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{log.read_text()[-4000:]}") from None
 
 
 def slow_site(site: TestSite, env: dict[str, str], tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures_metrics import _served_address
 from tests.fixtures_prometheus import PrometheusServer, render_prometheus_config
 from tests.fixtures_site import TestSite
 
@@ -177,14 +178,9 @@ def start_exposed(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     """`serve --metrics-addr 0.0.0.0:0`; returns it and its port, once it says where it listens."""
     serve = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "0.0.0.0:0", "--poll", "5"], env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    assert serve.stderr is not None
-    seen = []
-    for line in serve.stderr:
-        seen.append(line)
-        match = re.search(r"on http://0\.0\.0\.0:(\d+)", line)
-        if match:
-            return serve, int(match.group(1))
-    raise AssertionError(f"serve did not start: {''.join(seen)[-2000:]}")
+    host, _, port = _served_address(serve).rpartition(":")
+    assert host == "0.0.0.0"
+    return serve, int(port)
 
 
 def request(url: str, token: str | None = None, data: bytes | None = None) -> tuple[int, str]:
