@@ -15,7 +15,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from monitor.importers.base import ImportOptions, Row
+    from monitor.importers.base import Columns, ImportOptions, Row
     from monitor.importers.detect import ImportFileError, open_export
     from monitor.importers.importer import choose_format
 
@@ -36,13 +36,11 @@ def one_input(data: bytes) -> None:
         return
     try:
         fmt = choose_format(export.columns, "auto")
-        columns: dict[str, int] = {}
-        for index, name in enumerate(export.columns):
-            columns.setdefault(name, index)
+        columns = Columns(export.header, export.columns)
         for line, cells in export.rows():
             assert line >= 1
             try:
-                fmt.parse(Row(line, export.header, columns, cells), OPTIONS)
+                fmt.parse(Row(line, columns, cells), OPTIONS)
             except ValueError as exc:
                 assert str(exc), line
     except ImportFileError as exc:

@@ -20,11 +20,14 @@ import tldextract
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
-def _clean_host(host: str) -> str:
+def clean_host(host: str) -> str:
+    """A host name as compared: trimmed, without IPv6 brackets or a trailing dot, lower case."""
     return host.strip().strip("[]").rstrip(".").lower()
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # neither IPv6 nor IPv4 (which ends in a digit): skip the parser's exception
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -34,7 +37,7 @@ def _is_ip(host: str) -> bool:
 
 def registrable_domain(host: str) -> str:
     """The registrable domain (eTLD+1) of a host; the host itself for IPs and names without a public suffix."""
-    host = _clean_host(host)
+    host = clean_host(host)
     if not host or _is_ip(host):
         return host
     return _EXTRACT(host).top_domain_under_public_suffix or host
@@ -43,11 +46,11 @@ def registrable_domain(host: str) -> str:
 def host_of(url: str) -> str:
     """The lowercased host of an absolute URL ('' when it has none)."""
     try:
-        return _clean_host(urlsplit(url.strip()).hostname or "")
+        return clean_host(urlsplit(url.strip()).hostname or "")
     except ValueError:
         return ""
 
 
 def bare_host(host: str) -> str:
     """A host without a leading `www.`, lowercased (how sites are named in the config)."""
-    return _clean_host(host).removeprefix("www.")
+    return clean_host(host).removeprefix("www.")

@@ -32,7 +32,7 @@ from monitor.domain import TargetKind
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Target", "TargetKind", "normalize_url", "parse_target", "source_key"]
+__all__ = ["Target", "TargetKind", "normalize_url", "parse_source", "parse_target", "source_key"]
 
 _HTTP_SCHEMES = ("http:", "https:")
 _DEFAULT_PORTS = {"http:": "80", "https:": "443"}
@@ -221,13 +221,32 @@ def source_key(url: str) -> str:
     Raises ValueError when `url` is not an absolute http(s) URL.
     """
     try:
-        parsed = ada_url.URL(url)
+        parts = ada_url.parse_url(url, attributes=_SOURCE_PARTS)
     except ValueError:
         raise ValueError(f"not a valid URL: {url!r}") from None
-    if parsed.protocol not in _HTTP_SCHEMES:
+    if parts["protocol"] not in _HTTP_SCHEMES:
         raise ValueError(f"not an http(s) URL: {url!r}")
-    host = _strip_www(parsed.hostname)
-    port = _port_key(parsed.protocol, parsed.port)
-    path = parsed.pathname
+    return _source_key(parts)
+
+
+def parse_source(url: str) -> tuple[str, str, str] | None:
+    """(normalize_url(url), source_key(url), its host name as WHATWG spells it) from one parse;
+    None when `url` is not an absolute http(s) URL."""
+    try:
+        parts = ada_url.parse_url(url, attributes=_SOURCE_PARTS)
+    except ValueError:
+        return None
+    if parts["protocol"] not in _HTTP_SCHEMES or not parts["hostname"]:
+        return None
+    return str(parts["href"]), _source_key(parts), parts["hostname"]
+
+
+_SOURCE_PARTS = ("href", "protocol", "hostname", "port", "pathname", "search")
+
+
+def _source_key(parts: ada_url.ada_adapter.ParseAttributes) -> str:
+    host = _strip_www(parts["hostname"])
+    port = _port_key(parts["protocol"], parts["port"])
+    path = parts["pathname"]
     path = path.rstrip("/") if path.endswith("/") else path
-    return f"{host}{':' + port if port else ''}{path}{parsed.search}"
+    return f"{host}{':' + port if port else ''}{path}{parts['search']}"

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from monitor.config import SiteConfig
-from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_source, normalize_target
+from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_target, source_parts
 
 
 @dataclass(frozen=True)
@@ -39,30 +39,60 @@ class ReferralInput:
     sessions: float
 
 
+class Columns:
+    """A file's header: where each (normalised) column name is, looked up once per file, not once per row."""
+
+    def __init__(self, header: list[str], names: list[str]) -> None:
+        self.header = header  # as written
+        self.positions: dict[str, int] = {}
+        for index, name in enumerate(names):
+            self.positions.setdefault(name, index)
+        self._found: dict[tuple[str, ...], int | None] = {}
+        self._present: dict[int, list[tuple[int, str]]] = {}
+
+    def find(self, names: tuple[str, ...]) -> int | None:
+        """The position of the first of `names` the header has."""
+        try:
+            return self._found[names]
+        except KeyError:
+            found = next((self.positions[n] for n in names if n in self.positions), None)
+            self._found[names] = found
+            return found
+
+    def present(self, columns: dict[str, str]) -> list[tuple[int, str]]:
+        """(position, key) of the columns of `columns` (name -> key) the header has, in `columns`' order."""
+        try:
+            return self._present[id(columns)]
+        except KeyError:
+            found = [(self.positions[name], key) for name, key in columns.items() if name in self.positions]
+            self._present[id(columns)] = found
+            return found
+
+
 class Row:
     """One data row, its cells looked up by (normalised) column name."""
 
-    def __init__(self, line: int, header: list[str], columns: dict[str, int], cells: list[str]) -> None:
+    __slots__ = ("cells", "columns", "line")
+
+    def __init__(self, line: int, columns: Columns, cells: list[str]) -> None:
         self.line = line
-        self.header = header
         self.columns = columns
         self.cells = cells
 
     def column(self, *names: str) -> str | None:
         """The header cell as written of the first of `names` the file has."""
-        for name in names:
-            if name in self.columns:
-                return self.header[self.columns[name]].strip()
-        return None
+        index = self.columns.find(names)
+        return None if index is None else self.columns.header[index].strip()
+
+    def cell(self, index: int) -> str | None:
+        """The trimmed value at a position; None when empty or past the row's end."""
+        value = self.cells[index].strip() if index < len(self.cells) else ""
+        return value or None
 
     def get(self, *names: str) -> str | None:
         """The trimmed value of the first of `names` the file has; None when absent or empty."""
-        for name in names:
-            index = self.columns.get(name)
-            if index is not None:
-                value = self.cells[index].strip() if index < len(self.cells) else ""
-                return value or None
-        return None
+        index = self.columns.find(names)
+        return None if index is None else self.cell(index)
 
     def require(self, *names: str) -> str:
         value = self.get(*names)
@@ -127,23 +157,38 @@ def field_value(row: Row, parse: Callable[[str | None], Any], *names: str) -> An
         raise ValueError(f"{row.column(*names)}: {exc}") from None
 
 
+_SEPARATORS = (",", "\u00a0", "\u202f", " ")
+_NUMBER_START = frozenset("+-.,iInN")  # besides digits: what a number (as parse_count reads it) may start with
+
+
 def loose_value(text: str | None) -> Any:
-    """An extra column's value: a number when it reads as one, else the text."""
+    """An extra column's value: a number when it reads as one (as parse_count), else the text."""
     if text is None:
         return None
+    if not (text[0].isdecimal() or text[0] in _NUMBER_START):
+        return text  # the common case of a text cell: no exception raised and caught
     try:
-        return parse_count(text)
+        return float(text)
     except ValueError:
-        return text
+        pass
+    if any(sep in text for sep in _SEPARATORS):
+        try:
+            return parse_count(text)
+        except ValueError:
+            pass
+    return text
 
 
 def extras(row: Row, columns: dict[str, str]) -> dict[str, Any]:
     """{key: value} for the extra columns present and non-empty (`columns` maps column name -> key)."""
     out: dict[str, Any] = {}
-    for name, key in columns.items():
-        value = loose_value(row.get(name))
-        if value is not None:
-            out[key] = value
+    cells = row.cells
+    width = len(cells)
+    for index, key in row.columns.present(columns):
+        if index < width:
+            text = cells[index].strip()
+            if text:
+                out[key] = loose_value(text)
     return out
 
 
@@ -163,7 +208,7 @@ def make_backlink(row: Row, source_columns: tuple[str, ...], target_columns: tup
     """A BacklinkInput from a row: source and target validated, the options' tags and target site applied."""
     source_text = row.require(*source_columns)
     try:
-        source = normalize_source(source_text)
+        source, key, host = source_parts(source_text)
     except ValueError as exc:
         raise ValueError(f"{row.column(*source_columns)}: {exc}") from None
     target_text = row.get(*target_columns) if target_columns else None
@@ -172,11 +217,12 @@ def make_backlink(row: Row, source_columns: tuple[str, ...], target_columns: tup
             raise ValueError(f"{row.column(*target_columns) or 'target'}: missing value (or give --target-site)")
         target_text = options.target_site
     try:
-        target, host = normalize_target(target_text)
+        target, target_host = normalize_target(target_text)
     except ValueError as exc:
         raise ValueError(f"{row.column(*target_columns) or 'target'}: {exc}") from None
-    return BacklinkInput(source_url=source, target=target, target_host=host,
-                         tags=clean_tags([*tags, *options.tags]), origin=origin, **fields)
+    return BacklinkInput(source_url=source, target=target, target_host=target_host, source_key=key, source_host=host,
+                         tags=clean_tags([*tags, *options.tags]) if tags or options.tags else (), origin=origin,
+                         **fields)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ Reads `Settings.sites` through ImportOptions.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,9 +22,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from monitor.importers import ahrefs, csv_plain, ga4, gsc, semrush
-from monitor.importers.base import ExportFormat, ImportOptions, ReferralInput, Row
+from monitor.importers.base import Columns, ExportFormat, ImportOptions, ReferralInput, Row
 from monitor.importers.detect import ExportFile, ImportFileError, open_export
-from monitor.store.backlinks import BacklinkInput, UpsertCounts, normalize_target, upsert_backlinks
+from monitor.store.backlink_writer import BacklinkWriter, Repeat
+from monitor.store.backlinks import BacklinkInput, UpsertCounts, normalize_target
 from monitor.store.db import session as transaction
 from monitor.store.referrals import upsert_referrals
 from monitor.store.sites import SiteResolver
@@ -70,31 +70,6 @@ class ImportReport:
         return text
 
 
-class _SeenRows:
-    """Which backlinks earlier rows of the file gave, to tell exact duplicates from conflicting rows.
-
-    Keeps two hashes and a line number per backlink, not the rows, so a million-row file stays small."""
-
-    def __init__(self) -> None:
-        self.first: dict[int, tuple[int, int]] = {}
-
-    def check(self, item: BacklinkInput, line: int, report: ImportReport, options: ImportOptions) -> bool:
-        """True when the row is the first for its backlink; records duplicates and conflicts otherwise."""
-        values = hash(repr(dataclasses.replace(item, source_url="", target="")))
-        key = hash(item.key)
-        earlier = self.first.setdefault(key, (line, values))
-        if earlier[0] == line:
-            return True
-        if earlier[1] == values:
-            report.duplicates += 1
-            return False
-        report.conflict_count += 1
-        if len(report.conflicts) < options.max_errors:
-            report.conflicts.append(RowError(line, f"the same backlink as line {earlier[0]} with other values "
-                                                   f"(anchor, tags, dates, ...): line {earlier[0]} kept"))
-        return False
-
-
 class _Abort(Exception):
     """Raised inside the transaction to roll it back when invalid rows forbid writing."""
 
@@ -122,49 +97,59 @@ def choose_format(columns: list[str], wanted: str) -> ExportFormat:
 
 
 def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report: ImportReport,
-          ) -> Iterator[BacklinkInput | ReferralInput]:
-    """The parsed rows; invalid ones are recorded in the report and left out."""
-    columns: dict[str, int] = {}
-    for index, name in enumerate(export.columns):
-        columns.setdefault(name, index)
+          ) -> Iterator[tuple[int, BacklinkInput | ReferralInput]]:
+    """(line, parsed row); invalid rows are recorded in the report and left out."""
+    columns = Columns(export.header, export.columns)
     width = len(export.header)
-    seen = _SeenRows()
     for line, cells in export.rows():
         try:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 raise ValueError(f"{len(cells)} cells but the header has {width} columns")
-            item = fmt.parse(Row(line, export.header, columns, cells), options)
+            item = fmt.parse(Row(line, columns, cells), options)
         except ValueError as exc:
             report.error_count += 1
             if len(report.errors) < options.max_errors:
                 report.errors.append(RowError(line, str(exc)))
             continue
-        if isinstance(item, BacklinkInput) and not seen.check(item, line, report, options):
-            continue
         if item is not None:
-            yield item
+            yield line, item
 
 
-def _write(session: Session, items: Iterator[BacklinkInput | ReferralInput], report: ImportReport,
+def _record(report: ImportReport, repeats: list[Repeat], options: ImportOptions) -> None:
+    for repeat in repeats:
+        if repeat.same:
+            report.duplicates += 1
+            continue
+        report.conflict_count += 1
+        if len(report.conflicts) < options.max_errors:
+            report.conflicts.append(RowError(repeat.line, f"the same backlink as line {repeat.earlier} with other "
+                                                          f"values (anchor, tags, dates, ...): line {repeat.earlier} "
+                                                          "kept"))
+
+
+def _write(session: Session, rows: Iterator[tuple[int, BacklinkInput | ReferralInput]], report: ImportReport,
            options: ImportOptions, now: datetime) -> None:
     resolver = SiteResolver(session, options.sites)
+    writer = BacklinkWriter(session, resolver, now, remember=True)
     batch: list[BacklinkInput] = []
+    lines: list[int] = []
     referrals: dict[str, float] = {}
-    for item in items:
+    for line, item in rows:
         if report.error_count and not options.skip_invalid:
-            batch.clear()  # keep validating to list every error, but write nothing more
+            batch, lines = [], []  # keep validating to list every error, but write nothing more
             continue
         if isinstance(item, ReferralInput):
             referrals[item.source] = referrals.get(item.source, 0.0) + item.sessions
             continue
         batch.append(item)
+        lines.append(line)
         if len(batch) >= options.batch_size:
-            report.counts.add(upsert_backlinks(session, batch, resolver, now))
-            session.expunge_all()
-            batch = []
+            _record(report, writer.write(batch, lines), options)
+            batch, lines = [], []
     if report.error_count and not options.skip_invalid:
         raise _Abort
-    report.counts.add(upsert_backlinks(session, batch, resolver, now))
+    _record(report, writer.write(batch, lines), options)
+    report.counts.add(writer.finish())
     if referrals and options.target_site:
         site_id = resolver.site_id(normalize_target(options.target_site)[1])
         report.counts.add(upsert_referrals(session, site_id, referrals, now))

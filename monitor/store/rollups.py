@@ -29,6 +29,7 @@ Reads no settings.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -36,11 +37,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, Text, and_, case, cast, delete, event, func, insert, literal, select, tuple_
+from sqlalchemy import Column, String, Text, and_, case, cast, delete, event, func, insert, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.domain import EventType
@@ -156,8 +158,9 @@ class Contributions:
     anchors: Counter[tuple[int, str]] = field(default_factory=Counter)
     per_link: dict[int, Any] = field(default_factory=dict)
 
-    def add(self, row: Any) -> None:
-        self.per_link[row.id] = row
+    def add(self, row: Any, keep: bool = True) -> None:
+        if keep:
+            self.per_link[row.id] = row
         traffic = row.page_traffic
         page = ""
         if row.state == "nofollow" and row.rel_key == "":
@@ -179,6 +182,26 @@ class Contributions:
         d.last_live, d.last_loss_at = _latest(d.last_live, row.last_live), _latest(d.last_loss_at, row.last_loss_at)
         if row.state in PRESENT:
             self.anchors[row.site_id, row.anchor_key] += 1
+
+    def merge(self, other: Contributions) -> None:
+        """Add another set of backlinks' contributions (their per-link rows are not kept)."""
+        for key, (links, with_traffic, traffic) in other.links.items():
+            counts = self.links.setdefault(key, [0, 0, 0.0])
+            counts[0] += links
+            counts[1] += with_traffic
+            counts[2] += traffic
+        for domain_key, theirs in other.domains.items():
+            ours = self.domains.setdefault(domain_key, DomainCounts())
+            for name in DomainCounts.COUNTS:
+                setattr(ours, name, getattr(ours, name) + getattr(theirs, name))
+            ours.first_seen = _earliest(ours.first_seen, theirs.first_seen)
+            ours.first_gain_at = _earliest(ours.first_gain_at, theirs.first_gain_at)
+            ours.last_live = _latest(ours.last_live, theirs.last_live)
+            ours.last_loss_at = _latest(ours.last_loss_at, theirs.last_loss_at)
+        self.anchors.update(other.anchors)
+
+    def size(self) -> int:
+        return len(self.links) + len(self.domains) + len(self.anchors)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -288,7 +311,9 @@ def _domain_row(key: DomainKey, counts: DomainCounts) -> dict[str, Any]:
             **{name: getattr(counts, name) for name in (*DomainCounts.COUNTS, *DomainCounts.DATES)}}
 
 
-def _apply_domains(session: Session, before: Contributions, after: Contributions) -> None:
+def _apply_domains(session: Session, before: Contributions, after: Contributions,
+                   regressed: set[DomainKey] | None = None) -> None:
+    """Add the difference to `rollup_domains`; recount the `regressed` domains (default: from the per-link rows)."""
     rows = []
     for key in sorted(set(before.domains) | set(after.domains)):
         old, new = before.domains.get(key, DomainCounts()), after.domains.get(key, DomainCounts())
@@ -300,7 +325,7 @@ def _apply_domains(session: Session, before: Contributions, after: Contributions
     merge = {name: _add for name in DomainCounts.COUNTS}
     merge.update(first_seen=_min, first_gain_at=_min, last_live=_max, last_loss_at=_max)
     _upsert(session, DomainRollup, ("site_id", "referring_domain"), rows, merge)
-    regressed = _regressed(before, after)
+    regressed = _regressed(before, after) if regressed is None else regressed
     if regressed:
         recount_domains(session, regressed)
     if rows:
@@ -350,6 +375,74 @@ class Tracker:
         _apply_anchors(self.session, self.links, after)
         _apply_domains(self.session, self.links, after)
         _apply_event_days(self.session, self.events, event_days(self.session, ids))
+
+
+class _Fresh(NamedTuple):
+    """What `_link_rows` gives for a backlink just inserted: no check, no event, no rel, no observed anchor."""
+
+    id: int
+    site_id: int
+    referring_domain: str
+    state: str
+    page_traffic: float | None
+    rel_key: str = ""
+    first_seen: datetime | None = None
+    last_live: datetime | None = None
+    anchor_key: str = ""
+    sources: str | None = None
+    loss_event: str | None = None
+    first_gain_at: datetime | None = None
+    last_loss_at: datetime | None = None
+
+
+@functools.cache
+def backlink_columns_read() -> frozenset[str]:
+    """The `backlinks` columns the rollups read: a write that changes none of them leaves the rollups as they are."""
+    table = Backlink.__table__
+    return frozenset(element.name for element in visitors.iterate(_link_rows(literal(True)))
+                     if isinstance(element, Column) and element.table is table)
+
+
+class Delta:
+    """Rollup changes of a bulk write (an import), gathered chunk by chunk and applied in a few statements.
+
+    `new_link(...)` for each backlink inserted; `snapshot(ids)` before and `changed(before, ids)` after
+    updating stored backlinks; `apply()` at the end (and by itself when more than LIMIT keys are pending,
+    so memory stays bounded).  Events are not written by imports, so `rollup_event_days` is not touched.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.before = Contributions()
+        self.after = Contributions()
+        self.regressed: set[DomainKey] = set()
+
+    def new_link(self, link_id: int, site_id: int, referring_domain: str, state: str,
+                 page_traffic: float | None) -> None:
+        self.after.add(_Fresh(link_id, site_id, referring_domain, state, page_traffic), keep=False)
+        self._maybe_apply()
+
+    def snapshot(self, ids: Iterable[int]) -> Contributions:
+        return contributions(self.session, ids)
+
+    def changed(self, before: Contributions, ids: Iterable[int]) -> None:
+        after = contributions(self.session, ids)
+        self.regressed |= _regressed(before, after)
+        self.before.merge(before)
+        self.after.merge(after)
+        self._maybe_apply()
+
+    def _maybe_apply(self) -> None:
+        if self.before.size() + self.after.size() > self.LIMIT:
+            self.apply()
+
+    def apply(self) -> None:
+        _apply_links(self.session, self.before, self.after)
+        _apply_anchors(self.session, self.before, self.after)
+        _apply_domains(self.session, self.before, self.after, self.regressed)
+        self.before, self.after, self.regressed = Contributions(), Contributions(), set()
 
 
 def rebuild(session: Session) -> dict[str, int]:

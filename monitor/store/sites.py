@@ -40,15 +40,21 @@ class SiteResolver:
         self.session = session
         self.sites = tuple(sites)
         self._ids: dict[str, int] = {}
+        self._hosts: dict[str, int] = {}  # host -> site id, for the few target hosts of an import
 
     def domain_for(self, host: str) -> str:
         return site_domain_for_host(host, self.sites)
 
     def site_id(self, host: str) -> int:
         """The id of the site that `host` belongs to, creating the row when it is new."""
+        found = self._hosts.get(host)
+        if found is not None:
+            return found
         domain = self.domain_for(host)
         if domain not in self._ids:
             self._ids[domain] = self._get_or_create(domain)
+        if len(self._hosts) < 10_000:
+            self._hosts[host] = self._ids[domain]
         return self._ids[domain]
 
     def _get_or_create(self, domain: str) -> int:
