@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--tag: {exc}") from None
     settings = settings_from(args)
     options = ImportOptions(format=args.format, target_site=args.target_site, skip_invalid=args.skip_invalid,
-                            tags=tags, sites=settings.sites, batch_size=settings.batch_size)
+                            tags=tags, sites=settings.sites)
     engine = open_store(args)
     try:
         report = import_file(engine, path, options)

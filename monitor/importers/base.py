@@ -27,7 +27,7 @@ class ImportOptions:
     skip_invalid: bool = False
     tags: tuple[str, ...] = ()  # added to every imported backlink
     sites: tuple[SiteConfig, ...] = ()  # Settings.sites
-    batch_size: int = 1000
+    batch_size: int = 5000  # rows written per chunk (all in one transaction)
     max_errors: int = 20  # errors listed; all are counted
 
 

@@ -1,64 +1,34 @@
 """Reading an export file: its encoding, its delimiter, its header, then its rows with line numbers.
 
-Encodings: UTF-8 with or without a BOM, UTF-16 LE/BE with a BOM (Ahrefs writes
-UTF-16 LE + BOM + tabs), UTF-16 without a BOM (guessed from NUL bytes), else
-Windows-1252.  Delimiters: tab, comma or semicolon, sniffed from the header
+Encodings: see monitor.importers.encoding.  Delimiters: tab, comma or semicolon, sniffed from the header
 line.  Comment lines (`# ...`) and blank lines before the header are skipped
 (Google Analytics puts a few there).  Rows are streamed: the file is never read
 into memory at once.  Line numbers are physical lines of the file (the first
 line is 1), the line a row starts on when a quoted cell spans several lines.
+Refused with the line: a NUL byte, a line or cell of more than MAX_CELL characters,
+malformed quoting (strict CSV), a last row cut short (no line end and fewer cells
+than the header), bytes the encoding cannot decode.
 
 Reads no settings.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-CHUNK = 1 << 20
-csv.field_size_limit(min(sys.maxsize, 1 << 24))
+from monitor.importers.encoding import EncodingError, decode_error_line, sniff_encoding
+
+MAX_CELL = 1 << 20  # characters: a cell (or a line) longer than this is not an export's value
+csv.field_size_limit(MAX_CELL)
 
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported (unreadable, undecodable, header not recognised). One line."""
-
-
-def sniff_encoding(path: Path) -> str:
-    """The Python codec to read `path` with."""
-    with path.open("rb") as handle:
-        head = handle.read(CHUNK)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
-        sample = head[:4096]
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        if odd > len(sample) // 4 and even == 0:
-            return "utf-16-le"
-        if even > len(sample) // 4 and odd == 0:
-            return "utf-16-be"
-        raise ImportFileError("not a text file (it holds NUL bytes): expected a CSV or TSV export")
-    return "utf-8" if _is_utf8(path) else "cp1252"
-
-
-def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
-            while chunk := handle.read(CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -85,29 +55,54 @@ class ExportFile:
     header: list[str]
     handle: TextIO
     _consumed: int  # physical lines before the csv reader took over
+    last_line_open: bool = False  # the last line read has no line end (the file's end, maybe cut short)
 
     @property
     def columns(self) -> list[str]:
         return [normalize_header(cell) for cell in self.header]
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells) for every non-blank row after the header."""
-        reader = csv.reader(self.handle, delimiter=self.delimiter)
-        previous = 0
+        """(line number, cells) for every non-blank row after the header. Raises ImportFileError."""
+        reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
+        previous, line, cells = 0, 0, None
         try:
             for cells in reader:
                 line = self._consumed + previous + 1
                 previous = reader.line_num
-                if any(cell.strip() for cell in cells):
+                if "".join(cells).strip():
                     yield line, cells
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"line {self._consumed + previous + 1}: cannot decode the file as "
-                                  f"{self.encoding}: {exc.reason}") from None
+        except UnicodeDecodeError:
+            raise ImportFileError(decode_error_line(self.path, self.encoding)) from None
         except csv.Error as exc:
-            raise ImportFileError(f"line {self._consumed + reader.line_num}: {exc}") from None
+            raise ImportFileError(_csv_message(self._consumed + previous + 1, str(exc))) from None
+        if self.last_line_open and cells is not None and len(cells) < len(self.header):
+            raise ImportFileError(f"line {line}: the file ends in the middle of this row ({len(cells)} of "
+                                  f"{len(self.header)} cells): it was cut short?")
+
+    def _lines(self) -> Iterator[str]:
+        """The physical lines after the header; a NUL byte or a line of more than MAX_CELL characters raises."""
+        readline = self.handle.readline
+        line = self._consumed
+        while text := readline(MAX_CELL + 1):
+            line += 1
+            if "\x00" in text:
+                raise ImportFileError(f"line {line}: holds a NUL byte: not a text export, or a damaged one")
+            if len(text) > MAX_CELL:
+                raise ImportFileError(f"line {line}: longer than {MAX_CELL:,} characters: not a backlink export")
+            self.last_line_open = not text.endswith(("\n", "\r"))
+            yield text
 
     def close(self) -> None:
         self.handle.close()
+
+
+def _csv_message(line: int, reason: str) -> str:
+    if "field larger than field limit" in reason:
+        return (f"line {line}: a cell longer than {MAX_CELL:,} characters (a quote that is never closed?): "
+                "not a backlink export value")
+    if "unexpected end of data" in reason:
+        return f"line {line}: the file ends inside a quoted cell of this row (a quote never closed, or a cut file)"
+    return f"line {line}: malformed CSV: {reason}"
 
 
 def open_export(path: Path) -> ExportFile:
@@ -115,22 +110,30 @@ def open_export(path: Path) -> ExportFile:
     try:
         encoding = sniff_encoding(path)
         handle = path.open("r", encoding=encoding, newline="")
+    except EncodingError as exc:
+        raise ImportFileError(str(exc)) from None
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
     try:
         consumed = 0
         while True:
-            text = handle.readline()
+            text = handle.readline(MAX_CELL + 1)
             if not text:
                 raise ImportFileError(f"{path.name} is empty: expected a header row")
             consumed += 1
+            if "\x00" in text or len(text) > MAX_CELL:
+                raise ImportFileError(f"line {consumed}: not a header row (a NUL byte, or over {MAX_CELL:,} "
+                                      "characters): not a text export")
             if text.strip() and not text.lstrip().startswith("#"):
                 break
         delimiter = sniff_delimiter(text)
         header = next(csv.reader([text], delimiter=delimiter))
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         handle.close()
-        raise ImportFileError(f"cannot decode the file as {encoding}: {exc.reason}") from None
+        raise ImportFileError(decode_error_line(path, encoding)) from None
+    except csv.Error as exc:
+        handle.close()
+        raise ImportFileError(_csv_message(consumed, str(exc))) from None
     except BaseException:
         handle.close()
         raise

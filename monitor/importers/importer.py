@@ -56,6 +56,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)  # the first ImportOptions.max_errors
     error_count: int = 0
     written: bool = False
+    rows: int = 0  # data rows read (blank lines and the header not counted)
     duplicates: int = 0  # rows repeating an earlier row of the file exactly: left out
     conflicts: list[RowError] = field(default_factory=list)  # the first ImportOptions.max_errors
     conflict_count: int = 0  # rows for a backlink an earlier row already gave, with other values: left out
@@ -74,9 +75,10 @@ class _Abort(Exception):
     """Raised inside the transaction to roll it back when invalid rows forbid writing."""
 
 
-def choose_format(columns: list[str], wanted: str) -> ExportFormat:
+def choose_format(columns: list[str], wanted: str, header_line: int = 1) -> ExportFormat:
     """The format of a header (or check it is the one asked for). Raises ImportFileError."""
     candidates = [f for f in FORMATS if wanted in ("auto", f.name)]
+    at = f"line {header_line}"
     for fmt in candidates:
         if fmt.matches(columns):
             if fmt.refuse:
@@ -84,16 +86,39 @@ def choose_format(columns: list[str], wanted: str) -> ExportFormat:
             if fmt.known is not None:
                 unknown = [c for c in columns if c not in fmt.known]
                 if unknown:
-                    raise ImportFileError(f"line 1: unknown columns for a {fmt.title}: {', '.join(unknown)} "
+                    raise ImportFileError(f"{at}: unknown columns for a {fmt.title}: {', '.join(unknown)} "
                                           f"(known: {', '.join(sorted(fmt.known))})")
             return fmt
     shown = ", ".join(c for c in columns if c) or "(none)"
+    partial = _partial_match(columns, candidates)
+    if partial is not None:
+        fmt, missing = partial
+        article = "an" if fmt.title[0].lower() in "aeiou" else "a"
+        raise ImportFileError(f"{at}: {article} {fmt.title} without its required column{'s' if len(missing) > 1 else ''} "
+                              f"{' and '.join(missing)}; the header has {shown}")
     if wanted != "auto":
-        needed = " and ".join("/".join(f"'{n}'" for n in names) for names in candidates[-1].required)
-        raise ImportFileError(f"line 1: not a {candidates[-1].title}: it needs the columns {needed}; "
+        needed = " and ".join(_alternatives(names) for names in candidates[-1].required)
+        raise ImportFileError(f"{at}: not a {candidates[-1].title}: it needs the columns {needed}; "
                               f"the header has {shown}")
-    raise ImportFileError(f"line 1: header not recognised ({shown}); expected an Ahrefs, Semrush, Search Console "
+    raise ImportFileError(f"{at}: header not recognised ({shown}); expected an Ahrefs, Semrush, Search Console "
                           "or Google Analytics export, or a plain CSV with source_url,target[,anchor,tags]")
+
+
+def _alternatives(names: tuple[str, ...]) -> str:
+    return " (or ".join(f"'{n}'" for n in names[:2]) + (")" if len(names) > 1 else "")
+
+
+def _partial_match(columns: list[str], candidates: list[ExportFormat]) -> tuple[ExportFormat, list[str]] | None:
+    """The format whose required columns the header has some of (the most), and those it lacks."""
+    present = set(columns)
+    best: tuple[ExportFormat, list[str]] | None = None
+    for fmt in candidates:
+        if fmt.refuse:
+            continue
+        missing = [_alternatives(names) for names in fmt.required if not present.intersection(names)]
+        if missing and len(missing) < len(fmt.required) and (best is None or len(missing) < len(best[1])):
+            best = (fmt, missing)
+    return best
 
 
 def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report: ImportReport,
@@ -102,6 +127,7 @@ def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report:
     columns = Columns(export.header, export.columns)
     width = len(export.header)
     for line, cells in export.rows():
+        report.rows += 1
         try:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 raise ValueError(f"{len(cells)} cells but the header has {width} columns")
@@ -148,6 +174,8 @@ def _write(session: Session, rows: Iterator[tuple[int, BacklinkInput | ReferralI
             batch, lines = [], []
     if report.error_count and not options.skip_invalid:
         raise _Abort
+    if not report.rows:
+        raise ImportFileError("a header but no data rows: nothing to import")
     _record(report, writer.write(batch, lines), options)
     report.counts.add(writer.finish())
     if referrals and options.target_site:
@@ -165,7 +193,7 @@ def import_file(engine: Engine, path: Path, options: ImportOptions, now: datetim
             raise ImportFileError(f"--target-site: {exc}") from None
     export = open_export(path)
     try:
-        fmt = choose_format(export.columns, options.format)
+        fmt = choose_format(export.columns, options.format, export.header_line)
         if fmt.needs_target_site and not options.target_site:
             raise ImportFileError(f"a {fmt.title} does not name the target: give --target-site DOMAIN")
         report = ImportReport(format=fmt.name, title=fmt.title)

@@ -35,6 +35,7 @@ from monitor.targets import normalize_url, parse_source, parse_target, source_ke
 logger = logging.getLogger(__name__)
 
 MAX_TAG_LENGTH = 128
+MAX_HOST_LENGTH = 253  # DNS; the columns holding host names are VARCHAR(255)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def source_parts(url: str) -> tuple[str, str, str]:
     if parsed is None:
         raise ValueError(f"invalid URL {text[:200]!r}: expected an absolute http(s) URL")
     href, key, host = parsed
+    if len(host) > MAX_HOST_LENGTH:
+        raise ValueError(f"host name longer than {MAX_HOST_LENGTH} characters: {host[:60]!r}...")
     return href, key, clean_host(host)
 
 
@@ -123,6 +126,8 @@ def normalize_target(text: str) -> tuple[str, str]:
     its WHATWG serialisation (`example.com/pricing` -> `http://example.com/pricing`).
     """
     target = parse_target(text.strip())
+    if len(target.host) > MAX_HOST_LENGTH:
+        raise ValueError(f"target host name longer than {MAX_HOST_LENGTH} characters: {target.host[:60]!r}...")
     if target.kind is TargetKind.DOMAIN:
         return target.host, target.host
     text = text.strip()
