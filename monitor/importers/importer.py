@@ -94,7 +94,8 @@ def choose_format(columns: list[str], wanted: str, header_line: int = 1) -> Expo
     if partial is not None:
         fmt, missing = partial
         article = "an" if fmt.title[0].lower() in "aeiou" else "a"
-        raise ImportFileError(f"{at}: {article} {fmt.title} without its required column{'s' if len(missing) > 1 else ''} "
+        plural = "s" if len(missing) > 1 else ""
+        raise ImportFileError(f"{at}: {article} {fmt.title} without its required column{plural} "
                               f"{' and '.join(missing)}; the header has {shown}")
     if wanted != "auto":
         needed = " and ".join(_alternatives(names) for names in candidates[-1].required)

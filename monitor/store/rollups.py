@@ -18,10 +18,14 @@ key order so that concurrent writers lock them in the same order, like
 monitor.metrics_store).  Earliest/latest dates only move one way under ingest;
 when a write moves one back (a removal, a page moving to another domain) the
 domain's row is recounted.  Writers:
-- ORM flushes that touch backlinks, checks or events (`upsert_backlinks`, imports,
-  the API, hand edits) are tracked by a Session flush hook registered here;
-- bulk statements track themselves: `monitor.ingest` (per batch) and
-  `monitor.store.backlinks.remove_backlinks`.
+- ORM flushes that touch backlinks, checks or events (the API's and hand edits)
+  are tracked by a Session flush hook registered here;
+- bulk statements track themselves: `monitor.ingest` (per batch, a Tracker),
+  `monitor.store.backlinks.remove_backlinks` (a Tracker), and the writer of
+  `add`, `import` and the API's new links (`monitor.store.backlink_writer`, a
+  `Delta`: each inserted backlink counted from what was inserted, updated ones
+  snapshotted before and after only when a column the rollups read changed, the
+  difference applied once at the end or every Delta.LIMIT keys).
 `linkwatch db rebuild-rollups` rebuilds all four if they ever drift.
 
 Reads no settings.
