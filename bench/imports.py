@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, func, select
 
 from bench import import_file
 from bench.pg import TempPostgres
-from bench.run import PYCACHE, RESULTS, TreeSampler, machine
+from bench.run import PYCACHE, RESULTS, TreeSampler, fresh_database, machine
 from monitor.store.models import Backlink
 
 
@@ -103,12 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 files = {"good": import_file.write(tmp / f"ahrefs-{size}.csv", size),
                          "bad": import_file.write(tmp / f"ahrefs-{size}-bad.csv", size, bad_lines=[-1])}
                 for backend in args.backends.split(","):
-                    if backend == "postgresql":
-                        if not pg:
-                            pg.append(stack.enter_context(TempPostgres()))
-                        url = pg[0].create_database(f"imports_{size}")
-                    else:
-                        url = f"sqlite:///{tmp / f'imports-{size}.db'}"
+                    url = fresh_database(backend, f"imports_{size}", tmp, stack, pg)
                     home = str(tmp / "home")
                     report["results"].extend(measure(size, backend, url, files, home))
                 for path in files.values():

@@ -173,15 +173,20 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
             "db_mb": round(size / 2**20, 1)}
 
 
-def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domains: int, stack: ExitStack,
-                      pg: list[TempPostgres], workdir: Path, timeout: float, tag: str,
-                      render: str = "never") -> dict[str, Any]:
+def fresh_database(backend: str, tag: str, workdir: Path, stack: ExitStack, pg: list[TempPostgres]) -> str:
+    """The URL of a new empty database: a file in `workdir`, or a database of the one PostgreSQL server (started
+    on first use, stopped with `stack`)."""
     if backend == "postgresql":
         if not pg:
             pg.append(stack.enter_context(TempPostgres()))
-        url = pg[0].create_database(f"bench_{tag}")
-    else:
-        url = f"sqlite:///{workdir / f'{tag}.db'}"
+        return pg[0].create_database(f"bench_{tag}")
+    return f"sqlite:///{workdir / f'{tag}.db'}"
+
+
+def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domains: int, stack: ExitStack,
+                      pg: list[TempPostgres], workdir: Path, timeout: float, tag: str,
+                      render: str = "never") -> dict[str, Any]:
+    url = fresh_database(backend, tag, workdir, stack, pg)
     seeded = seed(url, size, port, domains)
     flags = [*POLITENESS[politeness], "--render", render]
     result = run_linkwatch(url, domains, flags, timeout, workdir / f"{tag}.log")
