@@ -69,11 +69,14 @@ def count_rows(url: str) -> int:
     return count
 
 
-def measure(size: int, backend: str, url: str, files: dict[str, Path], home: str) -> list[dict[str, Any]]:
+STEPS = {"bad": "bad last line, empty database", "import": "import", "reimport": "re-import"}
+
+
+def measure(size: int, backend: str, url: str, files: dict[str, Path], home: str,
+            steps: list[str]) -> list[dict[str, Any]]:
     results = []
-    steps = (("bad last line, empty database", files["bad"], ()), ("import", files["good"], ()),
-             ("re-import", files["good"], ()))
-    for step, path, flags in steps:
+    for key in steps:
+        step, path, flags = STEPS[key], files["bad" if key == "bad" else "good"], ()
         cpu_before = os.times()
         outcome = run_import(url, path, home, *flags)
         cpu_after = os.times()
@@ -87,11 +90,21 @@ def measure(size: int, backend: str, url: str, files: dict[str, Path], home: str
     return results
 
 
+def _export(folder: Path, name: str, size: int, bad_lines: list[int]) -> Path:
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        import_file.write(path.with_suffix(".part"), size, bad_lines=bad_lines).rename(path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark `linkwatch import` of a generated Ahrefs export.")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--steps", default="bad,import,reimport", help="bad, import and/or reimport, in order")
     parser.add_argument("--workdir", default=None, help="where files and databases go (default: a temp dir)")
+    parser.add_argument("--files", type=Path, default=None, help="keep the generated exports here and reuse them")
     parser.add_argument("--name", default=time.strftime("imports-%Y%m%d-%H%M%S"), help="results file name")
     args = parser.parse_args(argv)
     report: dict[str, Any] = {"machine": machine(), "load_average": os.getloadavg(), "results": []}
@@ -100,14 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             pg: list[TempPostgres] = []
             for size in (int(s) for s in args.sizes.split(",")):
-                files = {"good": import_file.write(tmp / f"ahrefs-{size}.csv", size),
-                         "bad": import_file.write(tmp / f"ahrefs-{size}-bad.csv", size, bad_lines=[-1])}
+                files = {"good": _export(args.files or tmp, f"ahrefs-{size}.csv", size, []),
+                         "bad": _export(args.files or tmp, f"ahrefs-{size}-bad.csv", size, [-1])}
                 for backend in args.backends.split(","):
                     url = fresh_database(backend, f"imports_{size}", tmp, stack, pg)
                     home = str(tmp / "home")
-                    report["results"].extend(measure(size, backend, url, files, home))
-                for path in files.values():
-                    path.unlink()
+                    report["results"].extend(measure(size, backend, url, files, home, args.steps.split(",")))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)

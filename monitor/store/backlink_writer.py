@@ -79,7 +79,7 @@ class Repeat:
     same: bool  # an exact duplicate (else: the same backlink with other values)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def _domain_of(host: str) -> str:
     return registrable_domain(host)
 

@@ -415,7 +415,7 @@ class Delta:
     so memory stays bounded).  Events are not written by imports, so `rollup_event_days` is not touched.
     """
 
-    LIMIT = 50_000
+    LIMIT = 10_000
 
     def __init__(self, session: Session) -> None:
         self.session = session
