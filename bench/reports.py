@@ -4,7 +4,8 @@ Each report function of monitor.reports runs as `linkwatch report NAME` calls it
 twice: over the whole profile (velocity and domains over their default 90-day
 window) and with `--since` 30 days; then the scheduler's due selection at the
 seed's NOW: the first batch of `iter_due_jobs` (what one step of a run reads),
-`due_count` and `next_due_time` (what `serve` asks).  Best of `--repeat` runs
+the whole walk (every due backlink, as a run reads them), `due_count` and
+`next_due_time` (what `serve` asks).  Best of `--repeat` runs
 after one warm-up, in milliseconds; a table on stdout and
 `bench/results/NAME.json` (default `reports-1m`) with the machine and its load.
 
@@ -61,7 +62,11 @@ def due_calls(engine: Engine, settings: Settings) -> dict[str, Callable[[], Any]
     def first_batch() -> int:
         return len(list(islice(scheduler.iter_due_jobs(engine, settings, NOW), settings.batch_size - 1)))
 
+    def whole_walk() -> int:
+        return sum(len(job.backlink_ids) for job in scheduler.iter_due_jobs(engine, settings, NOW))
+
     return {f"due: first batch ({settings.batch_size})": first_batch,
+            "due: whole walk (every due backlink)": whole_walk,
             "due: due_count": lambda: scheduler.due_count(engine, NOW),
             "due: next_due_time": lambda: scheduler.next_due_time(engine)}
 

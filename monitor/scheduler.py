@@ -1,16 +1,28 @@
 """What to check next: due backlinks as PageJobs, read lazily in batches, and when each is due again.
 
-`iter_due_jobs` walks the backlinks in `(source_key, target)` order with keyset
-pagination over the `uq_backlinks_source_key_target` index, `batch_size` rows
-per query (repeated once when the database server went away and came back,
-monitor.store.db.retry_after_reconnect), keeping those whose `next_due_at` has
-passed (all of them with `include_all`).  Rows of one referring page are adjacent in that order, so they
-become one `PageJob` (fetched once however many backlinks it carries), even when
-they straddle two batches.  Each query runs in its own short transaction and
-memory holds one batch: it stays flat at a million backlinks, and a run that
-dies part-way leaves everything it did not ingest due (only the ingest moves
-`next_due_at`).  The `ix_backlinks_due` index answers "how much is due" and
-"when is the next one due" for `serve`.
+`iter_due_jobs` walks the due backlinks in `(next_due_at, id)` order through the
+`ix_backlinks_due` index (every backlink in `id` order with `include_all`), so a
+run reads what is due and not the rest of a million rows.  Each step is one
+keyset query of `batch_size` rows and one more for every due backlink of the
+referring pages (`source_key`) those rows belong to (`uq_backlinks_source_key_target`),
+in one short transaction, repeated once when the database server went away and
+came back (monitor.store.db.retry_after_reconnect).  All the due backlinks of one
+referring page become one `PageJob` (fetched once however many backlinks it
+carries), handed out at the step that holds the page's first due row in walk
+order (its leader), so a page whose rows straddle two steps is handed out once;
+a page already handed out but not yet ingested still has its leader due behind
+the walk and is skipped.  The ingest moves the checked backlinks' `next_due_at` past `now`
+(at least `recheck_interval` after the check), out of the due walk's range; the
+`include_all` walk's order (`id`) never moves.  Memory holds one step, flat at a million
+backlinks, and a run that dies part-way leaves everything it did not ingest due
+(only the ingest moves `next_due_at`).
+
+The jobs of a step are handed out with their referring hosts in turn (`interleave`:
+the first page of every host, then the second, ...): with the shipped politeness
+(one request at a time per host, `delay` between them) adjacent pages of one host
+would otherwise queue behind each other while the crawler's other slots stay idle.
+The `ix_backlinks_due` index also answers "how much is due" and "when is the next
+one due" for `serve`.
 
 Conditional-request validators (ETag / Last-Modified) go on a job only when every
 backlink of the page carries the same ones: the ingest stores them only after a
@@ -30,12 +42,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, select, true
+from sqlalchemy.engine import Connection
 
 from monitor.config import IntervalRule, Settings
 from monitor.domain import PageJob, RenderMode
@@ -44,43 +58,95 @@ from monitor.store.models import Backlink
 
 logger = logging.getLogger(__name__)
 
+#: values in one IN (...) of a step (SQLite allows 32,766 bound parameters per statement)
+KEYS_PER_QUERY = 1000
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    id: int
-    source_url: str
-    source_key: str
-    target: str
-    etag: str | None
-    last_modified: str | None
+_COLUMNS = (Backlink.id, Backlink.source_url, Backlink.source_key, Backlink.target, Backlink.etag,
+            Backlink.last_modified, Backlink.next_due_at)
+Key = tuple[Any, ...]
 
 
-def _due_rows(engine: Engine, now: datetime, include_all: bool, batch_size: int) -> Iterator[_Row]:
-    """Every due backlink in (source_key, target) order, one query of `batch_size` rows at a time."""
-    columns = (Backlink.id, Backlink.source_url, Backlink.source_key, Backlink.target,
-               Backlink.etag, Backlink.last_modified)
-    after: tuple[str, str] | None = None
-    while True:
-        query = select(*columns).order_by(Backlink.source_key, Backlink.target).limit(batch_size)
-        if not include_all:
-            query = query.where(Backlink.next_due_at <= now)
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), KEYS_PER_QUERY):
+        yield values[start:start + KEYS_PER_QUERY]
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """One due walk: which backlinks (due at `now`, or all) in which order (the keyset)."""
+
+    now: datetime
+    include_all: bool
+    batch_size: int
+
+    def key(self, row: Any) -> Key:
+        return (row.id,) if self.include_all else (row.next_due_at, row.id)
+
+    def due(self) -> Any:
+        return true() if self.include_all else Backlink.next_due_at <= self.now
+
+    def walked(self, conn: Connection, after: Key | None) -> list[Any]:
+        """The next `batch_size` rows after `after` in walk order.  A due time many rows share (an import)
+        is continued with `= due AND id >`: both backends start that index range at the key, where SQLite
+        would scan a row-value comparison from the first row of the due time."""
+        if self.include_all:
+            later = true() if after is None else Backlink.id > after[0]
+            return list(conn.execute(select(*_COLUMNS).where(later).order_by(Backlink.id).limit(self.batch_size)))
+        rows: list[Any] = []
         if after is not None:
-            # expanded form of (source_key, target) > after: every backend plans it as an index range
-            query = query.where(or_(Backlink.source_key > after[0],
-                                    and_(Backlink.source_key == after[0], Backlink.target > after[1])))
-        rows = retry_after_reconnect(engine, functools.partial(_read, engine, query), "reading the due backlinks")
-        yield from rows
-        if len(rows) < batch_size:
+            rows = list(conn.execute(select(*_COLUMNS).where(Backlink.next_due_at == after[0], Backlink.id > after[1])
+                                     .order_by(Backlink.id).limit(self.batch_size)))
+        if len(rows) < self.batch_size:
+            later = self.due() if after is None else and_(Backlink.next_due_at > after[0], self.due())
+            rows += conn.execute(select(*_COLUMNS).where(later).order_by(Backlink.next_due_at, Backlink.id)
+                                 .limit(self.batch_size - len(rows)))
+        return rows
+
+    def siblings(self, conn: Connection, walked: list[Any]) -> list[Any]:
+        """The due rows of the walked rows' pages that were not walked: the page ids from the unique
+        (source_key, target) index alone, then the rows of the few pages with several backlinks."""
+        known = {row.id for row in walked}
+        keys = sorted({row.source_key for row in walked})
+        others = sorted(i for chunk in _chunks(keys) for i in conn.scalars(
+            select(Backlink.id).where(Backlink.source_key.in_(chunk))) if i not in known)
+        return [row for chunk in _chunks(others)
+                for row in conn.execute(select(*_COLUMNS).where(Backlink.id.in_(chunk), self.due()))]
+
+    def step(self, conn: Connection, after: Key | None) -> tuple[int, Key | None, list[list[Any]]]:
+        """Rows walked, the last one's key, and the pages led by one of them (all their due rows)."""
+        walked = self.walked(conn, after)
+        if not walked:
+            return 0, after, []
+        last = self.key(walked[-1])
+        pages: dict[str, list[Any]] = {}
+        for row in (*walked, *self.siblings(conn, walked)):
+            pages.setdefault(row.source_key, []).append(row)
+        led = []
+        for rows in pages.values():
+            leader = min(self.key(row) for row in rows)
+            if (after is None or leader > after) and leader <= last:
+                led.append((leader, sorted(rows, key=lambda row: (row.target, row.id))))
+        led.sort(key=lambda item: item[0])
+        return len(walked), last, [rows for _, rows in led]
+
+
+def _due_pages(engine: Engine, walk: _Walk) -> Iterator[list[list[Any]]]:
+    """Step by step, the due rows of the pages led by that step's `batch_size` rows, in leader order."""
+    after: Key | None = None
+    while True:
+        count, after, pages = retry_after_reconnect(engine, functools.partial(_step, engine, walk, after),
+                                                    "reading the due backlinks")
+        yield pages
+        if count < walk.batch_size:
             return
-        after = (rows[-1].source_key, rows[-1].target)
 
 
-def _read(engine: Engine, query: Any) -> list[_Row]:
-    with session(engine) as s:
-        return [_Row(*row) for row in s.execute(query)]
+def _step(engine: Engine, walk: _Walk, after: Key | None) -> tuple[int, Key | None, list[list[Any]]]:
+    with engine.connect() as conn:
+        return walk.step(conn, after)
 
 
-def _job(rows: Sequence[_Row], render: RenderMode) -> PageJob:
+def _job(rows: Sequence[Any], render: RenderMode) -> PageJob:
     validators = {(row.etag, row.last_modified) for row in rows}
     etag, last_modified = validators.pop() if len(validators) == 1 else (None, None)
     # one page stored as http and https (the same source_key): fetch the https one
@@ -89,19 +155,44 @@ def _job(rows: Sequence[_Row], render: RenderMode) -> PageJob:
                    etag=etag, last_modified=last_modified, backlink_ids=tuple(row.id for row in rows))
 
 
+def _host(url: str) -> str:
+    """The host[:port] of an absolute URL (its download slot in the crawler), cheaply: no parsing needed
+    for an interleaving key."""
+    rest = url.partition("://")[2] or url
+    return rest.split("/", 1)[0].rpartition("@")[2].lower()
+
+
+def interleave(jobs: Sequence[PageJob]) -> list[PageJob]:
+    """The jobs with their referring hosts in turn: the first job of every host (in order of first
+    appearance), then the second of every host that has one, and so on; one host's jobs keep their order."""
+    first: dict[str, int] = {}
+    seen: Counter[str] = Counter()
+    ranked = []
+    for position, job in enumerate(jobs):
+        host = _host(job.url)
+        first.setdefault(host, position)
+        ranked.append((seen[host], first[host], position, job))
+        seen[host] += 1
+    return [job for *_, job in sorted(ranked, key=lambda item: item[:3])]
+
+
 def iter_due_jobs(engine: Engine, settings: Settings, now: datetime, *, include_all: bool = False,
                   limit: int | None = None) -> Iterator[PageJob]:
     """The due backlinks (all with `include_all`, at most `limit`) as one PageJob per referring page, lazily."""
-    group: list[_Row] = []
-    for taken, row in enumerate(_due_rows(engine, now, include_all, settings.batch_size)):
-        if limit is not None and taken >= limit:
-            break
-        if group and row.source_key != group[0].source_key:
-            yield _job(group, settings.render)
-            group = []
-        group.append(row)
-    if group:
-        yield _job(group, settings.render)
+    left = limit
+    if left is not None and left <= 0:
+        return
+    for pages in _due_pages(engine, _Walk(now, include_all, settings.batch_size)):
+        jobs = []
+        for rows in pages:
+            if left is not None:
+                rows = rows[:left]
+                left -= len(rows)
+            if rows:
+                jobs.append(_job(rows, settings.render))
+        yield from interleave(jobs)
+        if left is not None and left <= 0:
+            return
 
 
 def due_count(engine: Engine, now: datetime) -> int:

@@ -88,7 +88,7 @@ class Backlink(Base):
     __tablename__ = "backlinks"
     __table_args__ = (
         UniqueConstraint("source_key", "target"),
-        Index("ix_backlinks_due", "next_due_at"),
+        Index("ix_backlinks_due", "next_due_at", "id"),  # the due walk's keyset (monitor.scheduler)
         Index("ix_backlinks_site_state", "site_id", "state"),
         Index("ix_backlinks_referring_domain", "referring_domain"),
         # reports (monitor.reports): per-site domain rollups and traffic ranking

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:54:52.241224
+Create Date: 2026-12-02 04:04:50.494873
 """
 
 from collections.abc import Sequence
@@ -109,7 +109,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_key', 'target', name=op.f('uq_backlinks_source_key_target'))
     )
     with op.batch_alter_table('backlinks', schema=None) as batch_op:
-        batch_op.create_index('ix_backlinks_due', ['next_due_at'], unique=False)
+        batch_op.create_index('ix_backlinks_due', ['next_due_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_referring_domain', ['referring_domain'], unique=False)
         batch_op.create_index('ix_backlinks_site_domain', ['site_id', 'referring_domain', 'state'], unique=False)
         batch_op.create_index('ix_backlinks_site_seen', ['site_id', 'first_seen', 'created_at'], unique=False)
