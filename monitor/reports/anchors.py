@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from sqlalchemy import func, select
 
 from monitor.config import Settings
-from monitor.reports.common import PRESENT, Db, connection, in_window, resolve_site, seen_since, share
+from monitor.reports.common import PRESENT, Db, connection, in_window, resolve_site, seen_window, share
 from monitor.store.models import AnchorRollup, Backlink
 
 CLASSES = ("exact", "partial", "branded", "naked_url", "generic", "image", "other")
@@ -115,11 +115,9 @@ def _distinct_anchors(site_id: int, since: datetime | None) -> Any:
     if since is None:
         return (select(AnchorRollup.anchor, AnchorRollup.links)
                 .where(AnchorRollup.site_id == site_id, AnchorRollup.links > 0).subquery())
-    text = func.lower(func.trim(func.coalesce(Backlink.anchor, "")))
-    return (select(text.label("anchor"), func.count().label("links"))
-            .where(Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT),
-                   seen_since(since))
-            .group_by(text).subquery())
+    window = seen_window(since, (func.lower(func.trim(func.coalesce(Backlink.anchor, ""))).label("anchor"),),
+                         Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT))
+    return select(window.c.anchor, func.count().label("links")).group_by(window.c.anchor).subquery()
 
 
 def anchors_report(db: Db, site: str | None, since: datetime | None, settings: Settings,

@@ -11,13 +11,13 @@ Reads no settings itself (reports read theirs from the Settings they are given).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, literal_column, or_, select
+from sqlalchemy import Engine, Subquery, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -85,6 +85,17 @@ def seen_since(since: datetime) -> ColumnElement[bool]:
     """Backlinks first seen live on or after `since`, else added on or after it: coalesce(first_seen,
     created_at) >= since, spelled as two ranges of ix_backlinks_site_seen (site_id, first_seen, created_at)."""
     return or_(Backlink.first_seen >= since, and_(Backlink.first_seen.is_(None), Backlink.created_at >= since))
+
+
+def seen_window(since: datetime, columns: Sequence[Any], *where: Any) -> Subquery:
+    """`columns` (labelled) of the backlinks that `seen_since(since)` keeps and `where` too, as the two ranges
+    of ix_backlinks_site_seen (site_id, first_seen, created_at, state, page_traffic, referring_domain) read one
+    after the other (UNION ALL): when `columns` and `where` use only the index's columns, each range is an
+    index-only scan, where an OR of the two would fetch every row of the window from the table.  (A column
+    outside the index read only inside a CASE, e.g. for nofollow links, is fetched only for those rows.)"""
+    first_seen = select(*columns).where(Backlink.first_seen >= since, *where)
+    added = select(*columns).where(Backlink.first_seen.is_(None), Backlink.created_at >= since, *where)
+    return union_all(first_seen, added).subquery("window")
 
 
 def in_window(column: Any) -> Any:

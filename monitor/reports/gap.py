@@ -26,7 +26,7 @@ from sqlalchemy import exists, func, select, true
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
-from monitor.reports.common import Db, connection, in_window, resolve_site, seen_since
+from monitor.reports.common import Db, connection, resolve_site, seen_since, seen_window
 from monitor.store.models import Backlink, DomainRollup, Site
 
 NOT_COUNTING = ("lost", "gone", "pending")
@@ -94,7 +94,7 @@ def _mine(site_id: int, domain: Any) -> Any:
 
 def _ranked(site_id: int, rival_ids: list[int], since: datetime | None) -> Any:
     """Gap domains with their competitor count, counting links and traffic: from the per-domain rollup,
-    or with `--since` from the competitor links in the window."""
+    or with `--since` from the competitor links in the window (index-only: seen_window)."""
     if since is None:
         return (select(DomainRollup.referring_domain.label("domain"), func.count().label("competitors"),
                        func.sum(DomainRollup.counting_links).label("links"),
@@ -102,14 +102,13 @@ def _ranked(site_id: int, rival_ids: list[int], since: datetime | None) -> Any:
                 .where(DomainRollup.site_id.in_(rival_ids), DomainRollup.counting_links > 0,
                        ~_mine(site_id, DomainRollup.referring_domain))
                 .group_by(DomainRollup.referring_domain).subquery())
-    domain = in_window(Backlink.referring_domain)  # grouped, yet read from the window (ix_backlinks_site_seen)
-    counting = (Backlink.site_id.in_(rival_ids), Backlink.state.not_in(NOT_COUNTING), _since_filter(since),
-                ~_mine(site_id, Backlink.referring_domain))
-    return (select(domain.label("domain"),
-                   func.count(func.distinct(Backlink.site_id)).label("competitors"),
-                   func.count().label("links"),
-                   func.coalesce(func.sum(Backlink.page_traffic), 0.0).label("traffic"))
-            .where(*counting).group_by(domain).subquery())
+    window = seen_window(since, (Backlink.referring_domain.label("domain"), Backlink.site_id.label("site_id"),
+                                 Backlink.page_traffic.label("page_traffic")),
+                         Backlink.site_id.in_(rival_ids), Backlink.state.not_in(NOT_COUNTING),
+                         ~_mine(site_id, Backlink.referring_domain))
+    return (select(window.c.domain, func.count(func.distinct(window.c.site_id)).label("competitors"),
+                   func.count().label("links"), func.coalesce(func.sum(window.c.page_traffic), 0.0).label("traffic"))
+            .group_by(window.c.domain).subquery())
 
 
 def _evidence(conn: Any, rival_ids: list[int], domains: list[str],

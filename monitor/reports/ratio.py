@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Text, and_, case, cast, func, select, true
+from sqlalchemy import Text, and_, case, cast, func, literal, select
 
 from monitor.config import Settings
-from monitor.reports.common import PRESENT, Db, connection, in_window, ratio, resolve_site, seen_since, share
+from monitor.reports.common import PRESENT, Db, connection, in_window, ratio, resolve_site, seen_window, share
 from monitor.store.models import Backlink, Check, DomainRollup, LinkRollup
 from monitor.store.rollups import page_sources, rel_key_expr
 
@@ -70,10 +70,6 @@ class RatioReport:
 
 def _ratio_text(value: float | None) -> str:
     return "all followed" if value is None else f"{value:.2f}:1"
-
-
-def _since_filter(since: datetime | None) -> Any:
-    return true() if since is None else seen_since(since)
 
 
 def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Settings) -> RatioReport:
@@ -129,18 +125,20 @@ def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, 
 
 
 def _window_counts(conn: Any, site_id: int, since: datetime) -> tuple[tuple[int, ...], dict[str, int]]:
-    """The same figures over the present links first seen since `since`, in one pass over the window:
-    grouped by domain, state, rel tokens and (for nofollow links without one) the latest check's
-    directive sources."""
+    """The same figures over the present links first seen since `since`, in one pass over the window
+    (seen_window): grouped by domain, state and, for nofollow links, their rel tokens and (without one)
+    the latest check's directive sources; only those are read from outside the window's index."""
     rel_key = rel_key_expr()
     latest = (select(cast(Check.directive_sources, Text)).where(Check.backlink_id == Backlink.id)
               .order_by(Check.checked_at.desc(), Check.id.desc()).limit(1).scalar_subquery())
-    sources = case((and_(Backlink.state == "nofollow", rel_key == ""), latest), else_=None)
-    domain = in_window(Backlink.referring_domain)  # grouped, yet read from the window, not ix_backlinks_site_domain
-    rows = conn.execute(select(domain, Backlink.state, rel_key, sources, func.count())
-                        .where(Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT),
-                               _since_filter(since))
-                        .group_by(domain, Backlink.state, rel_key, sources)).all()
+    nofollow = Backlink.state == "nofollow"
+    window = seen_window(since, (
+        Backlink.referring_domain.label("domain"), Backlink.state.label("state"),
+        case((nofollow, rel_key), else_=literal("")).label("rel_key"),
+        case((and_(nofollow, rel_key == ""), latest), else_=None).label("sources"),
+    ), Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT))
+    rows = conn.execute(select(window.c.domain, window.c.state, window.c.rel_key, window.c.sources, func.count())
+                        .group_by(window.c.domain, window.c.state, window.c.rel_key, window.c.sources)).all()
     groups = []
     for _, state, key, text, count in rows:
         page = (",".join(page_sources(text)) or "unknown") if state == "nofollow" and key == "" else ""

@@ -6,7 +6,8 @@ of present links and the "traffic at risk" (links currently lost, gone or
 nofollow), and lists GA4 referral sessions per imported source with how many of
 the site's backlinks come from it.  Everything is summed in SQL: over all links
 from the per-state rollup (monitor/store/rollups.py), with `--since` over the
-links in the window; the ranking uses the (site_id, page_traffic) index.  Definitions: docs/reports.md#traffic.
+links in the window (index-only, `seen_window`); the ranking uses the (site_id,
+page_traffic) index.  Definitions: docs/reports.md#traffic.
 
 Reads no settings.
 """
@@ -21,7 +22,7 @@ from sqlalchemy import case, func, select, true
 
 from monitor.config import Settings
 from monitor.domains import bare_host, registrable_domain
-from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site, seen_since
+from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site, seen_since, seen_window
 from monitor.store.models import Backlink, LinkRollup, ReferralTraffic
 
 AT_RISK = (*DEAD, "nofollow")
@@ -63,7 +64,7 @@ def traffic_report(db: Db, site: str | None, since: datetime | None, settings: S
     with connection(db) as conn:
         ref = resolve_site(conn, site)
         where = (Backlink.site_id == ref.id, _since_filter(since))
-        totals = _totals(conn, ref.id, where) if since is not None else _rollup_totals(conn, ref.id)
+        totals = _totals(conn, ref.id, since) if since is not None else _rollup_totals(conn, ref.id)
         top = conn.execute(select(
             Backlink.page_traffic, Backlink.state, Backlink.referring_domain, Backlink.source_url,
             Backlink.target, Backlink.anchor,
@@ -91,16 +92,19 @@ def traffic_report(db: Db, site: str | None, since: datetime | None, settings: S
     return report
 
 
-def _totals(conn: Any, site_id: int, where: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The totals over the backlinks first seen in the window (--since)."""
-    traffic = func.coalesce(Backlink.page_traffic, 0.0)
+def _totals(conn: Any, site_id: int, since: datetime) -> tuple[Any, ...]:
+    """The totals over the backlinks first seen in the window (--since): index-only ranges (seen_window)."""
+    window = seen_window(since, (Backlink.state.label("state"), Backlink.page_traffic.label("page_traffic")),
+                         Backlink.site_id == site_id)
+    state, page_traffic = window.c.state, window.c.page_traffic
+    traffic = func.coalesce(page_traffic, 0.0)
     return tuple(conn.execute(select(
-        func.count(Backlink.page_traffic),
-        func.sum(case((Backlink.state.in_(PRESENT), traffic), else_=0.0)),
-        func.sum(case((Backlink.state == "live", traffic), else_=0.0)),
-        func.sum(case((Backlink.state.in_(AT_RISK), traffic), else_=0.0)),
-        func.count(case((Backlink.state.in_(AT_RISK) & Backlink.page_traffic.is_not(None), 1))),
-    ).where(*where)).one())
+        func.count(page_traffic),
+        func.sum(case((state.in_(PRESENT), traffic), else_=0.0)),
+        func.sum(case((state == "live", traffic), else_=0.0)),
+        func.sum(case((state.in_(AT_RISK), traffic), else_=0.0)),
+        func.count(case((state.in_(AT_RISK) & page_traffic.is_not(None), 1))),
+    )).one())
 
 
 def _rollup_totals(conn: Any, site_id: int) -> tuple[Any, ...]:

@@ -94,8 +94,10 @@ class Backlink(Base):
         # reports (monitor.reports): per-site domain rollups and traffic ranking
         Index("ix_backlinks_site_domain", "site_id", "referring_domain", "state"),
         Index("ix_backlinks_site_traffic", "site_id", "page_traffic"),
-        # reports with --since: first seen (else added) in the window, as two ranges (monitor.reports.common)
-        Index("ix_backlinks_site_seen", "site_id", "first_seen", "created_at"),
+        # reports with --since: first seen (else added) in the window, as two ranges (monitor.reports.common),
+        # with what the window reports count, so that each range is an index-only scan
+        Index("ix_backlinks_site_seen", "site_id", "first_seen", "created_at", "state", "page_traffic",
+              "referring_domain"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:04:50.494873
+Create Date: 2026-12-02 04:05:22.678119
 """
 
 from collections.abc import Sequence
@@ -112,7 +112,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_backlinks_due', ['next_due_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_referring_domain', ['referring_domain'], unique=False)
         batch_op.create_index('ix_backlinks_site_domain', ['site_id', 'referring_domain', 'state'], unique=False)
-        batch_op.create_index('ix_backlinks_site_seen', ['site_id', 'first_seen', 'created_at'], unique=False)
+        batch_op.create_index('ix_backlinks_site_seen', ['site_id', 'first_seen', 'created_at', 'state', 'page_traffic', 'referring_domain'], unique=False)
         batch_op.create_index('ix_backlinks_site_state', ['site_id', 'state'], unique=False)
         batch_op.create_index('ix_backlinks_site_traffic', ['site_id', 'page_traffic'], unique=False)
 
