@@ -119,6 +119,10 @@ def test_reclaim(report_engine):
     assert r.rows[2]["evidence"] == "reason=rel_sponsored"
     recent = reclaim_report(report_engine, "acme.com", datetime(2026, 2, 20, tzinfo=UTC), SETTINGS)
     assert [x["source_url"] for x in recent.rows] == ["https://g.example/lost", "https://h.example/nf"]
+    assert (recent.links, recent.traffic, recent.by_reason) == (2, 60, {"made_nofollow": 1, "removed": 1})
+    top = reclaim_report(report_engine, "acme.com", None, SETTINGS, limit=2)  # the worklist's order, then the limit
+    assert [x["source_url"] for x in top.rows] == ["https://f.example/gone", "https://g.example/lost"]
+    assert (top.links, top.traffic) == (4, 260)
 
 
 def test_outreach(report_engine):

@@ -27,11 +27,11 @@ from monitor.store.backlinks import (
     remove_backlinks,
     upsert_backlinks,
 )
-from monitor.store.models import AnchorRollup, Backlink, DomainRollup, EventDayRollup, LinkRollup
+from monitor.store.models import AnchorRollup, Backlink, DomainRollup, EventDayRollup, LinkRollup, ReclaimRollup
 from monitor.store.sites import SiteResolver
 from tests.fixtures_reports import NOW
 
-TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup)
+TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup)
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -107,6 +107,7 @@ def test_rollups_equal_a_recount_after_a_mixed_workload(report_engine: Engine) -
     states = {row[1] for row in final["rollup_links"]}
     assert {"live", "nofollow", "lost", "pending"} <= states
     assert any(row[3] == "meta" for row in final["rollup_links"])  # page-level nofollow counted by source
+    assert {row[2] for row in final["rollup_reclaim"]} >= {"lost", "nofollow"}  # nofollow: made nofollow
     assert math.isclose(sum(row[7] for row in final["rollup_links"] if row[0] == 1),
                         _traffic_of_site(engine, 1), abs_tol=1e-6)
 

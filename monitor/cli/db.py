@@ -40,5 +40,5 @@ def run_rebuild(args: argparse.Namespace) -> int:
         counts = rollups.rebuild(s)
     sys.stdout.write(f"rebuilt the report rollups in {time.monotonic() - started:.1f}s: "
                      f"{counts['domains']} referring domains, {counts['anchors']} anchors, "
-                     f"{counts['links']} link groups\n")
+                     f"{counts['links']} link groups, {counts['reclaim']} links to reclaim\n")
     return 0

@@ -9,7 +9,10 @@ removed, gone: page_gone).  Each row has when the loss happened, when the link w
 last seen live, its last anchor, its page traffic and the contact hints found on
 the referring site (`backlinks.contact_hints`: mailto links, contact pages).
 Highest traffic first.  `since` keeps the links lost on or after that date.
-Without it the totals come from rollup_links (monitor/store/rollups.py).
+The worklist is read from `rollup_reclaim` (monitor/store/rollups.py: one row per
+link on it, kept current by every write), in the order of its index, so the cost
+is that of the rows shown (and, with `since`, of the window's rows in an index),
+not of the profile; over all links the totals come from rollup_links.
 Definitions: docs/reports.md#reclaim.
 
 Reads no settings.
@@ -17,18 +20,17 @@ Reads no settings.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
 from monitor.domain import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
-from monitor.store.models import Backlink, EventRecord, LinkRollup
+from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
 
 REASONS = {
     EventType.LOST.value: "removed",
@@ -58,44 +60,35 @@ class ReclaimReport:
                 *((f"reason: {name}", count) for name, count in self.by_reason.items())]
 
 
-def _worklist(conn: Any, site_id: int, since: datetime | None, ids: list[int] | None = None) -> Any:
-    """The lost / made-nofollow backlinks with their latest loss-type event (a subquery); only those
-    with these `ids` when given."""
+def _worklist(site_id: int, ids: list[int]) -> Any:
+    """The rows shown: these worklist backlinks in full, with their latest loss-type event (a subquery)."""
     earlier = aliased(EventRecord)
     latest_id = (select(func.max(earlier.id)).where(earlier.backlink_id == Backlink.id,
                                                     earlier.type.in_(tuple(REASONS)))
                  .correlate(Backlink).scalar_subquery())
-    joined = (select(Backlink.id, Backlink.source_url, Backlink.target, Backlink.state, Backlink.anchor,
-                     Backlink.expected_anchor, Backlink.page_traffic, Backlink.last_live, Backlink.contact_hints,
-                     Backlink.referring_domain, Backlink.updated_at, EventRecord.type.label("event_type"),
-                     EventRecord.at.label("event_at"), EventRecord.detail)
-              .outerjoin(EventRecord, EventRecord.id == latest_id)
-              .where(Backlink.site_id == site_id, Backlink.state.in_((*DEAD, "nofollow")),
-                     or_(Backlink.state.in_(DEAD),
-                         and_(Backlink.state == "nofollow", EventRecord.type == EventType.NOFOLLOW.value))))
-    if ids is not None:
-        joined = joined.where(Backlink.id.in_(ids))
-    if since is None:
-        return joined.subquery()
-    sub = joined.where(Backlink.id.in_(_lost_since(conn, site_id, since))).subquery()
-    lost_at = func.coalesce(sub.c.event_at, sub.c.last_live)
-    return select(sub).where(lost_at >= since).subquery()
+    return (select(Backlink.id, Backlink.source_url, Backlink.target, Backlink.state, Backlink.anchor,
+                   Backlink.expected_anchor, Backlink.page_traffic, Backlink.last_live, Backlink.contact_hints,
+                   Backlink.referring_domain, Backlink.updated_at, EventRecord.type.label("event_type"),
+                   EventRecord.at.label("event_at"), EventRecord.detail)
+            .outerjoin(EventRecord, EventRecord.id == latest_id)
+            .where(Backlink.site_id == site_id, Backlink.id.in_(ids))).subquery()
 
 
-def _lost_since(conn: Any, site_id: int, since: datetime) -> Any:
-    """Candidates for the --since worklist, found through indexes: the backlinks with a loss-type event in
-    the window (ix_events_type_at), and, when the site has lost links without any such event (rollup_links
-    says so), those last seen live in the window.  A superset: the worklist filter still decides."""
-    recent = aliased(EventRecord)
-    candidates: Any = select(recent.backlink_id).where(recent.type.in_(tuple(REASONS)), recent.at >= since)
-    silent_dead = conn.execute(select(func.sum(LinkRollup.links)).where(
-        LinkRollup.site_id == site_id, LinkRollup.state.in_(DEAD), LinkRollup.loss_event == "")).scalar()
-    if silent_dead:
-        link, loss = aliased(Backlink), aliased(EventRecord)
-        candidates = union(candidates, select(link.id).where(
-            link.site_id == site_id, link.state.in_(DEAD), link.last_live >= since,
-            ~exists().where(loss.backlink_id == link.id, loss.type.in_(tuple(REASONS)))))
-    return candidates
+def _ranked() -> tuple[Any, ...]:
+    """The worklist order as ix_rollup_reclaim_order gives it: highest traffic first (none last), then the
+    latest loss first (none last), then by id."""
+    r = ReclaimRollup
+    return (r.has_traffic.desc(), r.page_traffic.desc(), r.has_event.desc(), r.event_at.desc(), r.backlink_id)
+
+
+def _window_totals(conn: Any, site_id: int, since: datetime) -> tuple[tuple[int, float], list[Any]]:
+    """Worklist size, traffic and (latest loss-type event, state) groups of the links lost since `since`."""
+    rows = conn.execute(select(ReclaimRollup.event_type, ReclaimRollup.state, func.count(),
+                               func.sum(ReclaimRollup.page_traffic))
+                        .where(ReclaimRollup.site_id == site_id, ReclaimRollup.lost_at >= since)
+                        .group_by(ReclaimRollup.event_type, ReclaimRollup.state)).all()
+    groups = [(event or None, state, int(links)) for event, state, links, _ in rows]
+    return (sum(g[2] for g in groups), round(sum(float(t or 0) for *_, t in rows), 6)), groups
 
 
 def _order(work: Any) -> tuple[Any, ...]:
@@ -128,18 +121,15 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     """Lost links with reason, last seen live, last anchor, traffic and contact hints: a worklist."""
     with connection(db) as conn:
         ref = resolve_site(conn, site)
-        work = _worklist(conn, ref.id, since)
+        where = [ReclaimRollup.site_id == ref.id]
         if since is None:
             totals, groups = _rollup_totals(conn, ref.id)
-            rows = conn.execute(select(work).order_by(*_order(work)).limit(limit)).all()
-        else:  # one pass over the window's worklist; then the shown rows in full
-            found = conn.execute(select(work.c.id, work.c.event_type, work.c.state, work.c.page_traffic)
-                                 .order_by(*_order(work))).all()
-            totals = (len(found), sum(r.page_traffic or 0.0 for r in found))
-            counted = Counter((r.event_type, r.state) for r in found)
-            groups = [(event, state, count) for (event, state), count in counted.items()]
-            shown = _worklist(conn, ref.id, None, ids=[r.id for r in found[:limit]])
-            rows = conn.execute(select(shown).order_by(*_order(shown))).all()
+        else:
+            totals, groups = _window_totals(conn, ref.id, since)
+            where.append(ReclaimRollup.lost_at >= since)
+        ids = list(conn.scalars(select(ReclaimRollup.backlink_id).where(*where).order_by(*_ranked()).limit(limit)))
+        shown = _worklist(ref.id, ids)
+        rows = conn.execute(select(shown).order_by(*_order(shown))).all()
     by_reason: dict[str, int] = {}
     for event_type, state, count in groups:
         name = _reason(event_type, state)

@@ -375,3 +375,32 @@ class EventDayRollup(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     type: Mapped[str] = mapped_column(String(32), primary_key=True)
     events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReclaimRollup(Base):
+    """The reclaim worklist, one row per backlink on it (monitor/store/rollups.py, monitor.reports.reclaim): lost or
+    gone backlinks, and nofollow ones whose latest loss-type event is `nofollow`.
+
+    `event_type`/`event_at`: that latest loss-type event ('' / NULL: none); `lost_at`: its time, else `last_live`.
+    "Highest traffic first, then the latest loss" is the order of `ix_rollup_reclaim_order` read backwards on both
+    backends: `has_traffic` and `has_event` put the NULLs last without NULLS LAST (which PostgreSQL's backward scan
+    does not give)."""
+
+    __tablename__ = "rollup_reclaim"
+    __table_args__ = (
+        Index("ix_rollup_reclaim_order", "site_id", "has_traffic", "page_traffic", "has_event", "event_at",
+              "backlink_id"),
+        # --since: the links lost in the window, with what the report counts and sorts (index-only)
+        Index("ix_rollup_reclaim_lost", "site_id", "lost_at", "has_traffic", "page_traffic", "has_event", "event_at",
+              "backlink_id", "event_type", "state"),
+    )
+
+    backlink_id: Mapped[int] = mapped_column(ForeignKey("backlinks.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    event_type: Mapped[str] = mapped_column(String(32), default="")
+    has_event: Mapped[bool] = mapped_column(Boolean, default=False)
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    has_traffic: Mapped[bool] = mapped_column(Boolean, default=False)
+    page_traffic: Mapped[float | None] = mapped_column(Float)

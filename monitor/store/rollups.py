@@ -8,7 +8,9 @@ aggregate over every backlink or event of a site:
   counting (not lost/gone/pending) links, counting links' traffic, earliest
   `first_seen`, latest `last_live`, first gain event, last loss event;
 - `rollup_anchors`: present links per (site, anchor trimmed and lower-cased in SQL);
-- `rollup_event_days`: events per (site, UTC day, type).
+- `rollup_event_days`: events per (site, UTC day, type);
+- `rollup_reclaim`: one row per backlink on the reclaim worklist (lost or gone, or made
+  nofollow), with its latest loss-type event, when it was lost and its page traffic.
 
 Every figure is defined by one per-backlink query (`_link_rows`) and one grouped
 event query (`_event_days`), used both to rebuild from scratch (`rebuild`) and to
@@ -26,7 +28,7 @@ domain's row is recounted.  Writers:
   `Delta`: each inserted backlink counted from what was inserted, updated ones
   snapshotted before and after only when a column the rollups read changed, the
   difference applied once at the end or every Delta.LIMIT keys).
-`linkwatch db rebuild-rollups` rebuilds all four if they ever drift.
+`linkwatch db rebuild-rollups` rebuilds them all if they ever drift.
 
 Reads no settings.
 """
@@ -58,6 +60,7 @@ from monitor.store.models import (
     EventDayRollup,
     EventRecord,
     LinkRollup,
+    ReclaimRollup,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ LOSS_EVENTS = (EventType.LOST.value, EventType.PAGE_GONE.value, EventType.PAGE_R
                EventType.PAGE_NOINDEX.value)
 #: Loss-type events that give a reclaim reason (monitor.reports.reclaim), the latest one per backlink counts.
 RECLAIM_EVENTS = (*LOSS_EVENTS, EventType.NOFOLLOW.value)
+#: states a backlink on the reclaim worklist can be in (nofollow only when made nofollow: its latest loss event)
+WORKLIST_STATES = ("lost", "gone", "nofollow")
 CHUNK = 5000
 
 LinkKey = tuple[int, str, str, str, str]  # site_id, state, rel_key, page_nofollow, loss_event
@@ -115,6 +120,10 @@ def _link_rows(where: Any) -> Any:
     loss = aliased(EventRecord)
     latest_loss = (select(loss.type).where(loss.backlink_id == Backlink.id, loss.type.in_(RECLAIM_EVENTS))
                    .order_by(loss.id.desc()).limit(1).scalar_subquery())
+    loss_time = aliased(EventRecord)
+    latest_loss_at = (select(loss_time.at).where(loss_time.backlink_id == Backlink.id,
+                                                 loss_time.type.in_(RECLAIM_EVENTS))
+                      .order_by(loss_time.id.desc()).limit(1).scalar_subquery())
     gain_at = (select(func.min(EventRecord.at)).where(EventRecord.backlink_id == Backlink.id,
                                                       EventRecord.type.in_(GAIN_EVENTS)).scalar_subquery())
     loss_at = (select(func.max(EventRecord.at)).where(EventRecord.backlink_id == Backlink.id,
@@ -124,7 +133,8 @@ def _link_rows(where: Any) -> Any:
         Backlink.page_traffic, Backlink.first_seen, Backlink.last_live,
         func.lower(func.trim(func.coalesce(Backlink.anchor, ""))).label("anchor_key"),
         case((and_(Backlink.state == "nofollow", rel_key == ""), latest_check), else_=None).label("sources"),
-        case((Backlink.state.in_(("lost", "gone", "nofollow")), latest_loss), else_=None).label("loss_event"),
+        case((Backlink.state.in_(WORKLIST_STATES), latest_loss), else_=None).label("loss_event"),
+        case((Backlink.state.in_(WORKLIST_STATES), latest_loss_at), else_=None).label("loss_at"),
         gain_at.label("first_gain_at"), loss_at.label("last_loss_at"),
     ).where(where)
 
@@ -160,11 +170,18 @@ class Contributions:
     links: dict[LinkKey, list[float]] = field(default_factory=dict)  # [links, with_traffic, traffic]
     domains: dict[DomainKey, DomainCounts] = field(default_factory=dict)
     anchors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    reclaim: dict[int, dict[str, Any]] = field(default_factory=dict)  # rollup_reclaim rows by backlink id
     per_link: dict[int, Any] = field(default_factory=dict)
 
     def add(self, row: Any, keep: bool = True) -> None:
         if keep:
             self.per_link[row.id] = row
+        if row.state in ("lost", "gone") or (row.state == "nofollow" and row.loss_event == EventType.NOFOLLOW.value):
+            self.reclaim[row.id] = {
+                "backlink_id": row.id, "site_id": row.site_id, "state": row.state,
+                "event_type": row.loss_event or "", "has_event": row.loss_event is not None,
+                "event_at": row.loss_at, "lost_at": row.loss_at or row.last_live,
+                "has_traffic": row.page_traffic is not None, "page_traffic": row.page_traffic}
         traffic = row.page_traffic
         page = ""
         if row.state == "nofollow" and row.rel_key == "":
@@ -203,9 +220,10 @@ class Contributions:
             ours.last_live = _latest(ours.last_live, theirs.last_live)
             ours.last_loss_at = _latest(ours.last_loss_at, theirs.last_loss_at)
         self.anchors.update(other.anchors)
+        self.reclaim.update(other.reclaim)
 
     def size(self) -> int:
-        return len(self.links) + len(self.domains) + len(self.anchors)
+        return len(self.links) + len(self.domains) + len(self.anchors) + len(self.reclaim)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -282,6 +300,23 @@ def _apply_anchors(session: Session, before: Contributions, after: Contributions
     _upsert(session, AnchorRollup, ("site_id", "anchor_hash"), rows, {"links": _add})
     if rows:
         session.execute(delete(AnchorRollup).where(AnchorRollup.links <= 0))
+
+
+def _apply_reclaim(session: Session, before: Contributions, after: Contributions) -> None:
+    """Worklist rows of the touched backlinks: deleted when they left it, written (as they are now) when on it.
+    Written even when unchanged: a bulk writer's `before` may be a later snapshot than what the table holds."""
+    left = [i for i in before.reclaim if i not in after.reclaim]
+    for chunk in _chunks(left):
+        session.execute(delete(ReclaimRollup).where(ReclaimRollup.backlink_id.in_(chunk)))
+    rows = [after.reclaim[i] for i in sorted(after.reclaim)]
+    columns = [c.name for c in ReclaimRollup.__table__.columns if c.name != "backlink_id"]
+    for start in range(0, len(rows), CHUNK):
+        _upsert(session, ReclaimRollup, ("backlink_id",), rows[start:start + CHUNK],
+                {name: _replace for name in columns})
+
+
+def _replace(column: Any, excluded: Any) -> Any:
+    return excluded
 
 
 def anchor_hash(anchor: str) -> str:
@@ -378,6 +413,7 @@ class Tracker:
         _apply_links(self.session, self.links, after)
         _apply_anchors(self.session, self.links, after)
         _apply_domains(self.session, self.links, after)
+        _apply_reclaim(self.session, self.links, after)
         _apply_event_days(self.session, self.events, event_days(self.session, ids))
 
 
@@ -395,6 +431,7 @@ class _Fresh(NamedTuple):
     anchor_key: str = ""
     sources: str | None = None
     loss_event: str | None = None
+    loss_at: datetime | None = None
     first_gain_at: datetime | None = None
     last_loss_at: datetime | None = None
 
@@ -446,12 +483,13 @@ class Delta:
         _apply_links(self.session, self.before, self.after)
         _apply_anchors(self.session, self.before, self.after)
         _apply_domains(self.session, self.before, self.after, self.regressed)
+        _apply_reclaim(self.session, self.before, self.after)
         self.before, self.after, self.regressed = Contributions(), Contributions(), set()
 
 
 def rebuild(session: Session) -> dict[str, int]:
     """Recount every rollup from the backlinks and events (`linkwatch db rebuild-rollups`). Returns row counts."""
-    for model in (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup):
+    for model in (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup):
         session.execute(delete(model))
     everything = Contributions()
     for row in session.execute(_link_rows(literal(True)).execution_options(yield_per=20_000)):
@@ -462,9 +500,12 @@ def rebuild(session: Session) -> dict[str, int]:
     domain_rows = [_domain_row(key, counts) for key, counts in sorted(everything.domains.items())]
     for start in range(0, len(domain_rows), 20_000):
         session.execute(insert(DomainRollup), domain_rows[start:start + 20_000])
+    worklist = [everything.reclaim[i] for i in sorted(everything.reclaim)]
+    for start in range(0, len(worklist), 20_000):
+        session.execute(insert(ReclaimRollup), worklist[start:start + 20_000])
     _apply_event_days(session, Counter(), event_days(session, None))
     return {"links": len(everything.links), "domains": len(everything.domains),
-            "anchors": len(everything.anchors)}
+            "anchors": len(everything.anchors), "reclaim": len(worklist)}
 
 
 # -- ORM writes: track every flush that touches backlinks, checks or events -------------------------------------

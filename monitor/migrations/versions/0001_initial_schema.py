@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:05:22.678119
+Create Date: 2026-12-02 04:25:07.096283
 """
 
 from collections.abc import Sequence
@@ -227,6 +227,24 @@ def upgrade() -> None:
     with op.batch_alter_table('checks', schema=None) as batch_op:
         batch_op.create_index('ix_checks_backlink_at', ['backlink_id', 'checked_at'], unique=False)
 
+    op.create_table('rollup_reclaim',
+    sa.Column('backlink_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('event_type', sa.String(length=32), nullable=False),
+    sa.Column('has_event', sa.Boolean(), nullable=False),
+    sa.Column('event_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lost_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('has_traffic', sa.Boolean(), nullable=False),
+    sa.Column('page_traffic', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['backlink_id'], ['backlinks.id'], name=op.f('fk_rollup_reclaim_backlink_id_backlinks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_reclaim_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('backlink_id', name=op.f('pk_rollup_reclaim'))
+    )
+    with op.batch_alter_table('rollup_reclaim', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_reclaim_lost', ['site_id', 'lost_at', 'has_traffic', 'page_traffic', 'has_event', 'event_at', 'backlink_id', 'event_type', 'state'], unique=False)
+        batch_op.create_index('ix_rollup_reclaim_order', ['site_id', 'has_traffic', 'page_traffic', 'has_event', 'event_at', 'backlink_id'], unique=False)
+
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('backlink_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -283,6 +301,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_events_at')
 
     op.drop_table('events')
+    with op.batch_alter_table('rollup_reclaim', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_reclaim_order')
+        batch_op.drop_index('ix_rollup_reclaim_lost')
+
+    op.drop_table('rollup_reclaim')
     with op.batch_alter_table('checks', schema=None) as batch_op:
         batch_op.drop_index('ix_checks_backlink_at')
 
