@@ -91,15 +91,15 @@ class _Walk:
         would scan a row-value comparison from the first row of the due time."""
         if self.include_all:
             later = true() if after is None else Backlink.id > after[0]
-            return list(conn.execute(select(*_COLUMNS).where(later).order_by(Backlink.id).limit(self.batch_size)))
+            return list(conn.execute(select(*_COLUMNS).where(later).order_by(Backlink.id).limit(self.batch_size)).all())
         rows: list[Any] = []
         if after is not None:
             rows = list(conn.execute(select(*_COLUMNS).where(Backlink.next_due_at == after[0], Backlink.id > after[1])
-                                     .order_by(Backlink.id).limit(self.batch_size)))
+                                     .order_by(Backlink.id).limit(self.batch_size)).all())
         if len(rows) < self.batch_size:
             later = self.due() if after is None else and_(Backlink.next_due_at > after[0], self.due())
             rows += conn.execute(select(*_COLUMNS).where(later).order_by(Backlink.next_due_at, Backlink.id)
-                                 .limit(self.batch_size - len(rows)))
+                                 .limit(self.batch_size - len(rows))).all()
         return rows
 
     def siblings(self, conn: Connection, walked: list[Any]) -> list[Any]:
@@ -108,9 +108,9 @@ class _Walk:
         known = {row.id for row in walked}
         keys = sorted({row.source_key for row in walked})
         others = sorted(i for chunk in _chunks(keys) for i in conn.scalars(
-            select(Backlink.id).where(Backlink.source_key.in_(chunk))) if i not in known)
+            select(Backlink.id).where(Backlink.source_key.in_(chunk))).all() if i not in known)
         return [row for chunk in _chunks(others)
-                for row in conn.execute(select(*_COLUMNS).where(Backlink.id.in_(chunk), self.due()))]
+                for row in conn.execute(select(*_COLUMNS).where(Backlink.id.in_(chunk), self.due())).all()]
 
     def step(self, conn: Connection, after: Key | None) -> tuple[int, Key | None, list[list[Any]]]:
         """Rows walked, the last one's key, and the pages led by one of them (all their due rows)."""
