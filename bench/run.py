@@ -16,6 +16,9 @@ whether every backlink got the verdict the farm implies.  Everything targets
     python -m bench.run --sizes 1000,10000 --backends sqlite,postgresql \
         --politeness relaxed,shipped --regimes cpu,latency --name full
 
+`--order host` seeds the backlink ids grouped by referring host (an import sorted by
+domain) instead of the farm's round-robin, to measure the due walk's interleaving.
+
 writes bench/results/<name>.json and bench/results/<name>.md.
 Reads no linkwatch settings itself: the child gets them through the environment.
 """
@@ -43,7 +46,7 @@ from sqlalchemy import create_engine, func, select, text
 from bench import baseline_asyncio, baseline_naive, scrapy_bench
 from bench.farm import host_for
 from bench.pg import TempPostgres
-from bench.seed import expected_state, seed
+from bench.seed import expected_state, page_index, seed
 from monitor.store.models import Backlink, Check
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -155,7 +158,8 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
     """State counts, checks written, and backlinks whose verdict differs from the farm's."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(select(Check.backlink_id, Check.state)).all()  # the verdicts of this run
+        rows = conn.execute(select(Backlink.source_url, Check.state)  # the verdicts of this run
+                            .join(Backlink, Backlink.id == Check.backlink_id)).all()
         checks = len(rows)
         rendered = conn.execute(select(func.count()).select_from(Check).where(Check.rendered.is_(True))).scalar_one()
         unchecked = conn.execute(select(func.count()).select_from(Backlink)
@@ -167,7 +171,7 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
             size = sum(os.path.getsize(p) for p in (database, database + "-wal") if os.path.exists(p))
     engine.dispose()
     states = Counter(state for _, state in rows)
-    wrong = sum(1 for bid, state in rows if state != expected_state(bid - 1, domains))
+    wrong = sum(1 for url, state in rows if state != expected_state(page_index(url), domains))
     return {"states": dict(states), "checks": checks, "rendered": rendered, "never_checked": unchecked,
             "wrong_verdicts": wrong,
             "db_mb": round(size / 2**20, 1)}
@@ -185,15 +189,15 @@ def fresh_database(backend: str, tag: str, workdir: Path, stack: ExitStack, pg: 
 
 def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domains: int, stack: ExitStack,
                       pg: list[TempPostgres], workdir: Path, timeout: float, tag: str,
-                      render: str = "never") -> dict[str, Any]:
+                      render: str = "never", order: str = "farm") -> dict[str, Any]:
     url = fresh_database(backend, tag, workdir, stack, pg)
-    seeded = seed(url, size, port, domains)
+    seeded = seed(url, size, port, domains, order=order)
     flags = [*POLITENESS[politeness], "--render", render]
     result = run_linkwatch(url, domains, flags, timeout, workdir / f"{tag}.log")
     result.update(verify(url, size, domains))
     pages = result["checks"]  # one backlink per farm page; fewer than `size` when --timeout stopped the run
     result.update({"tool": "linkwatch", "render": render, "backend": backend, "backlinks": size,
-                   "politeness": politeness,
+                   "politeness": politeness, "order": order,
                    "seed_seconds": seeded["seconds"], "pages_per_second": round(pages / result["seconds"], 2),
                    "cpu_seconds_per_page": round(result["cpu_seconds"] / max(pages, 1), 5),
                    "timed_out": result["checks"] < size})
@@ -225,7 +229,7 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
                     for politeness in args.politeness:
                         tag = f"{regime}_{backend}_{size}_{politeness}"
                         outcome = measure_linkwatch(backend, size, politeness, port, args.domains, stack, pg,
-                                                    workdir, args.timeout, tag, args.render)
+                                                    workdir, args.timeout, tag, args.render, args.order)
                         outcome["regime"] = regime
                         outcome["cpu_seconds_per_page_after_startup"] = round(
                             (outcome["cpu_seconds"] - startup["cpu_seconds"]) / max(outcome["checks"], 1), 5)
@@ -246,7 +250,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r.get('regime', '')} | {r['tool']} | {r.get('backend', '')} "
             f"| {r.get('backlinks', r.get('pages', ''))} "
-            f"| {r.get('politeness', '')} | {r.get('pages_per_second', r.get('pages_per_minute', ''))} "
+            f"| {r.get('politeness', '')}{', ids by host' if r.get('order') == 'host' else ''} "
+            f"| {r.get('pages_per_second', r.get('pages_per_minute', ''))} "
             f"| {'' if cpu is None else round(cpu * 1000, 2)} "
             f"| {'' if marginal is None else round(marginal * 1000, 2)} "
             f"| {r.get('peak_rss_mb', '')} | {r.get('db_mb', '')} "
@@ -266,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where databases and logs go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep databases and logs")
     parser.add_argument("--render", default="never", help="linkwatch's --render for the static runs")
+    parser.add_argument("--order", choices=("farm", "host"), default="farm",
+                        help="backlink ids as the farm numbers pages (hosts round-robin) or grouped by host")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a linkwatch run is killed")
     parser.add_argument("--name", default=time.strftime("run-%Y%m%d-%H%M%S"), help="results file name")
     args = parser.parse_args(argv)

@@ -5,11 +5,14 @@ sites taken round-robin), target `example.com`.  Rows are normalised with the
 store's own helpers (monitor.store.backlinks, monitor.domains, monitor.targets)
 and written with bulk Core inserts in batches: a million rows in well under a minute.
 
-`--spread` makes the database look lived-in for query timing: states mixed as
+`--order host` inserts the backlinks grouped by referring host (ids 1, 2, ... are
+site0001's pages, then site0002's), as an import sorted by domain would: the due
+walk then meets one host's pages side by side (bench/run.py measures what the
+scheduler's interleaving does with that).  `--spread` makes the database look lived-in for query timing: states mixed as
 after a few weeks of checks, due times spread over the next day (so ~4% are due),
 tags on a tenth of the rows, and one event per twentieth backlink.
 
-    python -m bench.seed --url sqlite:///bench.db --count 10000 --port 8900 [--spread]
+    python -m bench.seed --url sqlite:///bench.db --count 10000 --port 8900 [--spread] [--order host]
 
 Reads no linkwatch settings (the URL is given).
 """
@@ -57,9 +60,21 @@ def _site_id(engine: Engine, domain: str, now: datetime) -> int:
         return site.id
 
 
-def _rows(start: int, stop: int, domains: int, port: int, site_id: int, target: str, now: datetime,
+def page_order(count: int, domains: int, order: str) -> list[int]:
+    """The farm page indexes in insertion (id) order: as the farm numbers them (hosts round-robin), or by host."""
+    if order == "host":
+        return sorted(range(count), key=lambda index: (index % domains, index))
+    return list(range(count))
+
+
+def page_index(source_url: str) -> int:
+    """The farm page index of a seeded backlink's URL (`.../p/INDEX.html`)."""
+    return int(source_url.rsplit("/p/", 1)[1].split(".", 1)[0])
+
+
+def _rows(indexes: list[int], domains: int, port: int, site_id: int, target: str, now: datetime,
           spread: bool, rng: random.Random) -> Iterator[dict[str, Any]]:
-    for index in range(start, stop):
+    for index in indexes:
         url = normalize_source(page_url(index, domains, port))
         host, _ = page_host_path(index, domains)
         row: dict[str, Any] = {
@@ -84,7 +99,7 @@ def _rows(start: int, stop: int, domains: int, port: int, site_id: int, target: 
 
 
 def seed(url: str, count: int, port: int, domains: int = 1000, target: str = DEFAULT_TARGET,
-         spread: bool = False, seed_value: int = 7) -> dict[str, Any]:
+         spread: bool = False, seed_value: int = 7, order: str = "farm") -> dict[str, Any]:
     """Create (or extend) the database at `url` with `count` backlinks; returns timings."""
     started = time.perf_counter()
     engine = db.connect(url)
@@ -95,14 +110,16 @@ def seed(url: str, count: int, port: int, domains: int = 1000, target: str = DEF
         existing = conn.execute(select(Backlink.id).limit(1)).first()
     if existing is not None:
         raise SystemExit(f"{url} already holds backlinks: seed a fresh database")
+    indexes = page_order(count, domains, order)
     for start in range(0, count, BATCH):
-        rows = list(_rows(start, min(count, start + BATCH), domains, port, site_id, target, now, spread, rng))
+        rows = list(_rows(indexes[start:start + BATCH], domains, port, site_id, target, now, spread, rng))
         with db.session(engine) as s:
             s.execute(insert(Backlink), rows)
     if spread:
         _spread_extras(engine, count, now)
     engine.dispose()
-    return {"backlinks": count, "domains": domains, "seconds": round(time.perf_counter() - started, 2)}
+    return {"backlinks": count, "domains": domains, "order": order,
+            "seconds": round(time.perf_counter() - started, 2)}
 
 
 def _spread_extras(engine: Engine, count: int, now: datetime) -> None:
@@ -126,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="the farm's port (part of every page URL)")
     parser.add_argument("--domains", type=int, default=1000, help="referring domains (farm hosts)")
     parser.add_argument("--spread", action="store_true", help="mixed states and due times (for query timing)")
+    parser.add_argument("--order", choices=("farm", "host"), default="farm",
+                        help="insertion order: farm (hosts round-robin) or host (grouped by referring host)")
     args = parser.parse_args(argv)
-    print(seed(args.url, args.count, args.port, args.domains, spread=args.spread))
+    print(seed(args.url, args.count, args.port, args.domains, spread=args.spread, order=args.order))
     return 0
 
 
