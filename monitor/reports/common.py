@@ -17,10 +17,12 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Subquery, and_, func, literal_column, or_, select, union_all
+from sqlalchemy import Engine, Subquery, and_, func, or_, select, union_all
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from monitor.store.models import Backlink, EventDayRollup, EventRecord, Site
 from monitor.store.rollups import day_expr
@@ -98,11 +100,33 @@ def seen_window(since: datetime, columns: Sequence[Any], *where: Any) -> Subquer
     return union_all(first_seen, added).subquery("window")
 
 
+class _Unindexed(ColumnElement[Any]):
+    """A column that SQLite's planner cannot match to an index (see in_window)."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 (SQLAlchemy's own)
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _as_is(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _concatenated(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} || '')"
+
+
 def in_window(column: Any) -> Any:
-    """`column` as an expression no index answers: with --since, a state filter stays a filter on the
-    rows of the window (ix_backlinks_site_seen) instead of making SQLite's planner, which has no
-    histograms, walk every live link of the site through ix_backlinks_site_state."""
-    return column.op("||")(literal_column("''"))
+    """`column` as an expression no index answers, on SQLite (`column || ''`): with --since, a state filter
+    stays a filter on the rows of the window (ix_backlinks_site_seen) instead of making SQLite's planner,
+    which has no histograms, walk every live link of the site through ix_backlinks_site_state.  PostgreSQL
+    gets the column as is: its planner knows the window is small, and checks the state inside the index."""
+    return _Unindexed(column)
 
 
 def event_days(conn: Connection | Session, site_id: int, types: tuple[str, ...],

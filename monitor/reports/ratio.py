@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Text, and_, case, cast, func, literal, select
+from sqlalchemy import Text, case, cast, func, select
 
 from monitor.config import Settings
 from monitor.reports.common import PRESENT, Db, connection, in_window, ratio, resolve_site, seen_window, share
@@ -125,25 +125,26 @@ def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, 
 
 
 def _window_counts(conn: Any, site_id: int, since: datetime) -> tuple[tuple[int, ...], dict[str, int]]:
-    """The same figures over the present links first seen since `since`, in one pass over the window
-    (seen_window): grouped by domain, state and, for nofollow links, their rel tokens and (without one)
-    the latest check's directive sources; only those are read from outside the window's index."""
+    """The same figures over the present links first seen since `since` (seen_window): links and domains
+    counted by domain and state from the window's index alone, then the nofollow links' rel tokens and
+    (without one) the latest check's directive sources, read for those links only."""
+    present = seen_window(since, (Backlink.referring_domain.label("domain"), Backlink.state.label("state")),
+                          Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT))
+    counts = conn.execute(select(present.c.domain, present.c.state, func.count())
+                          .group_by(present.c.domain, present.c.state)).all()
     rel_key = rel_key_expr()
     latest = (select(cast(Check.directive_sources, Text)).where(Check.backlink_id == Backlink.id)
               .order_by(Check.checked_at.desc(), Check.id.desc()).limit(1).scalar_subquery())
-    nofollow = Backlink.state == "nofollow"
-    window = seen_window(since, (
-        Backlink.referring_domain.label("domain"), Backlink.state.label("state"),
-        case((nofollow, rel_key), else_=literal("")).label("rel_key"),
-        case((and_(nofollow, rel_key == ""), latest), else_=None).label("sources"),
-    ), Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT))
-    rows = conn.execute(select(window.c.domain, window.c.state, window.c.rel_key, window.c.sources, func.count())
-                        .group_by(window.c.domain, window.c.state, window.c.rel_key, window.c.sources)).all()
+    sources = case((rel_key == "", latest), else_=None)
+    nofollow = seen_window(since, (rel_key.label("rel_key"), sources.label("sources")),
+                           Backlink.site_id == site_id, in_window(Backlink.state) == "nofollow")
     groups = []
-    for _, state, key, text, count in rows:
-        page = (",".join(page_sources(text)) or "unknown") if state == "nofollow" and key == "" else ""
-        groups.append((state, key, page, int(count)))
-    links, followed_links, reasons = _tally(groups)
-    domains = {row[0] for row in rows}
-    followed_domains = {row[0] for row in rows if row[1] == "live"}
+    for key, text, count in conn.execute(select(nofollow.c.rel_key, nofollow.c.sources, func.count())
+                                         .group_by(nofollow.c.rel_key, nofollow.c.sources)).all():
+        groups.append(("nofollow", key, "" if key else ",".join(page_sources(text)) or "unknown", int(count)))
+    _, _, reasons = _tally(groups)
+    links = sum(int(count) for *_, count in counts)
+    followed_links = sum(int(count) for _, state, count in counts if state == "live")
+    domains = {domain for domain, _, _ in counts}
+    followed_domains = {domain for domain, state, _ in counts if state == "live"}
     return (links, followed_links, len(domains), len(followed_domains)), reasons
