@@ -75,12 +75,12 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         async with self._lazy_start_lock:
             if getattr(self, "browser_provider", None) is None:
                 await self._launch()
+        self._count_render()
         request.meta["playwright_context"] = self._context_name
         request.meta["playwright_include_page"] = True  # the page comes back here, not to the spider
         idle = self._take_idle_page()
         if idle is not None:
             request.meta["playwright_page"] = idle
-        self._count_render()
         failed = True
         try:
             response = await super()._download_request(request, spider)
@@ -148,14 +148,14 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     # -- contexts: a fresh one every `pages_per_context` renders ------------------------------------
     def _count_render(self) -> None:
+        """Count this render in the current context, first moving on to a fresh one if that one is used up."""
+        if self._renders_in_generation >= self.pages_per_context:
+            retired = self._context_name
+            self._generation += 1
+            self._renders_in_generation = 0
+            if not self._open_pages.get(retired):
+                self._close_context(retired)
         self._renders_in_generation += 1
-        if self._renders_in_generation < self.pages_per_context:
-            return
-        retired = self._context_name
-        self._generation += 1
-        self._renders_in_generation = 0
-        if not self._open_pages.get(retired):
-            self._close_context(retired)
 
     def _page_closed(self, page: Any, name: str) -> None:
         self._page_context.pop(id(page), None)
