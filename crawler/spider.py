@@ -183,9 +183,9 @@ class LinkSpider(scrapy.Spider):
         if meta["job"].render is RenderMode.ALWAYS:
             self.emit(_replace(static, fetch=FetchStatus.ERROR, error=reason, directives=static.directives,
                                links=(), duration_seconds=time.monotonic() - meta["started"]))
-        else:
+        else:  # the reason rides along: a static miss that needed this render is stored as an error with it
             logger.warning("could not render %s (%s): the static verdict stands", static.url, reason)
-            self.emit(static)
+            self.emit(_replace(static, error=reason))
 
     def _next_render(self) -> Iterator[Request]:
         request = self.renders.done()
