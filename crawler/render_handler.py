@@ -55,7 +55,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        self.pages_per_context = max(1, crawler.settings.getint("LINKWATCH_RENDER_PAGES_PER_CONTEXT", 100))
+        self.pages_per_context = max(1, crawler.settings.getint("LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50))
         self._lazy_start_lock = asyncio.Lock()
         self._generation = 0
         self._renders_in_generation = 0

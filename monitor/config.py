@@ -106,7 +106,7 @@ class Settings:
     per_domain: int = 1
     delay: float = 1.0
     render_concurrency: int = 2
-    render_pages_per_context: int = 100  # a browser context is replaced after this many rendered pages
+    render_pages_per_context: int = 50  # a browser context is replaced after this many rendered pages
     resolve: tuple[tuple[str, str], ...] = ()  # (host, ip) DNS overrides, curl --resolve style
     # schedule and change detection
     check_interval: float = 24 * 3600.0
@@ -422,7 +422,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         render_concurrency=_int(pick("crawl", "render_concurrency", "LINKWATCH_RENDER_CONCURRENCY", 2),
                                 "render_concurrency", 1),
         render_pages_per_context=_int(pick("crawl", "render_pages_per_context",
-                                           "LINKWATCH_RENDER_PAGES_PER_CONTEXT", 100), "render_pages_per_context", 1),
+                                           "LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50), "render_pages_per_context", 1),
         resolve=parse_resolve(pick("crawl", "resolve", "LINKWATCH_RESOLVE", None)),
         check_interval=parse_duration(pick("schedule", "interval", "LINKWATCH_CHECK_INTERVAL", "24h"),
                                       "check_interval"),
