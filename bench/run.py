@@ -8,9 +8,11 @@ requests + BeautifulSoup, the asyncio loop with linkwatch's parser, once
 --delay 0) seeds a fresh database and runs `linkwatch run --once --all` as a
 child process with `LINKWATCH_RESOLVE` mapping every farm host to 127.0.0.1 and
 `LINKWATCH_ALLOW_PRIVATE=1`.  Measured per run: wall time and pages/s, CPU
-seconds per page (os.wait4: the process and its reaped children), peak RSS of
-the whole process tree (psutil, sampled every 100 ms), database size, and
-whether every backlink got the verdict the farm implies.  Everything targets
+seconds per page (os.wait4: the process and its reaped children), peak memory of
+the whole process tree (summed RSS, an upper bound, every 100 ms; summed PSS from
+/proc/PID/smaps_rollup, the real footprint, every 0.5 s, with a timeline), database
+size, pages rendered and render failures (with --render), and whether every
+backlink got the verdict the farm implies.  Everything targets
 127.0.0.1 and every run is bounded (`--timeout`).
 
     python -m bench.run --sizes 1000,10000 --backends sqlite,postgresql \
@@ -51,6 +53,8 @@ from monitor.store.models import Backlink, Check
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PYCACHE = Path(tempfile.gettempdir()) / "linkwatch-bench-pycache"
+#: extra environment for every linkwatch run (`--child-env KEY=VALUE`), e.g. LINKWATCH_RENDER_CONCURRENCY
+CHILD_ENV: dict[str, str] = {}
 POLITENESS = {"shipped": [], "relaxed": ["--concurrency", "64", "--per-domain", "8", "--delay", "0"]}
 LATENCY = {"cpu": 0.0, "latency": 0.15}
 
@@ -70,29 +74,62 @@ def machine() -> dict[str, Any]:
 
 
 class TreeSampler(threading.Thread):
-    """Peak summed RSS of a process and all its descendants, sampled every `interval` seconds."""
+    """Memory of a process and all its descendants, sampled every `interval` seconds.
+
+    `peak` is the peak summed RSS, which counts pages shared between processes (Chromium's
+    renderers share most of theirs) once per process: an upper bound.  `peak_pss` is the peak
+    summed PSS (/proc/PID/smaps_rollup: each shared page split between the processes mapping
+    it), the tree's real footprint; `timeline` keeps (seconds, PSS bytes) once a second."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak, self.done = pid, interval, 0, threading.Event()
+        self.pid, self.interval, self.done = pid, interval, threading.Event()
+        self.peak = self.peak_pss = 0
+        self.timeline: list[tuple[float, int]] = []
 
     def run(self) -> None:
         try:
             root = psutil.Process(self.pid)
         except psutil.Error:
             return
+        started = time.monotonic()
+        last_pss = last_point = -1.0
         while not self.done.is_set():
-            total = 0
             try:
-                for proc in [root, *root.children(recursive=True)]:
-                    try:
-                        total += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
+                procs = [root, *root.children(recursive=True)]
             except psutil.Error:
                 return
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, sum(_rss(p) for p in procs))
+            now = time.monotonic() - started
+            if now - last_pss >= 0.5:  # smaps_rollup walks page tables: sampled less often
+                pss, last_pss = sum(_pss(p.pid) for p in procs), now
+                self.peak_pss = max(self.peak_pss, pss)
+                if now - last_point >= 1.0:
+                    self.timeline.append((round(now, 1), pss))
+                    last_point = now
             self.done.wait(self.interval)
+
+    def summary(self) -> dict[str, Any]:
+        """Peak RSS and PSS, and the PSS timeline cut to at most 40 points (MB)."""
+        step = max(1, len(self.timeline) // 40)
+        return {"peak_rss_mb": round(self.peak / 2**20, 1), "peak_pss_mb": round(self.peak_pss / 2**20, 1),
+                "pss_timeline_mb": [(t, round(b / 2**20, 1)) for t, b in self.timeline[::step]]}
+
+
+def _rss(proc: psutil.Process) -> int:
+    try:
+        return int(proc.memory_info().rss)
+    except psutil.Error:
+        return 0
+
+
+def _pss(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    line = next((ln for ln in text.splitlines() if ln.startswith("Pss:")), "Pss: 0 kB")
+    return int(line.split()[1]) * 1024
 
 
 def start_farm(latency: float, spread: bool = False) -> tuple[subprocess.Popen[str], int]:
@@ -119,6 +156,7 @@ def child_env(url: str, domains: int, home: str) -> dict[str, str]:
         "LINKWATCH_LOG_LEVEL": "WARNING",
         "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home, "HOME": home,
     })
+    env.update(CHILD_ENV)
     return env
 
 
@@ -150,7 +188,7 @@ def run_linkwatch(url: str, domains: int, flags: list[str], timeout: float, log:
         sampler.done.set()
         sampler.join()
     return {"returncode": child.returncode, "seconds": round(seconds, 2),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(sampler.peak / 2**20, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), **sampler.summary(),
             "load_before": round(before, 2), "load_after": round(os.getloadavg()[0], 2)}
 
 
@@ -162,6 +200,8 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
                             .join(Backlink, Backlink.id == Check.backlink_id)).all()
         checks = len(rows)
         rendered = conn.execute(select(func.count()).select_from(Check).where(Check.rendered.is_(True))).scalar_one()
+        render_failures = conn.execute(select(func.count()).select_from(Check).where(
+            Check.error.like("%render%") | Check.error.like("browser unavailable%"))).scalar_one()
         unchecked = conn.execute(select(func.count()).select_from(Backlink)
                                  .where(Backlink.last_checked.is_(None))).scalar_one()
         if engine.dialect.name == "postgresql":
@@ -172,7 +212,8 @@ def verify(url: str, count: int, domains: int) -> dict[str, Any]:
     engine.dispose()
     states = Counter(state for _, state in rows)
     wrong = sum(1 for url, state in rows if state != expected_state(page_index(url), domains))
-    return {"states": dict(states), "checks": checks, "rendered": rendered, "never_checked": unchecked,
+    return {"states": dict(states), "checks": checks, "rendered": rendered, "render_failures": render_failures,
+            "rendered_share": round(rendered / max(checks, 1), 3), "never_checked": unchecked,
             "wrong_verdicts": wrong,
             "db_mb": round(size / 2**20, 1)}
 
@@ -200,6 +241,7 @@ def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domai
                    "politeness": politeness, "order": order,
                    "seed_seconds": seeded["seconds"], "pages_per_second": round(pages / result["seconds"], 2),
                    "cpu_seconds_per_page": round(result["cpu_seconds"] / max(pages, 1), 5),
+                   "rendered_per_second": round(result["rendered"] / result["seconds"], 2),
                    "timed_out": result["checks"] < size})
     print(json.dumps(result), flush=True)
     return result
@@ -242,7 +284,8 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
 
 def markdown(results: list[dict[str, Any]]) -> str:
     head = ("| regime | tool | backend | backlinks | politeness | pages/s | CPU ms/page | CPU ms/page after startup "
-            "| peak RSS MB | DB MB | wrong | load |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+            "| rendered | peak RSS MB | peak PSS MB | DB MB | wrong | load |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in results:
         cpu = r.get("cpu_seconds_per_page")
@@ -254,7 +297,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"| {r.get('pages_per_second', r.get('pages_per_minute', ''))} "
             f"| {'' if cpu is None else round(cpu * 1000, 2)} "
             f"| {'' if marginal is None else round(marginal * 1000, 2)} "
-            f"| {r.get('peak_rss_mb', '')} | {r.get('db_mb', '')} "
+            f"| {r.get('rendered', '')} | {r.get('peak_rss_mb', '')} | {r.get('peak_pss_mb', '')} "
+            f"| {r.get('db_mb', '')} "
             f"| {r.get('wrong_verdicts', '')} | {r.get('load_before', '')} |")
     return head + "\n".join(lines) + "\n"
 
@@ -274,9 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--order", choices=("farm", "host"), default="farm",
                         help="backlink ids as the farm numbers pages (hosts round-robin) or grouped by host")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a linkwatch run is killed")
+    parser.add_argument("--child-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment for every linkwatch run, e.g. LINKWATCH_RENDER_CONCURRENCY=4")
     parser.add_argument("--name", default=time.strftime("run-%Y%m%d-%H%M%S"), help="results file name")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
+    CHILD_ENV.update(item.split("=", 1) for item in args.child_env)
     args.backends, args.politeness = args.backends.split(","), args.politeness.split(",")
     report: dict[str, Any] = {"machine": machine(), "load_average": os.getloadavg(), "results": []}
     tmp = Path(tempfile.mkdtemp(prefix="linkwatch-bench-", dir=args.workdir))

@@ -1,20 +1,33 @@
-"""Rendering with Chromium through scrapy-playwright: settings, the per-request opt-in, the request filter.
+"""Rendering with Chromium through scrapy-playwright: settings, the render request, the request filter.
 
 Rendering is opted into per request (`meta["playwright"] = True`); every other request
 keeps going through Scrapy's own HTTP client, since scrapy-playwright's download
 handler hands non-Playwright requests to it.  The browser is Debian's Chromium,
 launched by executable path (`Settings.chromium_path`), never a downloaded one, once
-per crawl and only when a page needs rendering; pages share one context, at most
-`Settings.render_concurrency` at a time.  Images, fonts and media are not loaded.
+per crawl and only when a page needs rendering (crawler.render_handler).  At most
+`Settings.render_concurrency` pages render at once (the spider's
+crawler.render_queue hands out the slots); a browser context serves
+`Settings.render_pages_per_context` pages and is then replaced.
 
-SSRF: Chromium resolves names itself, so `RenderRequestFilter` (scrapy-playwright's
-PLAYWRIGHT_ABORT_REQUEST) resolves every request's host and aborts it when an
-address is not public, unless private addresses are allowed; `resolve` overrides are
-passed to Chromium as `--host-resolver-rules`.  Only pages whose static fetch passed
-the guard are rendered at all.
+What the browser loads (`RenderRequestFilter`, scrapy-playwright's
+PLAYWRIGHT_ABORT_REQUEST, called for every request Chromium makes):
+- no images, fonts or media, and no sub-frames (an iframe's document is not part of
+  the page's DOM that linkwatch reads);
+- SSRF: Chromium resolves names itself, so every host is resolved here first and the
+  request is aborted when an address is not public, unless private addresses are
+  allowed; `resolve` overrides are passed to Chromium as `--host-resolver-rules`.
+  Only pages whose static fetch passed the guard are rendered at all;
+- a host that does not resolve is aborted at once, and remembered for a minute:
+  Chromium would fail on it too, after its own (sometimes seconds-long) lookup,
+  and a page's `load` event waits for every script it asked for.
 
-Settings read (from linkwatch's Settings): chromium_path, render_concurrency, timeout,
-allow_private, resolve.
+Navigation waits for `DOMContentLoaded`, then for `load` as long as the page's
+render budget (`timeout`) allows; a page whose `load` did not come in time is marked
+incomplete (RENDER_INCOMPLETE_KEY) and its DOM is read as it is (crawler.spider
+decides what an incomplete render may prove).
+
+Settings read: chromium_path, render_concurrency, render_pages_per_context, timeout,
+user_agent, allow_private, resolve.
 """
 
 from __future__ import annotations
@@ -22,12 +35,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.limits import DEADLINE_KEY
 from crawler.ssrf import is_ip_literal, non_public_reason
 from monitor.config import Settings
 
@@ -36,35 +50,60 @@ logger = logging.getLogger(__name__)
 CHROMIUM_FLAGS = (
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    # one renderer process per page slot, reused from site to site, instead of a new process for every
+    # site (site isolation): ~15-25% less CPU per rendered page (docs/performance.md).  The renderers run
+    # without Chromium's sandbox anyway, and a context holds no logins or other secrets to isolate.
+    "--disable-site-isolation-trials",
 )
 SKIPPED_RESOURCES = frozenset({"image", "font", "media"})
-RENDER_CONTEXT = "linkwatch-render"
 RENDER_META_KEY = "linkwatch_render"
+RENDER_INCOMPLETE_KEY = "linkwatch_render_incomplete"
+UNRESOLVED = "unresolved"
+#: seconds a failed lookup is remembered (a public or non-public verdict is kept for the crawl)
+UNRESOLVED_TTL = 60.0
+#: render requests go before waiting static ones: a render slot is worth more than a download slot
+RENDER_PRIORITY = 10
 
 
 class RenderRequestFilter:
-    """PLAYWRIGHT_ABORT_REQUEST: True (abort) for images/fonts/media and for non-public hosts."""
+    """PLAYWRIGHT_ABORT_REQUEST: True (abort) for skipped resources, sub-frames, unresolvable and
+    non-public hosts."""
 
     def __init__(self, allow_private: bool, overrides: dict[str, str]) -> None:
         self.allow_private = allow_private
         self.overrides = overrides
-        self._verdicts: dict[str, str | None] = {}
+        self._verdicts: dict[str, tuple[str | None, float]] = {}  # host -> (reason, expiry)
+        self._lookups: dict[str, asyncio.Future[str | None]] = {}
 
     async def __call__(self, request: Any) -> bool:
-        if request.resource_type in SKIPPED_RESOURCES:
+        if request.resource_type in SKIPPED_RESOURCES or _is_subframe(request):
             return True
-        if self.allow_private:
-            return False
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https", "ws", "wss"):
             return False  # data:, blob:, about: never reach the network
         host = (parts.hostname or "").lower().rstrip(".")
-        if host not in self._verdicts:
-            self._verdicts[host] = await self._reason(host)
-        reason = self._verdicts[host]
-        if reason:
+        reason = await self.reason(host)
+        if reason == UNRESOLVED:
+            logger.debug("rendering: %s does not resolve, not loaded", host)
+            return True
+        if reason and not self.allow_private:
             logger.warning("rendering: refused a request to %s (%s address)", host, reason)
-        return reason is not None
+            return True
+        return False
+
+    async def reason(self, host: str) -> str | None:
+        """UNRESOLVED, why the host's address is not public, or None (public); cached per host."""
+        cached = self._verdicts.get(host)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        lookup = self._lookups.get(host)
+        if lookup is None:  # one lookup per host, however many requests ask at once
+            lookup = self._lookups[host] = asyncio.ensure_future(self._reason(host))
+            lookup.add_done_callback(lambda _: self._lookups.pop(host, None))
+        reason = await lookup
+        ttl = UNRESOLVED_TTL if reason == UNRESOLVED else float("inf")
+        self._verdicts[host] = (reason, time.monotonic() + ttl)
+        return reason
 
     async def _reason(self, host: str) -> str | None:
         if host in self.overrides:
@@ -74,42 +113,28 @@ class RenderRequestFilter:
         try:
             answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except OSError:
-            return None  # Chromium will fail to resolve it too
+            return UNRESOLVED
         reasons = [non_public_reason(str(a[4][0])) for a in answers]
         return next((r for r in reasons if r), None)
 
 
-class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's download handler, starting Playwright only when a page is first rendered.
-
-    The stock handler starts the Playwright driver when the engine starts; with
-    `--render auto` most crawls never render, and the driver costs seconds.  This
-    relies on two methods of scrapy-playwright 0.0.48 (pinned): `_launch` and
-    `_maybe_launch_in_thread`.
-    """
-
-    async def _maybe_launch_in_thread(self) -> None:
-        return None  # deferred to the first rendered request
-
-    async def _download_request(self, request: Any, spider: Any = None) -> Any:
-        if not hasattr(self, "_lazy_start_lock"):
-            self._lazy_start_lock = asyncio.Lock()
-        async with self._lazy_start_lock:
-            if getattr(self, "browser_provider", None) is None:
-                await self._launch()
-        return await super()._download_request(request, spider)
+def _is_subframe(request: Any) -> bool:
+    try:
+        return bool(request.is_navigation_request() and request.frame.parent_frame is not None)
+    except Exception:  # a request without a frame (a worker's): not a sub-frame
+        return False
 
 
 def playwright_settings(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings that turn rendering on (merged into crawler.settings' output)."""
-    args = list(CHROMIUM_FLAGS)
+    args = [*CHROMIUM_FLAGS, f"--renderer-process-limit={settings.render_concurrency}"]
     if settings.resolve:
         rules = ",".join(f"MAP {host} {ip}" for host, ip in settings.resolve)
         args.append(f"--host-resolver-rules={rules}")
     return {
         "DOWNLOAD_HANDLERS": {
-            "http": "crawler.render.LazyPlaywrightHandler",
-            "https": "crawler.render.LazyPlaywrightHandler",
+            "http": "crawler.render_handler.LazyPlaywrightHandler",
+            "https": "crawler.render_handler.LazyPlaywrightHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
@@ -118,25 +143,30 @@ def playwright_settings(settings: Settings) -> dict[str, Any]:
             "args": args,
             "timeout": 30_000,
         },
-        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the current context, and the one before it finishing its pages
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.render_concurrency,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.timeout * 1000,
         "PLAYWRIGHT_ABORT_REQUEST": RenderRequestFilter(settings.allow_private, dict(settings.resolve)),
+        "LINKWATCH_RENDER_PAGES_PER_CONTEXT": settings.render_pages_per_context,
     }
 
 
-def render_request(url: str, meta: dict[str, Any], callback: Any, errback: Any) -> Request:
-    """A request that loads `url` in Chromium; the response body is the rendered DOM."""
+def render_request(url: str, meta: dict[str, Any], callback: Any, errback: Any, config: Settings) -> Request:
+    """A request that loads `url` in Chromium now; the response body is the rendered DOM.
+
+    The page's render budget (`timeout`) starts here: build it only when a render slot is free."""
     render_meta = {
         **meta,
+        DEADLINE_KEY: time.monotonic() + config.timeout,
         "playwright": True,
-        "playwright_context": RENDER_CONTEXT,
-        "playwright_context_kwargs": {"service_workers": "block", "accept_downloads": False},
-        "playwright_page_goto_kwargs": {"wait_until": "load"},
+        "playwright_context_kwargs": {"service_workers": "block", "accept_downloads": False,
+                                      "user_agent": config.user_agent},
+        "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded", "timeout": config.timeout * 1000},
         "dont_obey_robotstxt": True,  # the static fetch already passed robots.txt
         RENDER_META_KEY: True,
     }
-    return Request(url, meta=render_meta, callback=callback, errback=errback, dont_filter=True)
+    return Request(url, meta=render_meta, callback=callback, errback=errback, dont_filter=True,
+                   priority=RENDER_PRIORITY)
 
 
 def is_launch_failure(exc: BaseException) -> bool:

@@ -18,7 +18,14 @@ not HTML) or parsed with crawler.extract.extract_page; then, per `job.render`,
 the page may be rendered in Chromium (crawler.render) and re-extracted.  Every
 failure goes through the errback into an observation (crawler.outcome).
 
-Settings read: timeout, max_bytes (from linkwatch's Settings).
+Rendering: a page to render waits in the spider's crawler.render_queue until one of
+the `render_concurrency` render slots is free; its render request, with its own
+`timeout` budget, is issued only then.  While many renders wait, no new jobs are
+pulled.  A render whose `load` event did not come in time proves only the links it
+found: if a target still lacks a followed link it counts as a render failure
+(never `lost`).
+
+Settings read: timeout, max_bytes, concurrency, render_concurrency (from linkwatch's Settings).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
@@ -40,7 +49,8 @@ from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.limits import DEADLINE_KEY
 from crawler.outcome import failure_outcome
-from crawler.render import is_launch_failure, render_request
+from crawler.render import RENDER_INCOMPLETE_KEY, is_launch_failure, render_request
+from crawler.render_queue import RenderQueue
 from crawler.sniff import is_html, media_type
 from monitor.config import Settings
 from monitor.domain import FetchStatus, PageJob, PageObservation, RenderMode
@@ -62,6 +72,13 @@ class LinkSpider(scrapy.Spider):
         self.sink = sink
         self.config = config
         self.can_render = can_render
+        self.renders: RenderQueue[Request] = RenderQueue(config.render_concurrency, self._issue_render)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
 
     async def start(self) -> Any:
         for job in self.jobs:
@@ -84,8 +101,9 @@ class LinkSpider(scrapy.Spider):
         domain's pages (adjacent in the due order) do not fill every download slot."""
         engine = self.crawler.engine
         buffer = self.start_buffer_factor * self.config.concurrency
-        while (engine is not None and engine.running and engine.needs_backout()
-               and engine.scheduler is not None and len(engine.scheduler) >= buffer):  # type: ignore[arg-type]
+        while engine is not None and engine.running and (self.renders.full or (
+                engine.needs_backout() and engine.scheduler is not None
+                and len(engine.scheduler) >= buffer)):  # type: ignore[arg-type]
             await _pause(BACKOUT_POLL_SECONDS)
 
     # -- requests ---------------------------------------------------------------------------------
@@ -120,15 +138,33 @@ class LinkSpider(scrapy.Spider):
         if observation.fetch is FetchStatus.OK and self.should_render(job, observation):
             render_meta = {k: meta[k] for k in ("job", "started", "fetched_at", "targets")}
             render_meta["static"] = observation
-            render_meta[DEADLINE_KEY] = time.monotonic() + self.config.timeout
-            yield render_request(response.url, render_meta, self.parse_rendered, self.render_failed)
+            request = self.renders.submit((response.url, render_meta))
+            if request is not None:
+                yield request
             return
         self.emit(observation)
 
-    def parse_rendered(self, response: Response) -> None:
-        static: PageObservation = response.meta["static"]
+    def _issue_render(self, entry: tuple[str, dict[str, Any]]) -> Request:
+        url, meta = entry
+        return render_request(url, meta, self.parse_rendered, self.render_failed, self.config)
+
+    def parse_rendered(self, response: Response) -> Iterator[Request]:
+        try:
+            self._rendered(response)
+        except Exception as exc:  # a bug must not cost the page its observation, nor its render slot
+            logger.exception("reading the rendered %s failed", response.url)
+            self._render_failure(response.meta, f"render failed: {_short(exc)}")
+        yield from self._next_render()
+
+    def _rendered(self, response: Response) -> None:
+        meta = response.meta
+        static: PageObservation = meta["static"]
         rendered = self.observe(response, rendered=True)
-        if rendered.fetch is not FetchStatus.OK and response.meta["job"].render is not RenderMode.ALWAYS:
+        if (meta.get(RENDER_INCOMPLETE_KEY) and rendered.fetch is FetchStatus.OK
+                and _lacks_followed_link(meta["job"], rendered)):
+            self._render_failure(meta, "render incomplete: no load event within the timeout")
+            return
+        if rendered.fetch is not FetchStatus.OK and meta["job"].render is not RenderMode.ALWAYS:
             logger.warning("rendering %s gave %s (%s); keeping the static verdict", static.url,
                            rendered.fetch, rendered.error)
             rendered = static
@@ -136,17 +172,35 @@ class LinkSpider(scrapy.Spider):
             rendered = _merge_rendered(static, rendered)
         self.emit(rendered)
 
-    def render_failed(self, failure: Failure) -> None:
-        meta = failure.request.meta  # type: ignore[attr-defined]
-        static: PageObservation = meta["static"]
+    def render_failed(self, failure: Failure) -> Iterator[Request]:
         exc = failure.value or Exception("unknown failure")
         reason = "browser unavailable" if is_launch_failure(exc) else f"render failed: {_short(exc)}"
+        self._render_failure(failure.request.meta, reason)  # type: ignore[attr-defined]
+        yield from self._next_render()
+
+    def _render_failure(self, meta: dict[str, Any], reason: str) -> None:
+        static: PageObservation = meta["static"]
         if meta["job"].render is RenderMode.ALWAYS:
             self.emit(_replace(static, fetch=FetchStatus.ERROR, error=reason, directives=static.directives,
                                links=(), duration_seconds=time.monotonic() - meta["started"]))
-        else:
-            logger.warning("could not render %s (%s): the static verdict stands", static.url, _short(exc))
-            self.emit(static)
+        else:  # the reason rides along: a static miss that needed this render is stored as an error with it
+            logger.warning("could not render %s (%s): the static verdict stands", static.url, reason)
+            self.emit(_replace(static, error=reason))
+
+    def _next_render(self) -> Iterator[Request]:
+        request = self.renders.done()
+        if request is not None:
+            yield request
+
+    def _on_idle(self) -> None:
+        """Nothing in flight: renders still waiting (a slot lost to a callback's bug) go now."""
+        engine = self.crawler.engine
+        requests = self.renders.on_idle()
+        if engine is None or not requests:
+            return
+        for request in requests:
+            engine.crawl(request)
+        raise DontCloseSpider
 
     def page_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -188,16 +242,19 @@ class LinkSpider(scrapy.Spider):
     def should_render(self, job: PageJob, observation: PageObservation) -> bool:
         if not self.can_render or job.render is RenderMode.NEVER:
             return False
-        if job.render is RenderMode.ALWAYS:
-            return True
-        followed = {link.target for link in observation.links if link.follow}
-        return any(target not in followed for target in job.targets)
+        return job.render is RenderMode.ALWAYS or _lacks_followed_link(job, observation)
 
     def emit(self, observation: PageObservation) -> None:
         try:
             self.sink(observation)
         except Exception:
             logger.exception("the result sink failed for %s", observation.url)
+
+
+def _lacks_followed_link(job: PageJob, observation: PageObservation) -> bool:
+    """Whether some target of the job has no followed link on the page."""
+    followed = {link.target for link in observation.links if link.follow}
+    return any(target not in followed for target in job.targets)
 
 
 async def _pause(seconds: float) -> None:

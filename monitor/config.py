@@ -12,7 +12,8 @@ is the reference for every key and variable; keep the two in step.
 Environment variables read here: LINKWATCH_CONFIG, LINKWATCH_DATABASE_URL,
 LINKWATCH_ALLOW_PRIVATE, LINKWATCH_USER_AGENT, LINKWATCH_CHROMIUM_PATH,
 LINKWATCH_TIMEOUT, LINKWATCH_MAX_BYTES, LINKWATCH_RENDER, LINKWATCH_CONCURRENCY,
-LINKWATCH_PER_DOMAIN, LINKWATCH_DELAY, LINKWATCH_CHECK_INTERVAL, LINKWATCH_RECHECK_INTERVAL,
+LINKWATCH_PER_DOMAIN, LINKWATCH_DELAY, LINKWATCH_RENDER_CONCURRENCY, LINKWATCH_RENDER_PAGES_PER_CONTEXT,
+LINKWATCH_CHECK_INTERVAL, LINKWATCH_RECHECK_INTERVAL,
 LINKWATCH_LOST_AFTER, LINKWATCH_UNREACHABLE_AFTER, LINKWATCH_METRICS_ADDR,
 LINKWATCH_API_TOKEN, LINKWATCH_ALLOW_UNAUTHENTICATED, LINKWATCH_REDIS_URL, LINKWATCH_WORKERS,
 LINKWATCH_SLACK_WEBHOOK_URL, LINKWATCH_WEBHOOK_URL,
@@ -105,6 +106,7 @@ class Settings:
     per_domain: int = 1
     delay: float = 1.0
     render_concurrency: int = 2
+    render_pages_per_context: int = 50  # a browser context is replaced after this many rendered pages
     resolve: tuple[tuple[str, str], ...] = ()  # (host, ip) DNS overrides, curl --resolve style
     # schedule and change detection
     check_interval: float = 24 * 3600.0
@@ -417,7 +419,10 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         concurrency=_int(pick("crawl", "concurrency", "LINKWATCH_CONCURRENCY", 32), "concurrency", 1),
         per_domain=_int(pick("crawl", "per_domain", "LINKWATCH_PER_DOMAIN", 1), "per_domain", 1),
         delay=_float(pick("crawl", "delay", "LINKWATCH_DELAY", 1.0), "delay"),
-        render_concurrency=_int(pick("crawl", "render_concurrency", None, 2), "render_concurrency", 1),
+        render_concurrency=_int(pick("crawl", "render_concurrency", "LINKWATCH_RENDER_CONCURRENCY", 2),
+                                "render_concurrency", 1),
+        render_pages_per_context=_int(pick("crawl", "render_pages_per_context",
+                                           "LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50), "render_pages_per_context", 1),
         resolve=parse_resolve(pick("crawl", "resolve", "LINKWATCH_RESOLVE", None)),
         check_interval=parse_duration(pick("schedule", "interval", "LINKWATCH_CHECK_INTERVAL", "24h"),
                                       "check_interval"),

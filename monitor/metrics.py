@@ -77,6 +77,7 @@ class LinkwatchCollector(Collector):
             yield from counter_families(counts, sorted(sites.values()))
             yield from delivery_counters(session)
             yield last_run_gauge(session)
+            yield rendered_share_gauge(session)
         yield build_info()
 
 
@@ -231,6 +232,17 @@ def last_run_gauge(session: Session) -> Metric:
     if finished is not None and finished.tzinfo is None:
         finished = finished.replace(tzinfo=UTC)
     gauge.add_metric([], finished.timestamp() if finished else 0.0)
+    return gauge
+
+
+def rendered_share_gauge(session: Session) -> Metric:
+    """The share of the pages of the last finished run (with any pages) that Chromium rendered."""
+    last = session.execute(select(CheckRun.pages, CheckRun.rendered)
+                           .where(CheckRun.status == "finished", CheckRun.pages > 0)
+                           .order_by(CheckRun.finished_at.desc(), CheckRun.id.desc()).limit(1)).first()
+    gauge = GaugeMetricFamily("linkwatch_last_run_rendered_ratio",
+                              "Share of the pages of the last finished run rendered in Chromium, 0..1 (0: no run).")
+    gauge.add_metric([], last.rendered / last.pages if last else 0.0)
     return gauge
 
 

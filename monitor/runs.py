@@ -11,7 +11,8 @@ SIGTERM shutdown, after which the child ingests what it observed; SIGKILL after
 a grace period.
 
 `run_summary(engine, run_id)` reads back what a run changed: checks per state,
-events per type, and the events themselves.
+pages rendered and checks whose rendering failed, events per type, and the events
+themselves.
 
 Reads settings: none of its own (forwards Settings to the child).
 """
@@ -182,6 +183,8 @@ class RunSummary:
     events: list[Event]
     status: str
     pages: int
+    rendered: int = 0  # pages rendered in Chromium
+    render_failures: int = 0  # checks left without a verdict because rendering failed
 
 
 def run_summary(engine: Engine, run_id: int, max_events: int = 50) -> RunSummary:
@@ -200,4 +203,8 @@ def run_summary(engine: Engine, run_id: int, max_events: int = 50) -> RunSummary
         events = [Event(type=EventType(r.type), source_url=url, target=target, at=r.at, old_state=r.old_state,
                         new_state=r.new_state, detail=r.detail or {}, id=r.id, backlink_id=r.backlink_id,
                         site=domain) for r, url, target, domain in rows]
-        return RunSummary(run_id, states, types, events, run.status if run else "unknown", run.pages if run else 0)
+        render_failures = s.execute(select(func.count()).select_from(Check).where(
+            Check.run_id == run_id, Check.state == "error",
+            Check.error.like("%render%") | Check.error.like("browser unavailable%"))).scalar_one()
+        return RunSummary(run_id, states, types, events, run.status if run else "unknown", run.pages if run else 0,
+                          run.rendered if run else 0, render_failures)

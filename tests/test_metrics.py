@@ -19,7 +19,7 @@ from monitor import metrics, metrics_store
 from monitor.config import Settings
 from monitor.domain import BacklinkState, CheckState, EventType
 from monitor.store import db
-from monitor.store.models import Site
+from monitor.store.models import CheckRun, Site
 from tests.fixtures_metrics import EMPTY, EXAMPLE_LINKS, OWN, RIVAL, SEEDED, backlink, seed_metrics_database
 
 BOUNDED_LABELS = {
@@ -131,7 +131,7 @@ def test_a_failed_ingest_transaction_counts_nothing(metrics_engine: tuple[Engine
 def test_naming_follows_prometheus_practice(metrics_engine: tuple[Engine, datetime]) -> None:
     engine, _ = metrics_engine
     families = list(text_string_to_metric_families(scrape(engine)))
-    assert len(families) == 13
+    assert len(families) == 14
     for family in families:
         assert family.name.startswith("linkwatch_"), family.name
         assert re.fullmatch(r"[a-z_]+", family.name), family.name
@@ -193,6 +193,25 @@ def test_an_empty_database_exposes_every_counter_at_zero(tmp_path: Path) -> None
     assert value(text, "linkwatch_alerts_failed_total", channel="email") == 0
     assert value(text, "linkwatch_last_successful_run_timestamp_seconds") == 0
     assert value(text, "linkwatch_check_duration_seconds_count", method="static") == 0
+
+
+def test_the_share_rendered_is_that_of_the_last_finished_run_that_checked_pages(tmp_path: Path) -> None:
+    engine = db.connect(f"sqlite:///{tmp_path / 'runs.db'}")
+    assert value(scrape(engine), "linkwatch_last_run_rendered_ratio") == 0
+    now = datetime.now(UTC)
+    with db.session(engine) as s:
+        s.add_all([
+            CheckRun(started_at=now - timedelta(hours=5), finished_at=now - timedelta(hours=4), status="finished",
+                     pages=10, rendered=10),
+            CheckRun(started_at=now - timedelta(hours=3), finished_at=now - timedelta(hours=2), status="finished",
+                     pages=1000, rendered=294),
+            CheckRun(started_at=now - timedelta(hours=2), finished_at=now - timedelta(hours=1), status="finished",
+                     pages=0, rendered=0),  # nothing was due
+            CheckRun(started_at=now - timedelta(minutes=50), finished_at=now - timedelta(minutes=40),
+                     status="failed", pages=4, rendered=4),
+            CheckRun(started_at=now - timedelta(minutes=5), status="running", pages=8, rendered=8),
+        ])
+    assert value(scrape(engine), "linkwatch_last_run_rendered_ratio") == pytest.approx(0.294)
 
 
 def get(url: str, token: str | None = None) -> tuple[int, str]:

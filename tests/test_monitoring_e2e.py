@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,6 +88,12 @@ def test_pages_changing_between_runs(site: TestSite, database_url: str, tmp_path
 
     first = linkwatch(env, "run", "--once")
     assert "events:" in first.stdout
+    shown = re.search(r"^rendered in Chromium: (\d+) of (\d+) pages \((\d+)%\)$", first.stdout, re.MULTILINE)
+    assert shown, first.stdout
+    with session(connect(database_url)) as s:
+        run = s.scalars(select(CheckRun).order_by(CheckRun.id.desc())).first()
+        assert run is not None and (run.rendered, run.pages) == (int(shown[1]), int(shown[2]))
+    assert 1 <= run.rendered < run.pages and int(shown[3]) == round(100 * run.rendered / run.pages)
     # one fetch for three backlinks (every link followed: nothing to render)
     assert site.requests.count(("127.0.0.1", "/shared")) == 1
     new = {(path, target) for kind, path, target in event_pairs(stored_events(database_url), site) if kind == "new"}

@@ -4,8 +4,9 @@ One crawl in a child process (monitor.runs): due work is read from the
 database in batches and results are written in batches as the crawl goes, so a
 run that is interrupted keeps what it checked and the next run does the rest.
 On a terminal, a progress bar goes to stderr.  The summary on stdout counts the
-checks per state and the events per type, and lists the events (up to
-`--max-events`).  `run` always needs `--once`: `linkwatch serve` is the
+checks per state, the pages rendered in Chromium (their share of the run's pages,
+and the checks left without a verdict because rendering failed) and the events per
+type, and lists the events (up to `--max-events`).  `run` always needs `--once`: `linkwatch serve` is the
 long-running loop.
 
 Exit status: 0 when the run completed (whatever the pages said), 1 when the crawl
@@ -128,6 +129,11 @@ class ProgressBar:
 def print_summary(summary: RunSummary, out: TextIO) -> None:
     checks = sum(summary.checks_by_state.values())
     out.write(f"run {summary.run_id} {summary.status}: {checks} backlinks checked on {summary.pages} pages\n")
+    if summary.pages:
+        failed = f"; {summary.render_failures} checks without a verdict: rendering failed" \
+            if summary.render_failures else ""
+        out.write(f"rendered in Chromium: {summary.rendered} of {summary.pages} pages "
+                  f"({summary.rendered / summary.pages:.0%}){failed}\n")
     if summary.checks_by_state:
         states = ", ".join(f"{state} {n}" for state, n in sorted(summary.checks_by_state.items()))
         out.write(f"checks by state: {states}\n")

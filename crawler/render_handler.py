@@ -1,0 +1,216 @@
+"""scrapy-playwright's download handler, as linkwatch runs it: lazy start, bounded contexts, bounded waits.
+
+- Playwright and Chromium start only when the first page is rendered (with
+  `--render auto` most crawls never render, and the driver costs seconds).
+- Pages are reused: a page that finished rendering waits (at most IDLE_PAGE_SECONDS)
+  for the next render instead of being closed and a new one opened, which costs
+  Chromium about as much CPU as rendering a small page.
+- A browser context serves `LINKWATCH_RENDER_PAGES_PER_CONTEXT` renders, then renders
+  go to a fresh context and the old one is closed once its last page is: its cache,
+  cookies, storage and renderer processes go with it, so Chromium's memory stays
+  flat over a long crawl.
+- After `DOMContentLoaded` (crawler.render asks `goto` for no more), the page is given
+  until its render deadline (`linkwatch_deadline`, less a margin to read the DOM) to
+  reach `load`; if it does not, the DOM is read as it is and the request is marked
+  with RENDER_INCOMPLETE_KEY instead of failing.
+
+Every request Chromium makes goes through one route per context (`_route`, installed
+when the context is created), which asks crawler.render.RenderRequestFilter whether
+to abort it; scrapy-playwright's own per-page routing (re-installed on every request,
+a round trip to the browser per request for its header handling) is not used, and
+Chromium sends the configured user agent through the context's options.
+
+This relies on internals of scrapy-playwright 0.0.48 (pinned): `_launch`,
+`_maybe_launch_in_thread`, `_download_request`, `_download_request_with_retry`,
+`_download_request_with_page`, `_create_browser_context`, `_create_page`,
+`_apply_page_methods`, `_close`, `context_wrappers`, `abort_request`, and its
+`playwright_page`/`playwright_include_page` meta keys.
+
+Scrapy settings read: LINKWATCH_RENDER_PAGES_PER_CONTEXT (and scrapy-playwright's own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from crawler.limits import remaining_seconds
+from crawler.render import RENDER_INCOMPLETE_KEY, RENDER_META_KEY
+
+logger = logging.getLogger(__name__)
+
+RENDER_CONTEXT = "linkwatch-render"
+#: seconds of the render budget kept for reading the DOM after waiting for `load`
+READ_MARGIN = 2.0
+#: seconds an idle page waits for the next render before it is closed
+IDLE_PAGE_SECONDS = 2.0
+
+
+class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """See the module docstring."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.pages_per_context = max(1, crawler.settings.getint("LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50))
+        self._lazy_start_lock = asyncio.Lock()
+        self._generation = 0
+        self._renders_in_generation = 0
+        self._page_context: dict[int, str] = {}  # id(page) -> its context's name
+        self._open_pages: dict[str, int] = {}  # context name -> pages open in it
+        self._idle: list[tuple[Any, asyncio.TimerHandle]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def _context_name(self) -> str:
+        return f"{RENDER_CONTEXT}-{self._generation}"
+
+    async def _maybe_launch_in_thread(self) -> None:
+        return None  # deferred to the first rendered request
+
+    async def _download_request(self, request: Any, spider: Any = None) -> Any:
+        async with self._lazy_start_lock:
+            if getattr(self, "browser_provider", None) is None:
+                await self._launch()
+        self._count_render()
+        request.meta["playwright_context"] = self._context_name
+        request.meta["playwright_include_page"] = True  # the page comes back here, not to the spider
+        idle = self._take_idle_page()
+        if idle is not None:
+            request.meta["playwright_page"] = idle
+        failed = True
+        try:
+            response = await super()._download_request(request, spider)
+            failed = False
+            return response
+        finally:
+            page = request.meta.pop("playwright_page", None)
+            request.meta.pop("playwright_include_page", None)
+            if page is not None:
+                await (_close_page(page) if failed else self._release(page))
+
+    # -- pages: reused while their context is current -----------------------------------------------
+    def _take_idle_page(self) -> Any:
+        while self._idle:
+            page, timer = self._idle.pop()
+            timer.cancel()
+            if not page.is_closed() and self._page_context.get(id(page)) == self._context_name:
+                return page
+            self._spawn(_close_page(page))
+        return None
+
+    async def _release(self, page: Any) -> None:
+        if page.is_closed():
+            return
+        if self._page_context.get(id(page)) != self._context_name:
+            await _close_page(page)  # its context is retired
+            return
+        timer = asyncio.get_running_loop().call_later(IDLE_PAGE_SECONDS, self._close_idle, page)
+        self._idle.append((page, timer))
+
+    def _close_idle(self, page: Any) -> None:
+        self._idle = [(p, t) for p, t in self._idle if p is not page]
+        self._spawn(_close_page(page))
+
+    async def _download_request_with_retry(self, request: Any, spider: Any) -> Any:
+        """scrapy-playwright's, without its per-page, per-request routing (the context's route filters)."""
+        page = request.meta.get("playwright_page")
+        if page is None or page.is_closed():
+            page = await self._create_page(request, spider)
+        return await self._download_request_with_page(request, page, spider)
+
+    async def _create_browser_context(self, name: str, context_kwargs: Any, spider: Any = None) -> Any:
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        await wrapper.context.route("**", self._route)  # every request of every page of the context
+        return wrapper
+
+    async def _route(self, route: Any, request: Any) -> None:
+        try:
+            if self.abort_request is not None and await self.abort_request(request):
+                self.stats.inc_value("playwright/request_count/aborted")
+                await route.abort()
+            else:
+                await route.continue_()
+        except PlaywrightError as exc:  # the page or context closed meanwhile
+            logger.debug("rendering: routing %s: %s", request.url, exc)
+
+    async def _create_page(self, request: Any, spider: Any) -> Any:
+        name = request.meta["playwright_context"]
+        page = await super()._create_page(request, spider)
+        request.meta["playwright_page"] = page  # so that _download_request gets it back whatever happens
+        self._page_context[id(page)] = name
+        self._open_pages[name] = self._open_pages.get(name, 0) + 1
+        page.on("close", lambda *_: self._page_closed(page, name))
+        return page
+
+    # -- contexts: a fresh one every `pages_per_context` renders ------------------------------------
+    def _count_render(self) -> None:
+        """Count this render in the current context, first moving on to a fresh one if that one is used up."""
+        if self._renders_in_generation >= self.pages_per_context:
+            retired = self._context_name
+            self._generation += 1
+            self._renders_in_generation = 0
+            if not self._open_pages.get(retired):
+                self._close_context(retired)
+        self._renders_in_generation += 1
+
+    def _page_closed(self, page: Any, name: str) -> None:
+        self._page_context.pop(id(page), None)
+        left = self._open_pages.get(name, 1) - 1
+        self._open_pages[name] = left
+        if left <= 0 and name != self._context_name:
+            self._close_context(name)
+
+    def _close_context(self, name: str) -> None:
+        self._open_pages.pop(name, None)
+        wrapper = self.context_wrappers.get(name)
+        if wrapper is not None:
+            self._spawn(self._close_context_now(name, wrapper.context))
+
+    async def _close_context_now(self, name: str, context: Any) -> None:
+        try:
+            await context.close()
+        except PlaywrightError as exc:
+            logger.debug("rendering: closing context %s: %s", name, exc)
+        self.stats.inc_value("linkwatch/render_contexts_recycled")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close(self) -> None:
+        for _, timer in self._idle:
+            timer.cancel()
+        self._idle.clear()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await super()._close()
+
+    # -- navigation: DOMContentLoaded, then `load` while the budget lasts ---------------------------
+    async def _apply_page_methods(self, page: Any, request: Any, spider: Any) -> None:
+        if request.meta.get(RENDER_META_KEY):
+            await self._wait_for_load(page, request)
+        await super()._apply_page_methods(page, request, spider)
+
+    async def _wait_for_load(self, page: Any, request: Any) -> None:
+        remaining = remaining_seconds(request.meta)
+        budget = None if remaining is None else remaining - min(READ_MARGIN, remaining / 4)
+        if budget is not None and budget <= 0:
+            request.meta[RENDER_INCOMPLETE_KEY] = True
+            return
+        try:
+            await page.wait_for_load_state("load", timeout=None if budget is None else budget * 1000)
+        except PlaywrightError as exc:  # playwright's TimeoutError is one
+            logger.debug("rendering %s: no load event in time (%s)", request.url, exc)
+            request.meta[RENDER_INCOMPLETE_KEY] = True
+
+
+async def _close_page(page: Any) -> None:
+    try:
+        await page.close()
+    except PlaywrightError as exc:
+        logger.debug("rendering: closing a page: %s", exc)
