@@ -36,7 +36,6 @@ monitor.scheduler).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import threading
 import time
@@ -67,7 +66,7 @@ from monitor.scheduler import interval_for, next_due
 from monitor.store import rollups
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
-from monitor.verdict import site_links, verdict_for
+from monitor.verdict import site_links, unverified_static_miss, verdict_for
 
 logger = logging.getLogger(__name__)
 
@@ -256,12 +255,7 @@ class _BatchWriter:
             return Verdict(url=observation.url, final_url=observation.final_url, http_status=observation.http_status,
                            state=CheckState.ERROR, directives=PageDirectives(), links=(), rendered=False,
                            error="304 Not Modified without a previous verdict")
-        verdict = verdict_for(observation, row.target)
-        if verdict.state == CheckState.LOST and render is RenderMode.AUTO and not observation.rendered:
-            reason = observation.error or "not rendered"
-            return dataclasses.replace(verdict, state=CheckState.ERROR,
-                                       error=f"link missing from the static HTML, rendering failed: {reason}")
-        return verdict
+        return unverified_static_miss(verdict_for(observation, row.target), observation, render)
 
     def _decide(self, row: Any, observation: PageObservation, render: RenderMode, reused: Any) -> _Written:
         verdict = self._verdict(row, observation, render, reused)

@@ -7,22 +7,26 @@
   `error` (anything else) come from the fetch status, with no links: a page that
   could not be fetched is never `lost`;
 - `NOT_MODIFIED` (a 304 to a conditional request) has no verdict of its own:
-  `verdict_for` raises ValueError and the caller keeps the previous verdict.
+  `verdict_for` raises ValueError and the caller keeps the previous verdict;
+- under `render auto`, a link missing from the static HTML of a page whose
+  rendering failed proves nothing (a script may add it): `unverified_static_miss`
+  makes that `error`, never `lost` (`linkwatch check` and the ingest both apply it).
 
 Reads no settings.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 
-from monitor.domain import CheckState, FetchStatus, ObservedLink, PageObservation, Verdict
+from monitor.domain import CheckState, FetchStatus, ObservedLink, PageObservation, RenderMode, Verdict
 from monitor.targets import Target, parse_target, site_target
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["verdict_for", "verdicts"]
+__all__ = ["unverified_static_miss", "verdict_for", "verdicts"]
 
 _FETCH_STATES = {
     FetchStatus.GONE: CheckState.GONE,
@@ -57,6 +61,15 @@ def verdict_for(observation: PageObservation, target: Target | str) -> Verdict:
         rendered=observation.rendered,
         error=error,
     )
+
+
+def unverified_static_miss(verdict: Verdict, observation: PageObservation, render: RenderMode) -> Verdict:
+    """`verdict`, or `error` when it is a `lost` that only the static HTML says (rendering was due and failed)."""
+    if verdict.state is not CheckState.LOST or render is not RenderMode.AUTO or observation.rendered:
+        return verdict
+    reason = observation.error or "not rendered"
+    return dataclasses.replace(verdict, state=CheckState.ERROR,
+                               error=f"link missing from the static HTML, rendering failed: {reason}")
 
 
 def site_links(observation: PageObservation, target: Target | str) -> tuple[ObservedLink, ...]:

@@ -28,7 +28,7 @@ from monitor.cli.common import CliError, positive_int, print_table, settings_fro
 from monitor.crawl_process import crawl
 from monitor.domain import CheckState, FetchStatus, PageJob, PageObservation, RenderMode, Verdict
 from monitor.targets import Target, parse_target
-from monitor.verdict import verdict_for
+from monitor.verdict import unverified_static_miss, verdict_for
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
         if not slots.get(observation.url):
             logger.warning("unexpected observation for %s", observation.url)
             continue
-        ready[slots[observation.url].pop(0)] = page_verdict(observation, targets)
+        verdict = unverified_static_miss(page_verdict(observation, targets), observation, render)
+        ready[slots[observation.url].pop(0)] = verdict
         while done in ready:
             verdict = ready.pop(done)
             done += 1
