@@ -67,9 +67,9 @@ def unverified_static_miss(verdict: Verdict, observation: PageObservation, rende
     """`verdict`, or `error` when it is a `lost` that only the static HTML says (rendering was due and failed)."""
     if verdict.state is not CheckState.LOST or render is not RenderMode.AUTO or observation.rendered:
         return verdict
-    reason = observation.error or "not rendered"
+    reason = observation.error or "not rendered"  # "render failed: ...", "render incomplete: ...", ...
     return dataclasses.replace(verdict, state=CheckState.ERROR,
-                               error=f"link missing from the static HTML, rendering failed: {reason}")
+                               error=f"link missing from the static HTML ({reason})")
 
 
 def site_links(observation: PageObservation, target: Target | str) -> tuple[ObservedLink, ...]:

@@ -295,4 +295,4 @@ def test_browser_unavailable(site: TestSite, tmp_path: Path) -> None:
     assert always[js]["state"] == "error" and "browser unavailable" in always[js]["error"]
     auto = results_by_url(run_check([js, "--target", T, "--render", "auto", "--json"], tmp_path, **env))
     assert auto[js]["state"] == "error", "auto: a static miss whose rendering failed proves nothing, never lost"
-    assert auto[js]["error"].startswith("link missing from the static HTML, rendering failed: browser unavailable")
+    assert auto[js]["error"] == "link missing from the static HTML (browser unavailable)"
