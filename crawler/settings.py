@@ -74,6 +74,7 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # no allowed_domains: a no-op
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+            "scrapy.downloadermiddlewares.stats.DownloaderStats": None,  # per-request counters nobody reads
             "crawler.ssrf.SsrfMiddleware": 50,
             "crawler.limits.LimitsMiddleware": 60,
             "crawler.robots.RobotsMiddleware": 100,
@@ -84,6 +85,9 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         # cache for bound methods: an ast.parse per response); no spider/downloader middlewares that do
         # nothing for one-request-per-page crawls (the Referer one stays: RedirectMiddleware warns without it).
         "CONCURRENT_ITEMS": 1,
+        # Scrapy's stats are counters in a dict behind a deprecation shim, bumped several times per request,
+        # never read: linkwatch's figures come from its own observations (runs table, /metrics)
+        "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,

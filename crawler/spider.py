@@ -54,7 +54,7 @@ from crawler.render_queue import RenderQueue
 from crawler.sniff import is_html, media_type
 from monitor.config import Settings
 from monitor.domain import FetchStatus, PageJob, PageObservation, RenderMode
-from monitor.targets import parse_target, with_site_targets
+from monitor.targets import Target, parse_target, with_site_targets
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class LinkSpider(scrapy.Spider):
         self.config = config
         self.can_render = can_render
         self.renders: RenderQueue[Request] = RenderQueue(config.render_concurrency, self._issue_render)
+        self._parsed_targets: dict[tuple[str, ...], tuple[Target, ...]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
@@ -119,8 +120,7 @@ class LinkSpider(scrapy.Spider):
         if job.last_modified:
             headers["If-Modified-Since"] = job.last_modified
         try:
-            targets = with_site_targets(tuple(parse_target(t) for t in job.targets))
-            meta["targets"] = targets
+            meta["targets"] = self.parsed_targets(job.targets)
             if not job.url.lower().startswith(("http://", "https://")):
                 raise ValueError("only http and https URLs can be checked")
             return Request(job.url, callback=self.parse_page, errback=self.page_failed, headers=headers,
@@ -129,6 +129,19 @@ class LinkSpider(scrapy.Spider):
             self.emit(PageObservation(url=job.url, final_url=job.url, fetch=FetchStatus.ERROR,
                                       error=f"invalid job: {exc}", fetched_at=fetched_at))
             return None
+
+    #: distinct target lists remembered (a crawl usually has a handful: the sites' domains)
+    parsed_targets_kept = 10_000
+
+    def parsed_targets(self, targets: tuple[str, ...]) -> tuple[Target, ...]:
+        """The job's targets parsed (with their site targets), once per distinct list; ValueError if one is bad."""
+        parsed = self._parsed_targets.get(targets)
+        if parsed is None:
+            parsed = with_site_targets(tuple(parse_target(t) for t in targets))
+            if len(self._parsed_targets) >= self.parsed_targets_kept:
+                self._parsed_targets.clear()
+            self._parsed_targets[targets] = parsed
+        return parsed
 
     # -- callbacks --------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Request]:

@@ -45,7 +45,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, String, Text, and_, case, cast, delete, event, func, insert, literal, select, tuple_
+from sqlalchemy import (
+    Column,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
@@ -232,24 +247,35 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
         yield ordered[start:start + CHUNK]
 
 
+@functools.cache
+def _link_rows_of_ids() -> Any:
+    """`_link_rows` of the backlinks in the expanding parameter `ids`, built once (ingest runs it per batch)."""
+    return _link_rows(Backlink.id.in_(bindparam("ids", expanding=True)))
+
+
 def contributions(session: Session, ids: Iterable[int]) -> Contributions:
     out = Contributions()
     for chunk in _chunks(list(ids)):
-        for row in session.execute(_link_rows(Backlink.id.in_(chunk))):
+        for row in session.execute(_link_rows_of_ids(), {"ids": chunk}):
             out.add(row)
     return out
+
+
+@functools.cache
+def _event_days_query(dialect: str, of_ids: bool) -> Any:
+    day = day_expr(dialect, EventRecord.at)
+    query = (select(Backlink.site_id, day, EventRecord.type, func.count())
+             .join(Backlink, Backlink.id == EventRecord.backlink_id).group_by(Backlink.site_id, day, EventRecord.type))
+    return query.where(EventRecord.backlink_id.in_(bindparam("ids", expanding=True))) if of_ids else query
 
 
 def event_days(session: Session, ids: Iterable[int] | None) -> Counter[tuple[int, str, str]]:
     """Events per (site, day, type): of the given backlinks, or of all (None)."""
     dialect = session.get_bind().dialect.name
-    day = day_expr(dialect, EventRecord.at)
-    query = (select(Backlink.site_id, day, EventRecord.type, func.count())
-             .join(Backlink, Backlink.id == EventRecord.backlink_id).group_by(Backlink.site_id, day, EventRecord.type))
     out: Counter[tuple[int, str, str]] = Counter()
     for chunk in ([None] if ids is None else _chunks(list(ids))):
-        statement = query if chunk is None else query.where(EventRecord.backlink_id.in_(chunk))
-        for site_id, on, kind, count in session.execute(statement):
+        rows = session.execute(_event_days_query(dialect, chunk is not None), {} if chunk is None else {"ids": chunk})
+        for site_id, on, kind, count in rows:
             out[site_id, str(on), kind] += int(count)
     return out
 
