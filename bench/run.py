@@ -11,7 +11,8 @@ child process with `LINKWATCH_RESOLVE` mapping every farm host to 127.0.0.1 and
 seconds per page (os.wait4: the process and its reaped children), peak memory of
 the whole process tree (summed RSS, an upper bound, every 100 ms; summed PSS from
 /proc/PID/smaps_rollup, the real footprint, every 0.5 s, with a timeline), database
-size, pages rendered and render failures (with --render), and whether every
+size, the time the ingest spent in database transactions (wall and CPU, the last
+line of the run's summary), pages rendered and render failures (with --render), and whether every
 backlink got the verdict the farm implies.  Everything targets
 127.0.0.1 and every run is bounded (`--timeout`).
 
@@ -31,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -188,8 +190,20 @@ def run_linkwatch(url: str, domains: int, flags: list[str], timeout: float, log:
         sampler.done.set()
         sampler.join()
     return {"returncode": child.returncode, "seconds": round(seconds, 2),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), **sampler.summary(),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), **sampler.summary(), **database_writes(log),
             "load_before": round(before, 2), "load_after": round(os.getloadavg()[0], 2)}
+
+
+_WRITES = re.compile(r"^database: (\d+) transactions, ([\d.]+) s writing \(([\d.]+) CPU s\)$", re.M)
+
+
+def database_writes(log: Path) -> dict[str, Any]:
+    """The run's own account of its database transactions (the last line of `linkwatch run`'s summary)."""
+    found = _WRITES.findall(log.read_text(errors="replace")) if log.exists() else []
+    if not found:
+        return {}
+    batches, seconds, cpu = found[-1]
+    return {"db_transactions": int(batches), "db_write_seconds": float(seconds), "db_write_cpu_seconds": float(cpu)}
 
 
 def verify(url: str, count: int, domains: int) -> dict[str, Any]:
@@ -282,10 +296,16 @@ def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dic
     return results
 
 
+def _writes(result: dict[str, Any]) -> str:
+    if "db_write_seconds" not in result:
+        return ""
+    return f"{result['db_write_seconds']} ({result['db_write_cpu_seconds']})"
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     head = ("| regime | tool | backend | backlinks | politeness | pages/s | CPU ms/page | CPU ms/page after startup "
-            "| rendered | peak RSS MB | peak PSS MB | DB MB | wrong | load |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+            "| rendered | peak RSS MB | peak PSS MB | DB MB | DB write s (CPU s) | wrong | load |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in results:
         cpu = r.get("cpu_seconds_per_page")
@@ -298,7 +318,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"| {'' if cpu is None else round(cpu * 1000, 2)} "
             f"| {'' if marginal is None else round(marginal * 1000, 2)} "
             f"| {r.get('rendered', '')} | {r.get('peak_rss_mb', '')} | {r.get('peak_pss_mb', '')} "
-            f"| {r.get('db_mb', '')} "
+            f"| {r.get('db_mb', '')} | {_writes(r)} "
             f"| {r.get('wrong_verdicts', '')} | {r.get('load_before', '')} |")
     return head + "\n".join(lines) + "\n"
 

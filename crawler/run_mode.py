@@ -86,7 +86,9 @@ class _Progress:
     def done(self) -> None:
         totals = self.ingestor.totals
         self._line({"done": {"pages": totals.pages, "checks": totals.checks, "rendered": totals.rendered,
-                             "events": totals.events}})
+                             "events": totals.events, "transactions": totals.batches,
+                             "write_seconds": round(totals.write_seconds, 3),
+                             "write_cpu_seconds": round(totals.write_cpu_seconds, 3)}})
 
     def _line(self, data: dict[str, Any]) -> None:
         if self.stop.requested:

@@ -91,6 +91,9 @@ class IngestTotals:
     events: int = 0
     states: Counter[str] = field(default_factory=Counter)
     event_types: Counter[str] = field(default_factory=Counter)
+    batches: int = 0  # transactions committed
+    write_seconds: float = 0.0  # wall time inside those transactions (the crawl goes on meanwhile)
+    write_cpu_seconds: float = 0.0  # CPU time of the writing thread inside them (time.thread_time)
 
 
 def memory_of(row: Any) -> LinkMemory:
@@ -170,6 +173,7 @@ class Ingestor:
         """One attempt at a batch; the totals move only when it committed.  A repeat after a
         connection lost during COMMIT finds the batch's checks (same time, same run) and stops."""
         before = copy.deepcopy(self.totals)
+        started, started_cpu = time.monotonic(), time.thread_time()
         try:
             with session(self.engine) as s:
                 if repeat and self._stored_already(s, batch, now):
@@ -181,6 +185,9 @@ class Ingestor:
         except BaseException:
             self.totals = before
             raise
+        self.totals.batches += 1
+        self.totals.write_seconds += time.monotonic() - started
+        self.totals.write_cpu_seconds += time.thread_time() - started_cpu
 
     def _stored_already(self, s: Session, batch: Sequence[tuple[PageObservation, tuple[int, ...], RenderMode]],
                         now: datetime) -> bool:

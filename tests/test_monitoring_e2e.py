@@ -90,6 +90,8 @@ def test_pages_changing_between_runs(site: TestSite, database_url: str, tmp_path
     assert "events:" in first.stdout
     shown = re.search(r"^rendered in Chromium: (\d+) of (\d+) pages \((\d+)%\)$", first.stdout, re.MULTILINE)
     assert shown, first.stdout
+    writes = re.search(r"^database: (\d+) transactions, [\d.]+ s writing \([\d.]+ CPU s\)$", first.stdout, re.MULTILINE)
+    assert writes and int(writes[1]) >= 1, first.stdout
     with session(connect(database_url)) as s:
         run = s.scalars(select(CheckRun).order_by(CheckRun.id.desc())).first()
         assert run is not None and (run.rendered, run.pages) == (int(shown[1]), int(shown[2]))

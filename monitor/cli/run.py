@@ -6,7 +6,9 @@ run that is interrupted keeps what it checked and the next run does the rest.
 On a terminal, a progress bar goes to stderr.  The summary on stdout counts the
 checks per state, the pages rendered in Chromium (their share of the run's pages,
 and the checks left without a verdict because rendering failed) and the events per
-type, and lists the events (up to `--max-events`).  `run` always needs `--once`: `linkwatch serve` is the
+type, and lists the events (up to `--max-events`); its last line says how many
+database transactions the crawl wrote and how long they took (wall and CPU seconds
+of the writing thread).  `run` always needs `--once`: `linkwatch serve` is the
 long-running loop.
 
 Exit status: 0 when the run completed (whatever the pages said), 1 when the crawl
@@ -99,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if bar:
         bar.close()
     print_summary(run_summary(engine, outcome.run_id, args.max_events), sys.stdout)
+    print_writes(outcome.progress, sys.stdout)
     if not outcome.ok:
         sys.stderr.write(f"linkwatch: the crawl failed: {outcome.error}\n")
         return 1
@@ -150,6 +153,15 @@ def print_summary(summary: RunSummary, out: TextIO) -> None:
     total = sum(summary.events_by_type.values())
     if total > listed:
         out.write(f"  ... and {total - listed} more (linkwatch events)\n")
+
+
+def print_writes(done: dict[str, Any], out: TextIO) -> None:
+    """`database: 20 transactions, 3.1 s writing (2.4 CPU s)`: the crawl's own account of its writes.
+
+    The writes run beside the crawl (a thread of the crawl child), so the time is not added to the run's."""
+    if "write_seconds" in done:
+        out.write(f"database: {done.get('transactions', 0)} transactions, {done['write_seconds']:.1f} s writing "
+                  f"({done.get('write_cpu_seconds', 0.0):.1f} CPU s)\n")
 
 
 def _evidence(detail: Any) -> str:
