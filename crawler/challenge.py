@@ -64,9 +64,20 @@ def challenge_vendor(status: int, headers: Mapping[str, Sequence[str]], body: by
 
     `headers` maps lowercased header names to their values.
     """
+    return challenge_header_vendor(headers) or challenge_body_vendor(status, body)
+
+
+def challenge_header_vendor(headers: Mapping[str, Sequence[str]]) -> str | None:
+    """The vendor whose challenge header the response carries (cheap: a few dictionary lookups)."""
     for name, pattern, vendor in _STRONG_HEADERS:
         if any(pattern.search(value) for value in headers.get(name, ())):
             return vendor
+    return None
+
+
+def challenge_body_vendor(status: int, body: bytes) -> str | None:
+    """The vendor whose challenge page the body's first 64 KiB is (a scan of the body: the spider runs it
+    on a 2xx page only when the page holds no link to a target, since a challenge page never does)."""
     head = body[:_SCAN_BYTES]
     lowered = head.lower()
     if any(keyword in lowered for keyword in _STRONG_KEYWORDS):

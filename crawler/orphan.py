@@ -79,7 +79,10 @@ class StopSignal:
 
 def exit_now(code: int) -> None:
     """End this process at once, and its process group when it leads one (see the module docstring)."""
-    sys.stderr.flush()
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a dead parent's pipe: nothing to say to anyone
+        pass
     if os.getpgid(0) == os.getpid():
         os.killpg(os.getpid(), signal.SIGTERM)  # our own handler would only note it: _exit comes first
     os._exit(code)

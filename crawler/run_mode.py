@@ -165,11 +165,15 @@ class _Gate:
 
 def _stop_at_once(reason: str, gate: _Gate, lease: CrawlLease) -> None:
     """From the StopSignal thread: store what was observed (while the lease is ours), then end the process."""
-    logger.warning("%s", reason)
-    gate.close(store=lease.held)
-    lease.release()
-    sys.stderr.write(reason + "\n")  # the last line: the run's error, when a parent still reads it
-    exit_now(1)
+    try:
+        logger.warning("%s", reason)
+        gate.close(store=lease.held)
+        lease.release()
+        sys.stderr.write(reason + "\n")  # the last line: the run's error, when a parent still reads it
+    except OSError:  # the parent is gone: no one reads our stderr (EPIPE) -- and we must still end
+        pass
+    finally:
+        exit_now(1)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -44,7 +44,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from crawler.challenge import challenge_vendor
+from crawler.challenge import challenge_body_vendor, challenge_header_vendor
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.limits import DEADLINE_KEY
@@ -266,6 +266,9 @@ class LinkSpider(scrapy.Spider):
             return _replace(base, fetch=failed[0], error=failed[1])
         text, _encoding = decode_html(response.body, content_type)
         page = extract_page(text, response.url, meta["targets"], headers.get("x-robots-tag", []))
+        vendor = None if page.links else challenge_body_vendor(response.status, response.body)
+        if vendor:
+            return _replace(base, fetch=FetchStatus.BLOCKED, error=_challenge_reason(vendor, response.status))
         return _replace(base, directives=page.directives, links=page.links, contact_hints=page.contact_hints)
 
     def should_render(self, job: PageJob, observation: PageObservation) -> bool:
@@ -293,10 +296,15 @@ async def _pause(seconds: float) -> None:
 
 
 def _status_failure(status: int, headers: dict[str, list[str]], body: bytes) -> tuple[FetchStatus, str] | None:
-    """(status, reason) when the HTTP status (or a challenge page) rules out a verdict, else None."""
-    vendor = challenge_vendor(status, headers, body)
+    """(status, reason) when the HTTP status (or a challenge page) rules out a verdict, else None.
+
+    The body of a 2xx response is scanned for a challenge page later, and only when it holds no link to
+    a target (the scan of 64 KiB is a few per cent of a crawl's CPU; a page with the link is no challenge)."""
+    vendor = challenge_header_vendor(headers)
+    if not vendor and not 200 <= status < 300:
+        vendor = challenge_body_vendor(status, body)
     if vendor:
-        return FetchStatus.BLOCKED, f"bot challenge ({vendor}, http {status})"
+        return FetchStatus.BLOCKED, _challenge_reason(vendor, status)
     if status == 304:
         return FetchStatus.NOT_MODIFIED, "not modified"
     if status in (404, 410):
@@ -311,6 +319,10 @@ def _status_failure(status: int, headers: dict[str, list[str]], body: bytes) -> 
     if not 200 <= status < 300:
         return FetchStatus.ERROR, f"http {status}"
     return None
+
+
+def _challenge_reason(vendor: str, status: int) -> str:
+    return f"bot challenge ({vendor}, http {status})"
 
 
 def _first(headers: dict[str, list[str]], name: str) -> str | None:

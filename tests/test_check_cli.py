@@ -137,6 +137,10 @@ def _register_static(site: TestSite) -> None:
                   headers=[("cf-mitigated", "challenge")])
     site.set_page(case("/challenge/200", state="blocked", error_has="bot challenge"),
                   page('<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'))
+    # A 2xx page that holds the link is the real page, whatever challenge wording it also carries
+    # (the body is scanned only when no target link is found).
+    site.set_page(case("/challenge/200-linked", state="live"),
+                  page(link() + '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'))
 
 
 @pytest.fixture(scope="module")
