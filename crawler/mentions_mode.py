@@ -23,11 +23,11 @@ from dataclasses import replace
 from typing import Any, TextIO
 from urllib.parse import urljoin
 
-from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler.encoding import decode_html
+from crawler.runner import new_process
 from crawler.settings import scrapy_settings
 from crawler.spider import LinkSpider
 from monitor.config import Settings
@@ -94,7 +94,7 @@ def run_mentions(settings: Settings, lines: Iterator[str], out: TextIO) -> int:
         out.write(observation_to_json(observation) + "\n")
         out.flush()
 
-    process = CrawlerProcess(scrapy_settings(settings, render=False))
+    process = new_process(scrapy_settings(settings, render=False), settings)
     crawler_kwargs: dict[str, Any] = {"jobs": jobs, "sink": sink, "config": settings, "can_render": False}
     process.crawl(MentionsSpider, **crawler_kwargs)
     process.start()

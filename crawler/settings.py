@@ -18,7 +18,7 @@ handler around the one above, so request turns per referring domain are shared
 by every worker through Redis.
 
 Settings read: user_agent, concurrency, per_domain, delay, max_bytes, timeout,
-allow_private, resolve, redis_url (worker), and (when rendering) those crawler.render reads.
+allow_private, resolve, redis_url (worker), log_level, and (when rendering) those crawler.render reads.
 """
 
 from __future__ import annotations
@@ -80,6 +80,10 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
             "crawler.robots.RobotsMiddleware": 100,
         },
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote control: an HTTP server that runs Python code sent to it (token-protected,
+        # on localhost), announced in a job file under ~/.local/state/scrapy -- not for a process that
+        # fetches strangers' pages unattended
+        "REMOTE_CONTROL_ENABLED": False,
         # CPU per page (bench/, docs/performance.md): parse_page yields at most one request, so one task
         # per response instead of CONCURRENT_ITEMS=100; no per-callback source inspection (it misses its
         # cache for bound methods: an ast.parse per response); no spider/downloader middlewares that do
@@ -94,7 +98,7 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": settings.log_level,  # the handler's; the loggers' levels: apply_log_levels
         "LOG_STDOUT": False,
         "STATS_DUMP": False,
         "LOGSTATS_INTERVAL": 0,
@@ -128,3 +132,20 @@ def worker_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         values["LINKWATCH_POLITE_DELAY"] = settings.delay
         handlers.update(http="crawler.polite.PoliteDownloadHandler", https="crawler.polite.PoliteDownloadHandler")
     return values
+
+
+#: loggers of the libraries under the crawl, kept at WARNING whatever `log_level` says: Scrapy logs a
+#: line per request at DEBUG and its settings (the Redis URL with its password) at INFO
+FRAMEWORK_LOGGERS = ("scrapy", "scrapy_playwright", "scrapy_redis", "twisted", "playwright", "asyncio")
+
+
+def apply_log_levels(settings: Settings) -> None:
+    """linkwatch's own loggers at `settings.log_level`, the framework's at WARNING or above.
+
+    Set on the named loggers (Scrapy resets the root logger's level when a crawl starts): a record
+    below its logger's level is never built -- Scrapy's per-request DEBUG line was ~1% of a crawl's CPU."""
+    level = logging.getLevelName(settings.log_level)
+    for name in ("crawler", "monitor", "alerts"):
+        logging.getLogger(name).setLevel(level)
+    for name in FRAMEWORK_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

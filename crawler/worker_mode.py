@@ -50,13 +50,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, TextIO
 
 import redis
-from scrapy.crawler import CrawlerProcess
 from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.spiders import RedisSpider
 from twisted.internet import task
 
 from crawler.run_mode import parse_options
+from crawler.runner import new_process
 from crawler.settings import worker_settings
 from crawler.spider import LinkSpider
 from monitor import workqueue
@@ -325,7 +325,7 @@ def run_worker(settings: Settings, lines: Iterator[str], out: TextIO,
     beat.start()
     render = settings.render is not RenderMode.NEVER
     try:
-        process = CrawlerProcess(worker_settings(settings, render=render))
+        process = new_process(worker_settings(settings, render=render), settings)
         process.crawl(spider, state=state, exit_when_idle=bool(options.get("exit_when_idle")),
                       config=settings, can_render=render)
         process.start()

@@ -172,6 +172,16 @@ def parse_duration(value: Any, name: str) -> float:
     return seconds
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: object) -> str:
+    level = str(value).strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"log.level: expected one of {', '.join(name.lower() for name in LOG_LEVELS)}, got {value!r}")
+    return level
+
+
 def parse_bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -451,7 +461,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
         or defaults.generic_anchors,
         min_follow_ratio=_float(reports.get("min_follow_ratio", 3.0), "reports.min_follow_ratio"),
         max_exact_share=_float(reports.get("max_exact_share", 0.3), "reports.max_exact_share"),
-        log_level=str(pick("log", "level", "LINKWATCH_LOG_LEVEL", "INFO")).upper(),
+        log_level=_log_level(pick("log", "level", "LINKWATCH_LOG_LEVEL", "INFO")),
         config_path=str(config_path) if config_path.exists() else None,
     )
     if settings.max_exact_share > 1:

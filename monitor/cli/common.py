@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 from monitor.config import ConfigError, Settings, config_file_warnings, load_settings
@@ -37,8 +38,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise CliError(str(exc)) from None
     for warning in config_file_warnings(settings.config_path):  # once per command (settings are cached)
         logger.warning("%s", warning)
+    settings = replace(settings, log_level=effective_log_level(args, settings))
+    logging.getLogger().setLevel(settings.log_level)  # the crawl child gets the same level with the settings
     args._settings = settings
     return settings
+
+
+#: the commands that log at `[log] level`; every other one logs warnings only (its output is on stdout)
+LOGGING_COMMANDS = ("serve", "worker")
+
+
+def effective_log_level(args: argparse.Namespace, settings: Settings) -> str:
+    """DEBUG with -v; `[log] level` for the long-running commands; WARNING for the others."""
+    if getattr(args, "verbose", False):
+        return "DEBUG"
+    return settings.log_level if getattr(args, "command", None) in LOGGING_COMMANDS else "WARNING"
 
 
 def positive_int(text: str) -> int:
