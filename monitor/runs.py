@@ -155,17 +155,27 @@ def _parse(line: str) -> dict[str, Any]:
 _EXCEPTION_LINE = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt)\b[^\n]*:")
 
 
+#: a log line of the crawl child (Scrapy's handler: "2026-12-02 16:07:40 [crawler.spider] WARNING: ...")
+_CHILD_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[^\]]*\] (DEBUG|INFO|WARNING|ERROR|CRITICAL): ")
+
+
 def _pass_stderr(child: subprocess.Popen[str], keep: int = 20) -> list[str]:
+    """Re-log the child's stderr as `crawler: LINE`, each record at the level the child gave it (a traceback's
+    lines at its record's); the child already logs at this process's level. Returns the (live) last lines."""
     tail: list[str] = []
 
     def pump() -> None:
         assert child.stderr is not None
+        level = logging.DEBUG
         for line in child.stderr:
             tail.append(line)
             del tail[:-keep]
-            logger.debug("crawler: %s", line.rstrip())
-            if " ERROR" in line or "Traceback" in line or _EXCEPTION_LINE.match(line):
-                logger.warning("crawler: %s", line.rstrip())
+            record = _CHILD_RECORD.match(line)
+            if record:
+                level = logging.getLevelNamesMapping()[record.group(1)]
+            elif level < logging.WARNING and ("Traceback" in line or _EXCEPTION_LINE.match(line)):
+                level = logging.WARNING  # output that is not a log record (an interpreter's traceback)
+            logger.log(level, "crawler: %s", line.rstrip())
 
     threading.Thread(target=pump, daemon=True).start()
     return tail

@@ -14,6 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
+from monitor.store.db import connect, session
+from monitor.store.models import Backlink
 from tests.fixtures_site import TestSite
 from tests.test_monitoring_e2e import LINK, environment, linkwatch, page
 
@@ -37,16 +41,37 @@ def test_only_verbose_brings_the_crawl_childs_debug_lines_and_never_scrapys(site
         assert not [line for line in FRAMEWORK_LINES if line in result.stderr], result.stderr[-2000:]
 
 
-def _serve_log(env: dict[str, str], log: Path) -> str:
-    """Start serve, stop it with SIGTERM once it announced its address, and return what it logged."""
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0"],
-                                   env=env, stdout=subprocess.DEVNULL, stderr=out)
+def test_the_crawl_childs_warnings_reach_a_runs_stderr(database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path, database_url)
+    env.pop("LINKWATCH_ALLOW_PRIVATE")
+    env["LINKWATCH_RENDER"] = "never"
+    linkwatch(env, "add", "http://localhost:9/page", "--target", "mysite.com")
+    result = linkwatch(env, "run", "--once", "--all")
+    assert "blocked 1" in result.stdout
+    assert "WARNING monitor.runs: crawler: " in result.stderr  # re-logged at the child's level (was: debug)
+    assert "[crawler.ssrf] WARNING: refused localhost: it resolves to a loopback address" in result.stderr
+
+
+def _checked(database_url: str) -> bool:
+    engine = connect(database_url)
     try:
-        deadline = time.monotonic() + 60
-        while not re.search(r"on http://127\.0\.0\.1:\d+", log.read_text()):
+        with session(engine) as s:
+            return s.scalar(select(Backlink.last_checked)) is not None
+    finally:
+        engine.dispose()
+
+
+def _serve_log(env: dict[str, str], log: Path, database_url: str) -> str:
+    """Start serve, stop it with SIGTERM once it checked the backlink, and return what it logged."""
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
+                                    "--poll", "0.3"], env=env, stdout=subprocess.DEVNULL, stderr=out)
+    try:
+        deadline = time.monotonic() + 120
+        while not (re.search(r"on http://127\.0\.0\.1:\d+", log.read_text()) and _checked(database_url)):
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+            time.sleep(0.2)
+        time.sleep(0.5)  # the child's last lines
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=90) == 0, log.read_text()
     finally:
@@ -56,12 +81,19 @@ def _serve_log(env: dict[str, str], log: Path) -> str:
     return log.read_text()
 
 
-def test_serve_logs_at_the_configured_level(database_url: str, tmp_path: Path) -> None:
+def test_serve_and_its_crawl_child_log_at_the_configured_level(database_url: str, tmp_path: Path) -> None:
     env = environment(tmp_path, database_url)
+    env["LINKWATCH_RENDER"] = "never"
     stopping = "INFO monitor.cli.serve: serve: SIGTERM received, stopping"
-    assert stopping in _serve_log(env, tmp_path / "info.log")  # INFO by default
+    robots = "[crawler.robots] INFO: robots.txt of http://127.0.0.1:9 unreachable"  # logged by the crawl child
+    linkwatch(env, "add", "http://127.0.0.1:9/page", "--target", "mysite.com")  # nothing listens on port 9
+    info = _serve_log(env, tmp_path / "info.log", database_url)  # INFO by default
+    assert stopping in info and robots in info, info[-3000:]
+    linkwatch(env, "remove", "http://127.0.0.1:9/page")
+    linkwatch(env, "add", "http://127.0.0.1:9/other", "--target", "mysite.com")
     env["LINKWATCH_LOG_LEVEL"] = "warning"
-    assert stopping not in _serve_log(env, tmp_path / "warning.log")
+    warning = _serve_log(env, tmp_path / "warning.log", database_url)
+    assert stopping not in warning and "robots.txt of" not in warning, warning[-3000:]
 
 
 def test_an_unknown_level_is_a_one_line_error(database_url: str, tmp_path: Path) -> None:
