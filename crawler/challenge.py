@@ -5,7 +5,9 @@ it as `FetchStatus.BLOCKED` ("bot challenge (cloudflare)"), never as a page with
 links.  Detection looks at response headers and the start of the HTML.  Strong
 signals (a challenge header, a challenge page's script names) count on any status;
 weak ones (a vendor's block-page wording) only on statuses that already mean
-"refused" (403, 429, 503).
+"refused" (403, 429, 503).  `challenge_header_vendor(headers)` looks at the headers (cheap);
+`challenge_body_vendor(status, body)` scans the body, which the spider does on a 2xx page only
+when it holds no link to a target (a challenge page never does).
 
 Reads no settings.
 """
@@ -59,16 +61,8 @@ _STRONG_KEYWORDS: tuple[bytes, ...] = (
 )
 
 
-def challenge_vendor(status: int, headers: Mapping[str, Sequence[str]], body: bytes) -> str | None:
-    """The vendor whose challenge/block page this response is, or None for an ordinary response.
-
-    `headers` maps lowercased header names to their values.
-    """
-    return challenge_header_vendor(headers) or challenge_body_vendor(status, body)
-
-
 def challenge_header_vendor(headers: Mapping[str, Sequence[str]]) -> str | None:
-    """The vendor whose challenge header the response carries (cheap: a few dictionary lookups)."""
+    """The vendor whose challenge header the response carries; `headers` maps lowercased names to values."""
     for name, pattern, vendor in _STRONG_HEADERS:
         if any(pattern.search(value) for value in headers.get(name, ())):
             return vendor
@@ -76,8 +70,7 @@ def challenge_header_vendor(headers: Mapping[str, Sequence[str]]) -> str | None:
 
 
 def challenge_body_vendor(status: int, body: bytes) -> str | None:
-    """The vendor whose challenge page the body's first 64 KiB is (a scan of the body: the spider runs it
-    on a 2xx page only when the page holds no link to a target, since a challenge page never does)."""
+    """The vendor whose challenge or block page the body's first 64 KiB is, or None."""
     head = body[:_SCAN_BYTES]
     lowered = head.lower()
     if any(keyword in lowered for keyword in _STRONG_KEYWORDS):

@@ -144,7 +144,7 @@ def apply_log_levels(settings: Settings) -> None:
 
     Set on the named loggers (Scrapy resets the root logger's level when a crawl starts): a record
     below its logger's level is never built -- Scrapy's per-request DEBUG line was ~1% of a crawl's CPU."""
-    level = logging.getLevelName(settings.log_level)
+    level = logging.getLevelNamesMapping()[settings.log_level]
     for name in ("crawler", "monitor", "alerts"):
         logging.getLogger(name).setLevel(level)
     for name in FRAMEWORK_LOGGERS:
