@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ada_url
@@ -37,7 +37,7 @@ from monitor.targets import Target
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ExtractedPage", "collapse_whitespace", "extract_page", "split_rel"]
+__all__ = ["ExtractedPage", "collapse_whitespace", "extract_page", "lacks_followed_link", "split_rel"]
 
 NOFOLLOW_RELS = frozenset({"nofollow", "sponsored", "ugc"})
 # what JavaScript's \s matches: the anchors of the ground truth were collapsed that way
@@ -64,6 +64,12 @@ class ExtractedPage:
 def collapse_whitespace(text: str) -> str:
     """Collapse runs of whitespace (NBSP included) to one space and trim."""
     return _WHITESPACE_RE.sub(" ", text).strip(" ")
+
+
+def lacks_followed_link(targets: Iterable[str], links: Iterable[ObservedLink]) -> bool:
+    """Whether some target (as the job gives it) has no followed link among `links`."""
+    followed = {link.target for link in links if link.follow}
+    return any(target not in followed for target in targets)
 
 
 def split_rel(value: str | None) -> tuple[str, ...]:

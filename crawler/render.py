@@ -22,12 +22,14 @@ PLAYWRIGHT_ABORT_REQUEST, called for every request Chromium makes):
   and a page's `load` event waits for every script it asked for.
 
 Navigation waits for `DOMContentLoaded`, then for `load` as long as the page's
-render budget (`timeout`) allows; a page whose `load` did not come in time is marked
-incomplete (RENDER_INCOMPLETE_KEY) and its DOM is read as it is (crawler.spider
-decides what an incomplete render may prove).
+render budget (`timeout`) allows, then up to `render_settle` seconds (within the same
+budget) for the page to settle (crawler.settle); a page whose `load` did not come in
+time, or that was still loading or changing when the settle budget ran out, is marked
+incomplete (RENDER_INCOMPLETE_KEY, whose value says why) and its DOM is read as it is
+(crawler.spider decides what an incomplete render may prove).
 
-Settings read: chromium_path, render_concurrency, render_pages_per_context, timeout,
-user_agent, allow_private, resolve.
+Settings read: chromium_path, render_concurrency, render_pages_per_context, render_settle,
+timeout, user_agent, allow_private, resolve.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ def playwright_settings(settings: Settings) -> dict[str, Any]:
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.timeout * 1000,
         "PLAYWRIGHT_ABORT_REQUEST": RenderRequestFilter(settings.allow_private, dict(settings.resolve)),
         "LINKWATCH_RENDER_PAGES_PER_CONTEXT": settings.render_pages_per_context,
+        "LINKWATCH_RENDER_SETTLE": settings.render_settle,
     }
 
 

@@ -12,7 +12,12 @@
 - After `DOMContentLoaded` (crawler.render asks `goto` for no more), the page is given
   until its render deadline (`linkwatch_deadline`, less a margin to read the DOM) to
   reach `load`; if it does not, the DOM is read as it is and the request is marked
-  with RENDER_INCOMPLETE_KEY instead of failing.
+  with RENDER_INCOMPLETE_KEY (the reason) instead of failing.
+- After `load`, the page is given `LINKWATCH_RENDER_SETTLE` seconds (within the same
+  deadline) to settle (crawler.settle: requests in flight, short timers, DOM mutations),
+  unless every target of the page already has a followed link; a page still loading or
+  changing when that budget ends is marked with RENDER_INCOMPLETE_KEY too.  Every page
+  has a crawler.settle.RequestTracker, and every context runs crawler.settle.INIT_JS.
 
 Every request Chromium makes goes through one route per context (`_route`, installed
 when the context is created), which asks crawler.render.RenderRequestFilter whether
@@ -23,10 +28,10 @@ Chromium sends the configured user agent through the context's options.
 This relies on internals of scrapy-playwright 0.0.48 (pinned): `_launch`,
 `_maybe_launch_in_thread`, `_download_request`, `_download_request_with_retry`,
 `_download_request_with_page`, `_create_browser_context`, `_create_page`,
-`_apply_page_methods`, `_close`, `context_wrappers`, `abort_request`, and its
-`playwright_page`/`playwright_include_page` meta keys.
+`_apply_page_methods`, `_get_response_and_download`, `_close`, `context_wrappers`,
+`abort_request`, `_utils._encode_body`, and its `playwright_page`/`playwright_include_page` meta keys.
 
-Scrapy settings read: LINKWATCH_RENDER_PAGES_PER_CONTEXT (and scrapy-playwright's own).
+Scrapy settings read: LINKWATCH_RENDER_PAGES_PER_CONTEXT, LINKWATCH_RENDER_SETTLE (and scrapy-playwright's own).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.limits import remaining_seconds
 from crawler.render import RENDER_INCOMPLETE_KEY, RENDER_META_KEY
+from crawler.settle import INIT_JS, RequestTracker, dom_lacks_followed_link, settle
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +54,8 @@ RENDER_CONTEXT = "linkwatch-render"
 READ_MARGIN = 2.0
 #: seconds an idle page waits for the next render before it is closed
 IDLE_PAGE_SECONDS = 2.0
+#: request.meta key of the navigation's response while the page renders (its headers, for the early stop)
+NAV_RESPONSE_KEY = "_linkwatch_nav_response"
 
 
 class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
@@ -56,6 +64,8 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.pages_per_context = max(1, crawler.settings.getint("LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50))
+        self.settle_seconds = max(0.0, crawler.settings.getfloat("LINKWATCH_RENDER_SETTLE", 5.0))
+        self._trackers: dict[int, RequestTracker] = {}  # id(page) -> its requests in flight
         self._lazy_start_lock = asyncio.Lock()
         self._generation = 0
         self._renders_in_generation = 0
@@ -81,6 +91,9 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         idle = self._take_idle_page()
         if idle is not None:
             request.meta["playwright_page"] = idle
+            tracker = self._trackers.get(id(idle))
+            if tracker is not None:
+                tracker.reset()
         failed = True
         try:
             response = await super()._download_request(request, spider)
@@ -89,6 +102,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         finally:
             page = request.meta.pop("playwright_page", None)
             request.meta.pop("playwright_include_page", None)
+            request.meta.pop(NAV_RESPONSE_KEY, None)
             if page is not None:
                 await (_close_page(page) if failed else self._release(page))
 
@@ -125,6 +139,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     async def _create_browser_context(self, name: str, context_kwargs: Any, spider: Any = None) -> Any:
         wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         await wrapper.context.route("**", self._route)  # every request of every page of the context
+        await wrapper.context.add_init_script(script=INIT_JS)
         return wrapper
 
     async def _route(self, route: Any, request: Any) -> None:
@@ -142,6 +157,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         page = await super()._create_page(request, spider)
         request.meta["playwright_page"] = page  # so that _download_request gets it back whatever happens
         self._page_context[id(page)] = name
+        self._trackers[id(page)] = RequestTracker(page)
         self._open_pages[name] = self._open_pages.get(name, 0) + 1
         page.on("close", lambda *_: self._page_closed(page, name))
         return page
@@ -159,6 +175,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     def _page_closed(self, page: Any, name: str) -> None:
         self._page_context.pop(id(page), None)
+        self._trackers.pop(id(page), None)
         left = self._open_pages.get(name, 1) - 1
         self._open_pages[name] = left
         if left <= 0 and name != self._context_name:
@@ -196,17 +213,62 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             await self._wait_for_load(page, request)
         await super()._apply_page_methods(page, request, spider)
 
+    async def _get_response_and_download(self, request: Any, page: Any, spider: Any) -> Any:
+        response, download = await super()._get_response_and_download(request, page, spider)
+        request.meta[NAV_RESPONSE_KEY] = response
+        return response, download
+
     async def _wait_for_load(self, page: Any, request: Any) -> None:
-        remaining = remaining_seconds(request.meta)
-        budget = None if remaining is None else remaining - min(READ_MARGIN, remaining / 4)
+        budget = _waiting_budget(request.meta)
         if budget is not None and budget <= 0:
-            request.meta[RENDER_INCOMPLETE_KEY] = True
+            request.meta[RENDER_INCOMPLETE_KEY] = NO_LOAD
             return
         try:
             await page.wait_for_load_state("load", timeout=None if budget is None else budget * 1000)
         except PlaywrightError as exc:  # playwright's TimeoutError is one
             logger.debug("rendering %s: no load event in time (%s)", request.url, exc)
-            request.meta[RENDER_INCOMPLETE_KEY] = True
+            request.meta[RENDER_INCOMPLETE_KEY] = NO_LOAD
+            return
+        await self._settle(page, request)
+
+    async def _settle(self, page: Any, request: Any) -> None:
+        """After `load`: wait for the page to settle (crawler.settle), within the settle budget and the deadline."""
+        remaining = _waiting_budget(request.meta)
+        budget = self.settle_seconds if remaining is None else min(self.settle_seconds, remaining)
+        tracker = self._trackers.get(id(page))
+        if budget <= 0 or tracker is None:
+            return
+        job, targets = request.meta.get("job"), request.meta.get("targets") or ()
+        wanted = tuple(job.targets) if job is not None else ()
+        hosts = sorted({target.host for target in targets if target.raw in wanted})
+
+        async def all_found() -> bool:
+            return bool(wanted) and not await self._dom_lacks_followed_link(page, request, targets, wanted)
+
+        reason = await settle(page, tracker, budget, hosts, all_found)
+        if reason:
+            logger.debug("rendering %s: %s", request.url, reason)
+            request.meta[RENDER_INCOMPLETE_KEY] = reason
+
+    @staticmethod
+    async def _dom_lacks_followed_link(page: Any, request: Any, targets: Any, wanted: tuple[str, ...]) -> bool:
+        response = request.meta.get(NAV_RESPONSE_KEY)
+        try:
+            headers = await response.all_headers() if response is not None else {}
+            text = await page.content()
+        except PlaywrightError as exc:  # navigating: not now
+            logger.debug("rendering %s: reading the DOM early: %s", request.url, exc)
+            return True
+        return dom_lacks_followed_link(text, page.url, headers, targets, wanted)
+
+
+NO_LOAD = "no load event within the timeout"
+
+
+def _waiting_budget(meta: dict[str, Any]) -> float | None:
+    """Seconds left to wait in this render: its deadline less a margin to read the DOM (None: no deadline)."""
+    remaining = remaining_seconds(meta)
+    return None if remaining is None else remaining - min(READ_MARGIN, remaining / 4)
 
 
 async def _close_page(page: Any) -> None:

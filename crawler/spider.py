@@ -46,7 +46,7 @@ from twisted.python.failure import Failure
 
 from crawler.challenge import challenge_body_vendor, challenge_header_vendor
 from crawler.encoding import decode_html
-from crawler.extract import extract_page
+from crawler.extract import extract_page, lacks_followed_link
 from crawler.limits import DEADLINE_KEY
 from crawler.outcome import failure_outcome
 from crawler.render import RENDER_INCOMPLETE_KEY, is_launch_failure, render_request
@@ -189,9 +189,9 @@ class LinkSpider(scrapy.Spider):
         meta = response.meta
         static: PageObservation = meta["static"]
         rendered = self.observe(response, rendered=True)
-        if (meta.get(RENDER_INCOMPLETE_KEY) and rendered.fetch is FetchStatus.OK
-                and _lacks_followed_link(meta["job"], rendered)):
-            self._render_failure(meta, "render incomplete: no load event within the timeout")
+        incomplete = meta.get(RENDER_INCOMPLETE_KEY)
+        if incomplete and rendered.fetch is FetchStatus.OK and _lacks_followed_link(meta["job"], rendered):
+            self._render_failure(meta, f"render incomplete: {incomplete}")
             return
         if rendered.fetch is not FetchStatus.OK and meta["job"].render is not RenderMode.ALWAYS:
             logger.warning("rendering %s gave %s (%s); keeping the static verdict", static.url,
@@ -285,8 +285,7 @@ class LinkSpider(scrapy.Spider):
 
 def _lacks_followed_link(job: PageJob, observation: PageObservation) -> bool:
     """Whether some target of the job has no followed link on the page."""
-    followed = {link.target for link in observation.links if link.follow}
-    return any(target not in followed for target in job.targets)
+    return lacks_followed_link(job.targets, observation.links)
 
 
 async def _pause(seconds: float) -> None:

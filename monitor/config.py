@@ -107,6 +107,7 @@ class Settings:
     delay: float = 1.0
     render_concurrency: int = 2
     render_pages_per_context: int = 50  # a browser context is replaced after this many rendered pages
+    render_settle: float = 5.0  # seconds a rendered page may take to settle after `load` (0: read at `load`)
     resolve: tuple[tuple[str, str], ...] = ()  # (host, ip) DNS overrides, curl --resolve style
     # schedule and change detection
     check_interval: float = 24 * 3600.0
@@ -433,6 +434,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | None = None)
                                 "render_concurrency", 1),
         render_pages_per_context=_int(pick("crawl", "render_pages_per_context",
                                            "LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50), "render_pages_per_context", 1),
+        render_settle=_float(pick("crawl", "render_settle", "LINKWATCH_RENDER_SETTLE", 5.0), "render_settle"),
         resolve=parse_resolve(pick("crawl", "resolve", "LINKWATCH_RESOLVE", None)),
         check_interval=parse_duration(pick("schedule", "interval", "LINKWATCH_CHECK_INTERVAL", "24h"),
                                       "check_interval"),

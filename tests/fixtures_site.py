@@ -11,6 +11,7 @@ distinct sites.
     site.set_raw("/bomb", compressed_bytes, headers=...)  # bytes sent exactly as given
     site.set_redirect("/r", "/a", status=301)
     site.set_endless("/forever")                          # streams HTML until the client gives up
+    site.set_held("/events", "data: hi\n\n", "text/event-stream")  # sends this, then holds the connection
     site.set_robots("User-agent: *\\nDisallow: /private", status=200, host="deny.test")
     site.url("/a"), site.url("/a", host="deny.test"), site.requests  # [(host, path), ...]
 
@@ -40,6 +41,7 @@ class Page:
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
     endless: bool = False
+    held: bool = False
 
 
 class TestSite:
@@ -89,6 +91,12 @@ class TestSite:
         with self.lock:
             self.pages[path] = Page(b"<html><body>" + b"<p>more</p>" * 100, 200,
                                     [("Content-Type", content_type)], endless=True)
+        return self.url(path)
+
+    def set_held(self, path: str, body: str, content_type: str) -> str:
+        """Send `body` and keep the connection open, idle, until the client closes it (an EventSource's)."""
+        with self.lock:
+            self.pages[path] = Page(body.encode(), 200, [("Content-Type", content_type)], held=True)
         return self.url(path)
 
     def set_robots(self, body: str, status: int = 200, host: str | None = None) -> None:
@@ -148,6 +156,14 @@ def _handler_for(site: TestSite) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 while True:
                     self.wfile.write(page.body)
+            if page.held:
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(page.body)
+                self.wfile.flush()
+                while self.rfile.read(1):  # until the client closes the connection
+                    pass
+                return
             self.send_header("Content-Length", str(len(page.body)))
             self.end_headers()
             self.wfile.write(page.body)

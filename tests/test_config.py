@@ -19,12 +19,13 @@ def test_defaults_without_file(tmp_path):
     assert settings.metrics_addr == "127.0.0.1:9477"
     assert not settings.allow_private
     assert "linkwatch" in settings.user_agent
+    assert settings.render_settle == 5.0
 
 
 def test_file_then_environment(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(
-        '[crawl]\ntimeout = "10s"\nconcurrency = 8\n[schedule]\nlost_after = 3\ninterval = "12h"\n'
+        '[crawl]\ntimeout = "10s"\nconcurrency = 8\nrender_settle = 2.5\n[schedule]\nlost_after = 3\ninterval = "12h"\n'
         'rule = [{ tag = "money", every = "6h" }]\n'
         '[[alerts.route]]\nchannel = "email"\nmode = "weekly"\nweekday = "friday"\nevents = ["lost"]\n'
         '[[site]]\ndomain = "www.Example.com"\nbrand_terms = ["Example"]\n'
@@ -34,6 +35,8 @@ def test_file_then_environment(tmp_path):
     settings = load_settings(env)
     assert settings.timeout == 10
     assert settings.concurrency == 8
+    assert settings.render_settle == 2.5
+    assert load_settings({**env, "LINKWATCH_RENDER_SETTLE": "0"}).render_settle == 0  # read at `load`
     assert settings.lost_after == 4  # the environment wins over the file
     assert settings.check_interval == 12 * 3600
     assert settings.interval_rules[0].tag == "money"
@@ -52,6 +55,7 @@ def test_file_then_environment(tmp_path):
         ({"LINKWATCH_TIMEOUT": "soon"}, "timeout: expected a duration"),
         ({"LINKWATCH_LOST_AFTER": "0"}, "lost_after: must be at least 1"),
         ({"LINKWATCH_RENDER": "sometimes"}, "render: expected auto, never or always"),
+        ({"LINKWATCH_RENDER_SETTLE": "-1"}, "render_settle: must be at least 0"),
         ({"LINKWATCH_ALLOW_PRIVATE": "perhaps"}, "allow_private: expected true or false"),
         ({"LINKWATCH_METRICS_ADDR": "9477"}, "metrics_addr: expected HOST:PORT"),
         ({"LINKWATCH_CONFIG": "/nonexistent/linkwatch.toml"}, "does not exist"),

@@ -200,3 +200,24 @@ def test_kill_mid_run_then_next_run_completes(site: TestSite, database_url: str,
     assert len(counts) == pages and {n for _, n in counts} == {1}  # exactly one check per backlink
     assert states == {"live"}
     assert sorted(runs.values()) == ["failed", "finished"]  # the killed run is recorded as failed
+
+
+@pytest.mark.chromium
+@pytest.mark.timeout(600)
+def test_a_link_from_a_late_api_is_never_lost(site: TestSite, tmp_path: Path) -> None:
+    # live in the static HTML first; then the page loads it from an API that answers a second after `load`
+    database_url = f"sqlite:///{tmp_path / 'linkwatch.db'}"
+    env = {**environment(tmp_path, database_url, "[schedule]\nlost_after = 2\n"), "LINKWATCH_RENDER": "auto"}
+    site.set_page("/widget", page(LINK))
+    linkwatch(env, "add", site.url("/widget"), "--target", "mysite.com")
+    linkwatch(env, "run", "--once", "--all")
+    site.set_page("/api/links", '["https://mysite.com/"]', content_type="application/json", delay=1.0)
+    site.set_page("/widget", page("<script>addEventListener('load', () => fetch('/api/links').then(r => r.json())"
+                                  ".then(hrefs => hrefs.forEach(h => { const a = document.createElement('a'); "
+                                  "a.href = h; a.textContent = 'My site'; document.body.appendChild(a); })));"
+                                  "</script>"))
+    for _ in range(3):
+        linkwatch(env, "run", "--once", "--all")
+    assert event_pairs(stored_events(database_url), site) == Counter({("new", "/widget", "mysite.com"): 1})
+    assert stored_links(database_url, site)["/widget", "mysite.com"].state == "live"
+    assert site.requests.count(("127.0.0.1", "/api/links")) == 3  # rendered each time
