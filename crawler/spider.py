@@ -21,9 +21,10 @@ failure goes through the errback into an observation (crawler.outcome).
 Rendering: a page to render waits in the spider's crawler.render_queue until one of
 the `render_concurrency` render slots is free; its render request, with its own
 `timeout` budget, is issued only then.  While many renders wait, no new jobs are
-pulled.  A render whose `load` event did not come in time proves only the links it
+pulled.  A render whose `load` event did not come in time, or that was still loading
+or changing when its settle budget ran out (crawler.settle), proves only the links it
 found: if a target still lacks a followed link it counts as a render failure
-(never `lost`).
+(`render incomplete: <why>`, never `lost`).
 
 Settings read: timeout, max_bytes, concurrency, render_concurrency (from linkwatch's Settings).
 """
