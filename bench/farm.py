@@ -10,9 +10,12 @@ at all (10%).  `/robots.txt` allows everything.  `--latency 0.15` waits that lon
 before each response (the latency-bound regime); without it the farm answers at
 once (the CPU-bound regime).  `--spread` makes the wait vary by page as on the web
 (deterministic by host and path): nine pages in ten wait 0.5-1.5 x latency, one in
-ten 4-9 x.
+ten 4-9 x.  `--api-delay 1.0` moves the link (or its absence) out of the page into
+an API: the page's script fetches `/_farm/api/p/<n>.html`, which answers that many
+seconds later, and inserts its answer (pages whose links a script loads; only a
+render that waits for the page to settle sees them).
 
-    python -m bench.farm --port 8900 [--latency 0.15 [--spread]] [--processes 1]
+    python -m bench.farm --port 8900 [--latency 0.15 [--spread]] [--api-delay 1.0] [--processes 1]
 
 prints `listening 127.0.0.1:PORT` on stdout once it accepts connections.
 `/_farm/stats` (any host) answers JSON counters of this process.
@@ -38,6 +41,9 @@ CORPUS_PAGES = REPO.parent / "shared" / "corpus" / "pages"
 HOST_PATTERN = "site{:04d}.farm.test"
 HOST_RE = re.compile(rb"^site(\d+)\.farm\.test(?::\d+)?$")
 PAGE_RE = re.compile(rb"^/p/(\d+)\.html$")
+API_PREFIX = b"/_farm/api"
+API_SCRIPT = (b'<div id="farm-api"></div><script>fetch("/_farm/api" + location.pathname).then(r => r.text())'
+              b'.then(h => { document.getElementById("farm-api").innerHTML = h; });</script>')
 DEFAULT_TARGET = "example.com"
 ROBOTS = b"User-agent: *\nAllow: /\n"
 
@@ -108,11 +114,13 @@ def latency_factor(host: bytes, path: bytes) -> float:
 class Farm:
     """Builds responses; shared by every connection of one process."""
 
-    def __init__(self, templates: list[Template], target: str, latency: float, spread: bool = False) -> None:
+    def __init__(self, templates: list[Template], target: str, latency: float, spread: bool = False,
+                 api_delay: float = 0.0) -> None:
         self.templates = templates
         self.target = target
         self.latency = latency
         self.spread = spread
+        self.api_delay = api_delay
         self.stats = {"requests": 0, "pages": 0, "bytes": 0, "robots": 0, "not_found": 0, "pid": os.getpid()}
 
     def respond(self, host: bytes, path: bytes) -> list[bytes]:
@@ -122,16 +130,19 @@ class Farm:
             return _response(200, "text/plain", [ROBOTS])
         if path == b"/_farm/stats":
             return _response(200, "application/json", [json.dumps(self.stats).encode()])
-        page = PAGE_RE.match(path.split(b"?", 1)[0])
+        api = self.api_delay > 0 and path.startswith(API_PREFIX)
+        page = PAGE_RE.match(path.split(b"?", 1)[0].removeprefix(API_PREFIX if api else b""))
         if not page or not HOST_RE.match(host):
             self.stats["not_found"] += 1
             return _response(404, "text/html", [b"<html><body>not found</body></html>"])
         index = int(page.group(1))
         host_text = host.split(b":", 1)[0].decode()
-        path_text = path.decode()
-        kind = link_kind(host_text, path_text)
+        path_text = path.removeprefix(API_PREFIX if api else b"").decode()
+        links = link_html(link_kind(host_text, path_text), self.target, index)
+        if api:
+            return _response(200, "text/html; charset=utf-8", [links])
         template = self.templates[zlib.crc32(f"t{host_text}{path_text}".encode()) % len(self.templates)]
-        parts = [template.head, link_html(kind, self.target, index), template.tail]
+        parts = [template.head, API_SCRIPT if self.api_delay > 0 else links, template.tail]
         self.stats["pages"] += 1
         self.stats["bytes"] += sum(map(len, parts))
         return _response(200, "text/html; charset=utf-8", parts)
@@ -181,8 +192,10 @@ class FarmProtocol(asyncio.Protocol):
             elif name == b"connection" and value.strip().lower() == b"close":
                 close = True
         parts = self.farm.respond(host, path)
-        if self.farm.latency > 0:
-            wait = self.farm.latency * (latency_factor(host, path) if self.farm.spread else 1.0)
+        wait = self.farm.latency * (latency_factor(host, path) if self.farm.spread else 1.0)
+        if self.farm.api_delay > 0 and path.startswith(API_PREFIX):
+            wait += self.farm.api_delay
+        if wait > 0:
             asyncio.get_running_loop().call_later(wait, self._send, parts, close)
         else:
             self._send(parts, close)
@@ -221,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread", action="store_true", help="vary the latency by page (see the docstring)")
     parser.add_argument("--target", default=DEFAULT_TARGET, help="the domain the injected links point at")
     parser.add_argument("--processes", type=int, default=1, help="server processes sharing the socket")
+    parser.add_argument("--api-delay", type=float, default=0.0,
+                        help="serve each page's link from an API answering this many seconds late")
     args = parser.parse_args(argv)
     templates = load_templates()
     sock = listening_socket(args.port)
@@ -228,12 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.processes - 1):
         pid = os.fork()
         if pid == 0:
-            asyncio.run(serve(sock, Farm(templates, args.target, args.latency, args.spread)))
+            asyncio.run(serve(sock, Farm(templates, args.target, args.latency, args.spread, args.api_delay)))
             os._exit(0)
         children.append(pid)
     print(f"listening 127.0.0.1:{sock.getsockname()[1]}", flush=True)
     try:
-        asyncio.run(serve(sock, Farm(templates, args.target, args.latency, args.spread)))
+        asyncio.run(serve(sock, Farm(templates, args.target, args.latency, args.spread, args.api_delay)))
     finally:
         for pid in children:
             os.kill(pid, signal.SIGTERM)

@@ -21,6 +21,8 @@ backlink got the verdict the farm implies.  Everything targets
 
 `--order host` seeds the backlink ids grouped by referring host (an import sorted by
 domain) instead of the farm's round-robin, to measure the due walk's interleaving.
+`--api-delay 1.0` has the farm serve each page's link from an API answering a second
+late (pages whose links a script loads: what waiting for a page to settle costs).
 
 writes bench/results/<name>.json and bench/results/<name>.md.
 Reads no linkwatch settings itself: the child gets them through the environment.
@@ -134,8 +136,9 @@ def _pss(pid: int) -> int:
     return int(line.split()[1]) * 1024
 
 
-def start_farm(latency: float, spread: bool = False) -> tuple[subprocess.Popen[str], int]:
-    command = [sys.executable, "-m", "bench.farm", "--port", "0", "--latency", str(latency)]
+def start_farm(latency: float, spread: bool = False, api_delay: float = 0.0) -> tuple[subprocess.Popen[str], int]:
+    command = [sys.executable, "-m", "bench.farm", "--port", "0", "--latency", str(latency),
+               "--api-delay", str(api_delay)]
     farm = subprocess.Popen([*command, *(["--spread"] if spread else [])], stdout=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parents[1])
     assert farm.stdout is not None
@@ -263,7 +266,7 @@ def measure_linkwatch(backend: str, size: int, politeness: str, port: int, domai
 
 def run_regime(regime: str, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
-    farm, port = start_farm(LATENCY[regime])
+    farm, port = start_farm(LATENCY[regime], api_delay=args.api_delay)
     try:
         if args.baselines:
             naive_count = 100 if regime == "latency" else 300
@@ -337,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", default="never", help="linkwatch's --render for the static runs")
     parser.add_argument("--order", choices=("farm", "host"), default="farm",
                         help="backlink ids as the farm numbers pages (hosts round-robin) or grouped by host")
+    parser.add_argument("--api-delay", type=float, default=0.0,
+                        help="the farm serves each page's link from an API answering this late (bench.farm)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a linkwatch run is killed")
     parser.add_argument("--child-env", action="append", default=[], metavar="KEY=VALUE",
                         help="environment for every linkwatch run, e.g. LINKWATCH_RENDER_CONCURRENCY=4")
