@@ -25,7 +25,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from crawler.limits import DeadlineExceeded, RedirectLoop, TooManyRedirects
 from crawler.robots import RobotsBlocked
 from crawler.ssrf import BLOCKED_HOSTS, SsrfBlocked, blocked_message, host_of
-from monitor.domain import FetchStatus
+from monitor.core.types import FetchStatus
 
 logger = logging.getLogger(__name__)
 

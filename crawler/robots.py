@@ -32,7 +32,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http.request import NO_CALLBACK
 
 from crawler.limits import DEADLINE_KEY
-from monitor.domain import FetchStatus
+from monitor.core.types import FetchStatus
 
 logger = logging.getLogger(__name__)
 

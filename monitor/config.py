@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.domain import DEFAULT_ALERT_EVENTS, EventType, RenderMode
+from monitor.core.types import DEFAULT_ALERT_EVENTS, EventType, RenderMode
 
 VERSION = "0.1.0"
 PROJECT_URL = "https://github.com/linkwatch/linkwatch"

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from monitor.config import ConfigError, config_file_warnings, load_settings, parse_duration
-from monitor.domain import EventType, RenderMode
+from monitor.core.types import EventType, RenderMode
 
 
 def test_defaults_without_file(tmp_path):

@@ -1,6 +1,6 @@
 """`linkwatch run --once [--all] [--limit N] ...`: check every due backlink now, then say what changed.
 
-One crawl in a child process (monitor.runs): due work is read from the
+One crawl in a child process (monitor.crawl.runs): due work is read from the
 database in batches and results are written in batches as the crawl goes, so a
 run that is interrupted keeps what it checked and the next run does the rest.
 On a terminal, a progress bar goes to stderr.  The summary on stdout counts the
@@ -27,9 +27,9 @@ from typing import Any, TextIO
 from monitor.cli.common import CliError, settings_from
 from monitor.cli.store_access import open_store
 from monitor.config import Settings
-from monitor.domain import RenderMode
-from monitor.runs import RunCycle, RunSummary, run_summary, utcnow
-from monitor.scheduler import backlink_count, due_count, next_due_time
+from monitor.core.types import RenderMode
+from monitor.crawl.runs import RunCycle, RunSummary, run_summary, utcnow
+from monitor.crawl.scheduler import backlink_count, due_count, next_due_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

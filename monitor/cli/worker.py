@@ -4,7 +4,7 @@ Workers only crawl: they take PageJobs from the queue the leader filled
 (`linkwatch serve`, or `linkwatch run --once --enqueue` from cron), fetch the
 pages, write the verdicts to the shared database (PostgreSQL when workers run on
 several machines) and acknowledge each job after its commit.  See
-monitor.workqueue for the guarantees and docs/scale-out.md for deployment.
+monitor.crawl.workqueue for the guarantees and docs/scale-out.md for deployment.
 
 `enqueue_once` is the leader's step behind `linkwatch run --once --enqueue`.
 Reads settings: redis_url, database_url and the crawl settings (flags override them).
@@ -23,13 +23,13 @@ from typing import IO, Any
 
 import redis
 
-from monitor import workqueue
 from monitor.cli.common import CliError
 from monitor.cli.run import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
 from monitor.config import Settings
-from monitor.crawl_process import open_child, stop_child
-from monitor.runs import utcnow
+from monitor.crawl import workqueue
+from monitor.crawl.child import open_child, stop_child
+from monitor.crawl.runs import utcnow
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,7 +97,7 @@ def _copy(source: IO[str] | None, target: IO[str]) -> None:
 
 
 def enqueue_once(args: argparse.Namespace, settings: Settings) -> int:
-    """`linkwatch run --once --enqueue`: one leader step (see monitor.workqueue.lead_step)."""
+    """`linkwatch run --once --enqueue`: one leader step (see monitor.crawl.workqueue.lead_step)."""
     client = check_redis(settings)
     engine = open_store(args)
     step = workqueue.lead_step(engine, settings, client, utcnow(), include_all=args.include_all,

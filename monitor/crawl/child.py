@@ -1,7 +1,7 @@
 """The parent side of a crawl: runs `python -m crawler MODE` as a child process and talks to it.
 
 linkwatch never imports Scrapy here.  `crawl(settings, jobs)` starts the child, sends
-it the settings and the jobs on stdin (monitor.wire), and yields the PageObservations
+it the settings and the jobs on stdin (monitor.core.wire), and yields the PageObservations
 it writes back on stdout, as they arrive.  The child's stderr (its logs) is passed
 through to ours.
 
@@ -36,8 +36,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from monitor.config import Settings
-from monitor.domain import FetchStatus, PageJob, PageObservation
-from monitor.wire import job_to_json, observation_from_json, settings_to_json
+from monitor.core.types import FetchStatus, PageJob, PageObservation
+from monitor.core.wire import job_to_json, observation_from_json, settings_to_json
 
 logger = logging.getLogger(__name__)
 

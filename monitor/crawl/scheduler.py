@@ -52,7 +52,7 @@ from sqlalchemy import Engine, and_, func, select, true
 from sqlalchemy.engine import Connection
 
 from monitor.config import IntervalRule, Settings
-from monitor.domain import PageJob, RenderMode
+from monitor.core.types import PageJob, RenderMode
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink
 

@@ -3,7 +3,7 @@
 The pure text logic (`page_mentions`, `sentences`, `contact_hints`) runs in the
 crawler child on each page's visible text and links (crawler/mentions_mode.py
 extracts them); `find_mentions` drives the crawl from the parent through
-monitor.crawl_process (mode `mentions`): a list of URLs, a sitemap, or a bounded
+monitor.crawl.child (mode `mentions`): a list of URLs, a sitemap, or a bounded
 crawl of one domain, breadth first; `store_mentions` / `list_mentions` keep and
 read the `mentions` rows.
 
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, select
 
 from monitor.config import Settings, SiteConfig
-from monitor.domain import FetchStatus, PageJob, RenderMode
+from monitor.core.types import FetchStatus, PageJob, RenderMode
 from monitor.store import db
 from monitor.store.models import Mention, Site
 
@@ -133,7 +133,7 @@ def find_mentions(settings: Settings, site: str, terms: Sequence[str], urls: Seq
                   crawl_domain: str | None = None, max_pages: int = 50) -> CrawlResult:
     """Fetch the pages (the URLs given, breadth first from them within `crawl_domain` when given) with
     the crawler in `mentions` mode and collect the unlinked mentions."""
-    from monitor.crawl_process import crawl
+    from monitor.crawl.child import crawl
 
     child_settings = settings_for_terms(settings, site, terms)
     result = CrawlResult()
