@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from monitor.config import IntervalRule, Settings
+from monitor.core.due import interval_for, next_due
 from monitor.core.types import FetchStatus, ObservedLink, PageObservation, RenderMode
 from monitor.crawl.runs import start_run
-from monitor.crawl.scheduler import due_count, interval_for, iter_due_jobs, next_due
+from monitor.crawl.scheduler import due_count, iter_due_jobs
 from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.db import connect, session
 from monitor.store.ingest import Ingestor

@@ -6,7 +6,7 @@ referring page (`add`), with the ids of the backlinks the page answers for (the
 alone works).  Every `batch_size` observations, and at `flush()`, it writes in
 ONE transaction: a `checks` row per backlink (the history), the backlink's new
 state from `monitor.core.changes.detect_changes`, its next due time
-(`monitor.crawl.scheduler.next_due`), the events (the alert outbox), the run's
+(`monitor.core.due.next_due`), the events (the alert outbox), the run's
 counters, the /metrics counters (`monitor.store.metric_counts`) and the report
 rollups (`monitor.store.rollups`).  A crash loses at
 most the batch in memory: those backlinks keep their old due time and are
@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Settings
 from monitor.core.changes import ChangeResult, ChangeRules, LinkMemory, detect_changes
+from monitor.core.due import interval_for, next_due
 from monitor.core.types import (
     BacklinkState,
     CheckState,
@@ -62,7 +63,6 @@ from monitor.core.types import (
     Verdict,
 )
 from monitor.core.verdict import site_links, unverified_static_miss, verdict_for
-from monitor.crawl.scheduler import interval_for, next_due
 from monitor.store import metric_counts, rollups
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
