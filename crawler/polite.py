@@ -33,7 +33,8 @@ from scrapy.http import Request, Response
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_redis.connection import get_redis_from_settings
 
-from crawler.limits import DeadlineExceeded, remaining_seconds
+from crawler.errors import DeadlineExceeded
+from crawler.limits import remaining_seconds
 from monitor.crawl import workqueue
 
 logger = logging.getLogger(__name__)
