@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from monitor.cli.common import CliError
-from monitor.cli.run import add_crawl_flags, crawl_settings
+from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
 from monitor.config import ConfigError, parse_host_port
 from monitor.service.loop import DEFAULT_POLL, Service, start_http
