@@ -1,4 +1,4 @@
-"""The parent side of a crawl: runs `python -m crawler MODE` as a child process and talks to it.
+"""The parent side of a crawl: runs `python -P -m crawler MODE` as a child process and talks to it.
 
 linkwatch never imports Scrapy here.  `crawl(settings, jobs)` starts the child, sends
 it the settings and the jobs on stdin (monitor.core.wire), and yields the PageObservations
@@ -49,11 +49,13 @@ class CrawlTerminated(KeyboardInterrupt):
 
 
 def open_child(settings: Settings, mode: str) -> subprocess.Popen[str]:
-    """Start `python -m crawler MODE` in its own process group and send it the settings line.
+    """Start `python -P -m crawler MODE` in its own process group and send it the settings line.
 
+    `-P`: `-m` alone puts the working directory first on sys.path, so a `crawler/` folder there (a cloned
+    repository) would run instead of the installed package; PYTHONPATH still applies.
     The child dies with the calling thread (crawler.orphan): call this from the thread that waits for it."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler", mode, "--parent-pid", str(os.getpid())],
+        [sys.executable, "-P", "-m", "crawler", mode, "--parent-pid", str(os.getpid())],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, encoding="utf-8", bufsize=1, start_new_session=True,
     )
