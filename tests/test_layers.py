@@ -3,7 +3,8 @@
 - the CLI entry point, the service and every `monitor` module load no Scrapy, Twisted or Playwright (the
   crawl runs in the child process), and no module of `monitor` imports `crawler`;
 - every `alerts` module loads no SQLAlchemy and nothing of `monitor.store`: no database;
-- `monitor.core` loads no SQLAlchemy: no database.
+- `monitor.core` loads no SQLAlchemy: no database;
+- each package imports only the packages below it (ALLOWED, the table of docs/architecture.md).
 Each probe names the module whose import first loaded a forbidden one, and a control probe shows that the
 probe does see a forbidden import when there is one.
 """
@@ -19,6 +20,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CRAWL_STACK = ("scrapy", "twisted", "playwright", "scrapy_playwright", "scrapy_redis", "crawler")
 DATABASE = ("sqlalchemy", "alembic", "psycopg", "monitor.store")
+
+#: package -> the linkwatch packages it may import (besides itself); monitor.cli and monitor/__main__ may import all
+ALLOWED = {
+    "alerts": {"monitor.core"},
+    "crawler": {"monitor.config", "monitor.core", "monitor.crawl", "monitor.store"},
+    "monitor.config": {"monitor.core"},
+    "monitor.core": {"monitor.config"},
+    "monitor.store": {"monitor.config", "monitor.core"},
+    "monitor.crawl": {"monitor.config", "monitor.core", "monitor.store"},
+    "monitor.importers": {"monitor.config", "monitor.core", "monitor.store"},
+    "monitor.reports": {"monitor.config", "monitor.core", "monitor.store"},
+    "monitor.notify": {"alerts", "monitor.config", "monitor.core", "monitor.store"},
+    "monitor.service": {"monitor.config", "monitor.core", "monitor.crawl", "monitor.notify", "monitor.store"},
+    "monitor.demo": {"monitor.config"},
+}
 
 PROBE = """
 import importlib, json, pkgutil, sys
@@ -76,12 +92,37 @@ def test_the_probe_sees_a_forbidden_import() -> None:
     assert "sqlalchemy" in found["culprits"]["monitor.store.db"]
 
 
+def package_of(module: str) -> str:
+    """`monitor.store.ingest` -> `monitor.store`; `crawler.spider` -> `crawler`."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "monitor" and len(parts) > 1 else parts[0]
+
+
+def imports(path: Path) -> list[str]:
+    """Every linkwatch module a file imports, inside functions too (which the probes cannot see)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [f"{node.module}.{a.name}" if node.module == "monitor" else node.module for a in node.names]
+    return [name for name in found if name.split(".")[0] in ("monitor", "crawler", "alerts")]
+
+
 def test_no_monitor_module_imports_the_crawler() -> None:
-    """Also imports inside functions, which the import probes cannot see until the function runs."""
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in sorted((ROOT / "monitor").rglob("*.py"))
+                 for name in imports(path) if package_of(name) == "crawler"]
+    assert offenders == []
+
+
+def test_each_package_imports_only_the_packages_below_it() -> None:
     offenders = []
-    for path in sorted((ROOT / "monitor").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
-            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n == "crawler" or n.startswith("crawler.")]
+    for top in ("monitor", "crawler", "alerts"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            package = package_of(module)
+            if package in ("monitor.cli", "monitor.__main__", "monitor.migrations", "monitor.__init__"):
+                continue
+            allowed = ALLOWED[package] | {package}
+            offenders += [f"{module}: {name}" for name in imports(path) if package_of(name) not in allowed]
     assert offenders == []
