@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.domain import Event, EventType
+from monitor.core.types import Event, EventType
 
 #: Worst first: the order of counts with equal numbers, and the tie-break after traffic.
 SEVERITY: tuple[EventType, ...] = (

@@ -31,7 +31,7 @@ from bench.baseline_naive import cpu_seconds
 from bench.farm import DEFAULT_TARGET, page_host_path
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
-from monitor.targets import Target, parse_target
+from monitor.core.targets import Target, parse_target
 
 
 class LoopbackResolver(AbstractResolver):

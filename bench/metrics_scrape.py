@@ -2,7 +2,7 @@
 
 Seeds a fresh database with `--count` backlinks (`bench.seed --spread`: mixed
 states, ~4% due, 1000 referring domains) and a year's worth of pre-aggregated
-counters, serves /metrics with monitor.metrics.start_metrics_server (as
+counters, serves /metrics with monitor.service.metrics.start_metrics_server (as
 `linkwatch serve` does) and GETs it `--repeat` times after one warm-up.
 Reports the median and worst scrape in milliseconds, on SQLite and, with
 `--postgres`, on a throwaway PostgreSQL (bench/pg.py), vacuumed and analysed
@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.seed import seed
-from monitor import metrics, metrics_store
 from monitor.config import Settings
-from monitor.domain import CheckState, EventType
-from monitor.store import db
+from monitor.core.types import CheckState, EventType
+from monitor.service import metrics
+from monitor.store import db, metric_counts
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -42,10 +42,10 @@ def add_counters(url: str) -> None:
     engine = db.connect(url)
     with db.session(engine) as session:
         for _ in range(3):
-            metrics_store.record_checks(session, [
+            metric_counts.record_checks(session, [
                 {"state": state.value, "rendered": rendered, "duration_seconds": seconds, "bytes_received": 50_000}
                 for state in CheckState for rendered in (False, True) for seconds in (0.05, 0.3, 2, 9, 90)])
-            metrics_store.record_events(session, [("example.com", kind.value) for kind in EventType])
+            metric_counts.record_events(session, [("example.com", kind.value) for kind in EventType])
     engine.dispose()
 
 

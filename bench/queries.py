@@ -45,7 +45,7 @@ def timed(function: Callable[[], Any], repeat: int) -> dict[str, float]:
 
 
 def scheduler_queries(engine: Engine, settings: Settings, now: datetime) -> dict[str, Callable[[], Any]]:
-    from monitor import scheduler
+    from monitor.crawl import scheduler
 
     def first_batch() -> Any:
         return list(islice(scheduler.iter_due_jobs(engine, settings, now), settings.batch_size - 1))
@@ -70,7 +70,7 @@ def report_queries(engine: Engine, settings: Settings, now: datetime) -> dict[st
         report = getattr(module, f"{name}_report")
         queries[f"report: {name}"] = lambda report=report: report(engine, None, since, settings)
     try:
-        from monitor.metrics import LinkwatchCollector
+        from monitor.service.metrics import LinkwatchCollector
     except ImportError:
         return queries
     collector = LinkwatchCollector(engine)

@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from bench.seed_reports import BRAND_TERMS, KEYWORDS, NOW
-from monitor import scheduler
 from monitor.config import Settings, SiteConfig
+from monitor.crawl import scheduler
 from monitor.reports import REPORTS
 from monitor.store import db
 

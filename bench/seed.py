@@ -2,7 +2,7 @@
 
 Backlink i is page i of the farm (`http://siteNNNN.farm.test:PORT/p/i.html`, the
 sites taken round-robin), target `example.com`.  Rows are normalised with the
-store's own helpers (monitor.store.backlinks, monitor.domains, monitor.targets)
+store's own helpers (monitor.store.backlink_input, monitor.core.hosts, monitor.core.targets)
 and written with bulk Core inserts in batches: a million rows in well under a minute.
 
 `--order host` inserts the backlinks grouped by referring host (ids 1, 2, ... are
@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from bench.farm import DEFAULT_TARGET, EXPECTED_STATE, link_kind, page_host_path
+from monitor.core.targets import source_key
 from monitor.store import db
-from monitor.store.backlinks import normalize_source
+from monitor.store.backlink_input import normalize_source
 from monitor.store.models import Backlink, BacklinkTag, EventRecord, Site
-from monitor.targets import source_key
 
 BATCH = 5000
 STATE_MIX = (("live", 70), ("nofollow", 85), ("lost", 90), ("gone", 93), ("blocked", 95), ("error", 97),

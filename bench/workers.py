@@ -4,7 +4,7 @@ For each feed (`steady`: the shipped WorkerSpider; `idle`: scrapy-redis's
 spider_idle batches, bench/worker_feed.py) and each number of workers, it seeds
 a fresh PostgreSQL database with N backlinks on the farm (bench/farm.py, run with
 `--latency` and, with `--spread`, a per-page latency like the web's), opens one
-cycle (monitor.workqueue.lead_step) on a throwaway Redis, starts the workers as
+cycle (monitor.crawl.workqueue.lead_step) on a throwaway Redis, starts the workers as
 crawler children (`python -m bench.worker_feed FEED`, settings on stdin as
 `linkwatch worker` passes them) and measures: seconds until the queue is drained
 (every job acknowledged), pages/s, CPU seconds per page (os.wait4 of every
@@ -40,11 +40,11 @@ from bench.farm import host_for
 from bench.pg import TempPostgres
 from bench.run import PYCACHE, RESULTS, kill_tree, machine, start_farm, verify
 from bench.seed import seed
-from monitor import workqueue
 from monitor.config import Settings
-from monitor.domain import RenderMode
+from monitor.core.types import RenderMode
+from monitor.core.wire import settings_to_json
+from monitor.crawl import workqueue
 from monitor.store import db
-from monitor.wire import settings_to_json
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,26 +1,26 @@
 """The crawler child process: `python -m crawler MODE`.
 
-linkwatch never runs Scrapy in its own process (monitor.crawl_process spawns this one):
+linkwatch never runs Scrapy in its own process (monitor.crawl.child spawns this one):
 Twisted's reactor cannot be restarted, and Chromium's memory goes away with the child.
 
 Protocol, mode `check`:
-- stdin: the first line is the Settings as JSON (monitor.wire.settings_to_json), then one
-  PageJob per line (monitor.wire.job_to_json), then end of file;
-- stdout: one PageObservation per line (monitor.wire.observation_to_json), in completion
+- stdin: the first line is the Settings as JSON (monitor.core.wire.settings_to_json), then one
+  PageJob per line (monitor.core.wire.job_to_json), then end of file;
+- stdout: one PageObservation per line (monitor.core.wire.observation_to_json), in completion
   order, flushed as each is ready; nothing else is ever written there (stray prints go
   to stderr);
 - stderr: logs;
 - exit status 0 when the crawl ran (whatever the pages said), 2 for a bad invocation.
 
-`--parent-pid PID` (monitor.crawl_process passes it): the child dies with its parent
+`--parent-pid PID` (monitor.crawl.child passes it): the child dies with its parent
 (crawler.orphan): the kernel sends it SIGTERM when the parent dies -- Scrapy's
 graceful stop; in mode `run`, SIGUSR1, which stops it at once after storing what it
 observed (crawler.run_mode).
 
 Adding a mode: write `def run_MODE(settings, lines, out) -> int` and register it in
 MODES.  The spider takes any iterable of PageJob and any sink callable, so a `run` mode
-can pass a generator pulling due jobs from the database (monitor.scheduler) and a
-sink calling monitor.ingest, using the Settings from stdin the same way.
+can pass a generator pulling due jobs from the database (monitor.crawl.scheduler) and a
+sink calling monitor.store.ingest, using the Settings from stdin the same way.
 
 Reads no environment: its settings arrive on stdin, validated by the parent.
 """
@@ -38,8 +38,8 @@ from crawler.mentions_mode import run_mentions
 from crawler.orphan import die_with_parent
 from crawler.runner import run_crawl
 from monitor.config import Settings
-from monitor.domain import PageObservation, RenderMode
-from monitor.wire import job_from_json, observation_to_json, settings_from_json
+from monitor.core.types import PageObservation, RenderMode
+from monitor.core.wire import job_from_json, observation_to_json, settings_from_json
 
 logger = logging.getLogger(__name__)
 

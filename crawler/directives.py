@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from monitor.domain import PageDirectives
+from monitor.core.types import PageDirectives
 
 logger = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.directives import META_NAMES, robots_directives
 from crawler.flatten import cap_nesting
-from monitor.domain import ObservedLink, PageDirectives
-from monitor.targets import Target
+from monitor.core.targets import Target
+from monitor.core.types import ObservedLink, PageDirectives
 
 logger = logging.getLogger(__name__)
 

@@ -16,23 +16,11 @@ import logging
 import time
 from typing import Any
 
-from scrapy.exceptions import IgnoreRequest
+from crawler.errors import DeadlineExceeded, RedirectLoop, TooManyRedirects
 
 logger = logging.getLogger(__name__)
 
 DEADLINE_KEY = "linkwatch_deadline"
-
-
-class DeadlineExceeded(IgnoreRequest):
-    """The page's time budget ran out before this request could be sent."""
-
-
-class RedirectLoop(IgnoreRequest):
-    """A redirect led back to a URL already visited."""
-
-
-class TooManyRedirects(IgnoreRequest):
-    """More redirects than allowed."""
 
 
 def remaining_seconds(meta: dict[str, Any]) -> float | None:

@@ -31,9 +31,9 @@ from crawler.runner import new_process
 from crawler.settings import scrapy_settings
 from crawler.spider import LinkSpider
 from monitor.config import Settings
-from monitor.domain import FetchStatus, ObservedLink, PageObservation
-from monitor.mentions import brand_terms, page_mentions
-from monitor.wire import job_from_json, observation_to_json
+from monitor.core.mentions import brand_terms, page_mentions
+from monitor.core.types import FetchStatus, ObservedLink, PageObservation
+from monitor.core.wire import job_from_json, observation_to_json
 
 HIDDEN = ["script", "style", "template", "noscript"]
 _LOC = re.compile(rb"<loc>\s*([^<\s]+)\s*</loc>", re.IGNORECASE)

@@ -3,7 +3,7 @@
 `die_with_parent(parent_pid, signum)` asks the kernel (prctl PR_SET_PDEATHSIG) to
 send `signum` to this process when its parent exits -- strictly, when the parent's
 thread that started it exits: linkwatch starts a crawl child from the thread that
-then waits for it (monitor.crawl_process).  A parent that died before the request
+then waits for it (monitor.crawl.child).  A parent that died before the request
 sends nothing, so it then compares getppid() with `parent_pid` and returns False
 when the parent is already gone.  Where prctl does not exist (not Linux) it returns
 True and the child notices when a write to its parent fails.
@@ -12,7 +12,7 @@ True and the child notices when a write to its parent fails.
 call of one function in a thread of its own, outside the signal handler: the
 handler only writes a byte to a pipe.  `exit_now(code)` ends this process and
 what it started (Chromium, Playwright's driver): SIGTERM to its process group when
-it leads one (monitor.crawl_process starts it in a session of its own), then _exit.
+it leads one (monitor.crawl.child starts it in a session of its own), then _exit.
 
 Reads no settings.
 """

@@ -22,10 +22,9 @@ from twisted.internet import defer
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.limits import DeadlineExceeded, RedirectLoop, TooManyRedirects
-from crawler.robots import RobotsBlocked
-from crawler.ssrf import BLOCKED_HOSTS, SsrfBlocked, blocked_message, host_of
-from monitor.domain import FetchStatus
+from crawler.errors import DeadlineExceeded, RedirectLoop, RobotsBlocked, SsrfBlocked, TooManyRedirects
+from crawler.ssrf import BLOCKED_HOSTS, blocked_message, host_of
+from monitor.core.types import FetchStatus
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ process only; several workers crawling the same referring domain would each keep
 their own pace.  `PoliteDownloadHandler` wraps the download handler a crawl would
 use anyway (Scrapy's HTTP/1.1 one, or scrapy-playwright's when rendering) and,
 just before it hands a request over, takes the referring domain's turn in Redis
-(monitor.workqueue.polite_turn: SET NX PX `delay`), waiting out the rest of the
+(monitor.crawl.workqueue.polite_turn: SET NX PX `delay`), waiting out the rest of the
 turn while another request, of this worker or another, holds it.  A download
 handler is the last step before the bytes go out (after Scrapy's slot delays and
 concurrency queue, and after every downloader middleware), so every request
@@ -33,8 +33,9 @@ from scrapy.http import Request, Response
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_redis.connection import get_redis_from_settings
 
-from crawler.limits import DeadlineExceeded, remaining_seconds
-from monitor import workqueue
+from crawler.errors import DeadlineExceeded
+from crawler.limits import remaining_seconds
+from monitor.crawl import workqueue
 
 logger = logging.getLogger(__name__)
 

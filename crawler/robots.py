@@ -28,27 +28,17 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http.request import NO_CALLBACK
 
+from crawler.errors import RobotsBlocked, SsrfBlocked
 from crawler.limits import DEADLINE_KEY
-from monitor.domain import FetchStatus
+from crawler.outcome import failure_outcome
+from monitor.core.types import FetchStatus
 
 logger = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
-
-
-class RobotsBlocked(IgnoreRequest):
-    """robots.txt disallows the page, or could not be read (5xx, unreachable).
-
-    `fetch` is BLOCKED, or ERROR when robots.txt was unreachable at the network level
-    (DNS, refused, timeout): the page cannot be fetched either, and that is an error.
-    """
-
-    def __init__(self, reason: str, fetch: FetchStatus = FetchStatus.BLOCKED) -> None:
-        super().__init__(reason)
-        self.fetch = fetch
 
 
 @dataclass(frozen=True)
@@ -113,9 +103,6 @@ class RobotsMiddleware:
         return rules
 
     async def _fetch(self, origin: str, page: Request) -> RobotsRules:
-        from crawler.outcome import failure_outcome  # outcome imports this module
-        from crawler.ssrf import SsrfBlocked
-
         meta = {"dont_obey_robotstxt": True, "linkwatch_robots": True}
         if DEADLINE_KEY in page.meta:
             meta[DEADLINE_KEY] = page.meta[DEADLINE_KEY]

@@ -1,11 +1,11 @@
 """The `run` mode of the crawler child: pull due PageJobs from the database, ingest what the crawl observes.
 
-`python -m crawler run` (spawned by monitor.runs) reads on stdin the Settings
-(first line, monitor.wire) and then one JSON object of run options:
+`python -m crawler run` (spawned by monitor.crawl.runs) reads on stdin the Settings
+(first line, monitor.core.wire) and then one JSON object of run options:
 `{"run_id": N, "now": ISO-8601, "include_all": bool, "limit": int|null}`.
-It walks the due backlinks lazily (monitor.scheduler.iter_due_jobs: one query
+It walks the due backlinks lazily (monitor.crawl.scheduler.iter_due_jobs: one query
 per batch, as Scrapy has room for more requests), hands every PageObservation
-to monitor.ingest.Ingestor (one transaction per `batch_size` pages, or per
+to monitor.store.ingest.Ingestor (one transaction per `batch_size` pages, or per
 second when the crawl is slow), flushes at the end, and writes progress as JSON lines on stdout:
 
     {"progress": {"pages": P, "backlinks": B, "checks": C, "events": E}}
@@ -16,11 +16,11 @@ point leaves the database consistent: what was ingested stays, the rest keeps
 its due time and is picked up by the next run.  A batch the database refuses, or
 due backlinks it cannot list, make the run exit 1 with a one-line reason as the last
 line on stderr (never a success with results missing); a lost connection to the
-server is first retried once it answers again (monitor.ingest, monitor.scheduler).
+server is first retried once it answers again (monitor.store.ingest, monitor.crawl.scheduler).
 SIGTERM/SIGINT stop Scrapy gracefully; what was observed by then is still ingested.
 
 One run-mode crawl at a time per database: the child holds the crawl lease
-(monitor.crawl_lease) from before its first due read to its end, waiting for an
+(monitor.crawl.lease) from before its first due read to its end, waiting for an
 earlier holder first, and every batch is fenced by it.  When the parent dies
 (SIGUSR1 from the kernel, crawler.orphan; or a write to it fails), the child stops
 at once: downloads in flight are dropped (those backlinks stay due), what was
@@ -28,7 +28,7 @@ observed is stored, the lease released, and the process group ends.  A child tha
 lost the lease stops the same way, without storing what it still held.
 
 Run options may also carry `lease_wait` (seconds to wait for the crawl lease,
-default monitor.crawl_lease.WAIT).
+default monitor.crawl.lease.WAIT).
 
 Reads settings: database_url, render, batch_size (and the crawl settings via the spider).
 """
@@ -48,12 +48,12 @@ from typing import Any, TextIO
 from crawler.orphan import StopSignal, exit_now
 from crawler.runner import run_crawl
 from monitor.config import Settings
-from monitor.crawl_lease import WAIT, CrawlLease
-from monitor.domain import PageJob, PageObservation, RenderMode
-from monitor.ingest import Ingestor
-from monitor.leases import LeaseLost
-from monitor.scheduler import iter_due_jobs
+from monitor.core.types import PageJob, PageObservation, RenderMode
+from monitor.crawl.lease import WAIT, CrawlLease
+from monitor.crawl.scheduler import iter_due_jobs
 from monitor.store import db
+from monitor.store.ingest import Ingestor
+from monitor.store.leases import LeaseLost
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 `run_crawl(settings, jobs, sink, render=...)` blocks until every job has produced its
 observation (or the process is told to stop).  It can run once per process (Twisted's
 reactor cannot restart), which is why linkwatch runs it in a child process
-(`python -m crawler MODE`, see crawler.__main__ and monitor.crawl_process).
+(`python -m crawler MODE`, see crawler.__main__ and monitor.crawl.child).
 
 Settings read: all of crawler.settings' (via scrapy_settings).
 """
@@ -19,7 +19,7 @@ from scrapy.crawler import CrawlerProcess
 from crawler.settings import apply_log_levels, scrapy_settings
 from crawler.spider import LinkSpider, Sink
 from monitor.config import Settings
-from monitor.domain import PageJob
+from monitor.core.types import PageJob
 
 logger = logging.getLogger(__name__)
 

@@ -122,7 +122,7 @@ def worker_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
     values = scrapy_settings(settings, render=render)
     values.update({
         "REDIS_URL": settings.redis_url,  # scrapy_redis.connection: the spider's (and the turns') client
-        "REDIS_DECODE_RESPONSES": True,  # queue entries are text (monitor.workqueue)
+        "REDIS_DECODE_RESPONSES": True,  # queue entries are text (monitor.crawl.workqueue)
         # its calls run in the reactor thread: an unanswering Redis must not freeze the crawl for long
         "REDIS_PARAMS": {"socket_timeout": 5, "socket_connect_timeout": 5},
     })

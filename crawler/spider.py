@@ -8,7 +8,7 @@ mode uses:
   batches (`linkwatch run`) as well as a list read from stdin (`linkwatch check`).
   It runs in the reactor thread: keep each `next()` short.
 - `sink`: a callable receiving each `PageObservation` once, in completion order.
-  `check` writes it to stdout; `run` hands it to monitor.ingest.  A sink should not
+  `check` writes it to stdout; `run` hands it to monitor.store.ingest.  A sink should not
   raise: an exception is logged and that observation is lost.
 
 Per job: a conditional request when the job has an etag / last-modified (304 ->
@@ -54,8 +54,8 @@ from crawler.render import RENDER_INCOMPLETE_KEY, is_launch_failure, render_requ
 from crawler.render_queue import RenderQueue
 from crawler.sniff import is_html, media_type
 from monitor.config import Settings
-from monitor.domain import FetchStatus, PageJob, PageObservation, RenderMode
-from monitor.targets import Target, parse_target, with_site_targets
+from monitor.core.targets import Target, parse_target, with_site_targets
+from monitor.core.types import FetchStatus, PageJob, PageObservation, RenderMode
 
 logger = logging.getLogger(__name__)
 

@@ -23,19 +23,16 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer, provider
+
+from crawler.errors import SsrfBlocked
 
 logger = logging.getLogger(__name__)
 
 #: host -> why it was refused, filled by the resolver for the spider's errback (one crawl per process).
 BLOCKED_HOSTS: dict[str, str] = {}
-
-
-class SsrfBlocked(IgnoreRequest):
-    """The request's host is a non-public address and private addresses are not allowed."""
 
 
 def non_public_reason(address: str) -> str | None:

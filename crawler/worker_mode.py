@@ -9,7 +9,7 @@ in the Scrapy settings, crawler.settings.worker_settings; its `redis_key` is the
 queue) with two of its parts replaced, because they would break guarantees:
 
 - `fetch_data`: scrapy-redis pops entries with LRANGE+LTRIM, so a worker that
-  dies loses what it popped.  Here it is monitor.workqueue.take: each job moves
+  dies loses what it popped.  Here it is monitor.crawl.workqueue.take: each job moves
   atomically to this worker's processing list, jobs of a referring domain taken
   less than `delay` ago are passed over, and a job leaves the list (`ack`) only
   once the batch holding its verdicts is committed.
@@ -22,7 +22,7 @@ queue) with two of its parts replaced, because they would break guarantees:
 `make_request_from_data` builds linkwatch's page request from the taken PageJob.
 A redelivered job (its worker died) skips the backlinks that already have a check
 in that cycle, so a crash between commit and ack never yields a second verdict.
-Every observation goes to monitor.ingest.Ingestor for the job's cycle; a batch
+Every observation goes to monitor.store.ingest.Ingestor for the job's cycle; a batch
 the database refuses gives its jobs back to the queue instead of acknowledging them.
 
 A heartbeat thread keeps the alive key fresh (on its own, so a slow commit cannot
@@ -59,11 +59,11 @@ from crawler.run_mode import parse_options
 from crawler.runner import new_process
 from crawler.settings import worker_settings
 from crawler.spider import LinkSpider
-from monitor import workqueue
 from monitor.config import Settings
-from monitor.domain import PageObservation, RenderMode
-from monitor.ingest import Ingestor
+from monitor.core.types import PageObservation, RenderMode
+from monitor.crawl import workqueue
 from monitor.store import db
+from monitor.store.ingest import Ingestor
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class WorkerState:
         self.client = client
 
     def take(self, count: int) -> list[workqueue.QueuedJob]:
-        """Up to `count` jobs, each moved to this worker's processing list (see monitor.workqueue.take)."""
+        """Up to `count` jobs, each moved to this worker's processing list (see monitor.crawl.workqueue.take)."""
         assert self.client is not None
         jobs: list[workqueue.QueuedJob] = []
         while len(jobs) < count:

@@ -8,9 +8,9 @@ with atheris.instrument_imports():
     from crawler.encoding import decode_html
     from crawler.extract import NOFOLLOW_RELS, extract_page
     from crawler.flatten import cap_nesting
-    from monitor.domain import FetchStatus, PageObservation
-    from monitor.targets import parse_target
-    from monitor.verdict import verdict_for
+    from monitor.core.targets import parse_target
+    from monitor.core.types import FetchStatus, PageObservation
+    from monitor.core.verdict import verdict_for
 
 TARGETS = [parse_target("example.com"), parse_target("https://example.org/p?q=1")]
 CONTENT_TYPES = ["text/html", "text/html; charset=utf-8", "text/html; charset=shift_jis", "text/html;charset=utf-16le",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import atheris
 
 with atheris.instrument_imports():
-    from monitor.targets import normalize_url, parse_target, source_key
+    from monitor.core.targets import normalize_url, parse_target, source_key
 
 
 def one_input(data: bytes) -> None:

@@ -25,6 +25,7 @@ LINKWATCH_LOG_LEVEL, LINKWATCH_RESOLVE, XDG_CONFIG_HOME, XDG_DATA_HOME, HOME.
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import ipaddress
 import os
 import re
@@ -35,9 +36,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.domain import DEFAULT_ALERT_EVENTS, EventType, RenderMode
+from monitor.core.types import DEFAULT_ALERT_EVENTS, EventType, RenderMode
 
-VERSION = "0.1.0"
+
+def _installed_version() -> str:
+    """The version from the package metadata: pyproject.toml's `version` is the only place it is written."""
+    try:
+        return importlib.metadata.version("linkwatch")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+VERSION = _installed_version()
 PROJECT_URL = "https://github.com/linkwatch/linkwatch"
 DEFAULT_USER_AGENT = f"linkwatch/{VERSION} (+{PROJECT_URL})"
 

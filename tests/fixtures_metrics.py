@@ -25,8 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from monitor import metrics_store
-from monitor.store import db
+from monitor.store import db, metric_counts
 from monitor.store.models import Backlink, CheckRun, Delivery, Lease, Site
 
 OWN, RIVAL, EMPTY = "example.com", "rival.net", "empty.org"
@@ -75,12 +74,12 @@ def seed_metrics_database(engine: Engine, now: datetime) -> None:
                 ("slack", "failed"), ("webhook", "sending")]:
             session.add(Delivery(channel=channel, status=status, started_at=now,
                                  finished_at=None if status == "sending" else now))
-        metrics_store.record_checks(session, [
+        metric_counts.record_checks(session, [
             {"state": "live", "rendered": False, "duration_seconds": 0.3, "bytes_received": 1000}] * 3 + [
             {"state": "error", "rendered": True, "duration_seconds": 70.0, "bytes_received": 0},
             {"state": "nofollow", "rendered": True, "duration_seconds": 2.0, "bytes_received": 500}])
-        metrics_store.record_events(session, [(OWN, "new")] * 3 + [(OWN, "lost")])
-        metrics_store.record_events(session, [(OWN, "new")])
+        metric_counts.record_events(session, [(OWN, "new")] * 3 + [(OWN, "lost")])
+        metric_counts.record_events(session, [(OWN, "new")])
 
 
 def backlink(site_id: int, domain: str, number: int, state: str, due: datetime, now: datetime) -> Backlink:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from monitor.domains import registrable_domain
+from monitor.core.hosts import registrable_domain
+from monitor.core.targets import source_key
 from monitor.store import db
 from monitor.store.models import Backlink, Check, EventRecord, ReferralTraffic, Site
-from monitor.targets import source_key
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

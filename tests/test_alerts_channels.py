@@ -18,7 +18,7 @@ from alerts.errors import (
 from alerts.message import build_message, probe_message
 from alerts.slack import SlackChannel
 from alerts.webhook import WebhookChannel
-from monitor.domain import Event, EventType
+from monitor.core.types import Event, EventType
 
 MALICIOUS = "<!channel> *bold* <https://evil|click> <script>alert(1)</script>"
 

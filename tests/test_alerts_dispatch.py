@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from monitor import leases
 from monitor.config import AlertRoute, Settings, SmtpConfig
-from monitor.dispatcher import LEASE_NAME, _claim, dispatch
-from monitor.domain import EventType
-from monitor.outbox import requeue, waiting_overview
-from monitor.routing import first_due
+from monitor.core.types import EventType
+from monitor.notify.dispatcher import LEASE_NAME, _claim, dispatch
+from monitor.notify.outbox import requeue, waiting_overview
+from monitor.notify.routing import first_due
+from monitor.store import leases
 from monitor.store.db import session
 from monitor.store.models import Delivery, EventRecord, Notification
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alerts import email, slack, webhook
 from alerts.escape import html_text, slack_link, slack_text
 from alerts.message import build_message, describe
-from monitor.domain import Event, EventType
+from monitor.core.types import Event, EventType
 
 NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 MALICIOUS = "<!channel> *bold* <https://evil|click> <@U123> <#C1> _i_ ~s~ `c` @here\n> quote <script>x</script>"
@@ -113,7 +113,7 @@ def test_ties_in_traffic_put_the_worst_change_first():
 
 
 def test_cli_channel_list_matches_the_channels():
-    from monitor.alert_channels import CHANNELS
     from monitor.cli.alerts import CHANNELS as CLI_CHANNELS
+    from monitor.notify.channels import CHANNELS
 
     assert CLI_CHANNELS == CHANNELS

@@ -12,8 +12,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from sqlalchemy import select
 
-from monitor.api import api_app
 from monitor.config import Settings, SiteConfig
+from monitor.service.intake import api_app
 from monitor.store import db
 from monitor.store.models import Backlink
 

@@ -1,4 +1,4 @@
-"""Change detection (monitor.changes): a table of histories and the events and states they must produce."""
+"""Change detection (monitor.core.changes): a table of histories and the events and states they must produce."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.changes import ChangeRules, LinkMemory, detect_changes
-from monitor.domain import BacklinkState, CheckState, EventType, ObservedLink, PageDirectives, Verdict
+from monitor.core.changes import ChangeRules, LinkMemory, detect_changes
+from monitor.core.types import BacklinkState, CheckState, EventType, ObservedLink, PageDirectives, Verdict
 
 PAGE = "https://blog.example.org/post"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

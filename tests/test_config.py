@@ -1,13 +1,16 @@
 """Settings: defaults, file, environment precedence, and one-line errors for bad values."""
 
+import importlib.metadata
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, config_file_warnings, load_settings, parse_duration
-from monitor.domain import EventType, RenderMode
+from monitor.cli.main import build_parser
+from monitor.config import VERSION, ConfigError, config_file_warnings, load_settings, parse_duration
+from monitor.core.types import EventType, RenderMode
 
 
 def test_defaults_without_file(tmp_path):
@@ -105,3 +108,12 @@ def test_help_does_not_need_valid_settings(tmp_path):
     result = subprocess.run([sys.executable, "-m", "monitor", "--help"], env=env, capture_output=True, text=True)
     assert result.returncode == 0
     assert "linkwatch" in result.stdout
+
+
+def test_the_version_is_the_package_metadata_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """pyproject.toml's `version` is the only place it is written: --version and the user agent read it."""
+    assert importlib.metadata.version("linkwatch") == VERSION
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--version"])
+    assert capsys.readouterr().out.strip() == f"linkwatch {VERSION}"
+    assert load_settings(env={"HOME": str(tmp_path)}).user_agent.startswith(f"linkwatch/{VERSION} ")

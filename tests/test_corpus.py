@@ -21,9 +21,9 @@ import ada_url
 import pytest
 
 from crawler.extract import ExtractedPage, collapse_whitespace, extract_page
-from monitor.domain import FetchStatus, ObservedLink, PageObservation
-from monitor.targets import parse_target
-from monitor.verdict import verdict_for
+from monitor.core.targets import parse_target
+from monitor.core.types import FetchStatus, ObservedLink, PageObservation
+from monitor.core.verdict import verdict_for
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PAGE_URL = "http://127.0.0.1:8000/corpus/visible/{file}"

@@ -1,4 +1,4 @@
-"""The crawl lease (monitor.crawl_lease) against a real database and real processes (SQLite and PostgreSQL).
+"""The crawl lease (monitor.crawl.lease) against a real database and real processes (SQLite and PostgreSQL).
 
 A holder is a real process of this host (`sleep`): alive, a crawl waits for it and
 gives up after its bound with one line naming it; dead -- or exited and not yet
@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from monitor import crawl_lease, leases
 from monitor.config import Settings
-from monitor.domain import RenderMode
-from monitor.ingest import Ingestor
-from monitor.scheduler import iter_due_jobs
+from monitor.core.types import RenderMode
+from monitor.crawl import lease as crawl_lease
+from monitor.crawl.scheduler import iter_due_jobs
+from monitor.store import leases
 from monitor.store.db import connect, session
+from monitor.store.ingest import Ingestor
 from monitor.store.models import Check
 from tests.test_ingest import T0, add_links, observe
 

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from monitor import metrics_store
-from monitor.store import db
+from monitor.store import db, metric_counts
 from monitor.store.models import Delivery
 from tests.fixtures_metrics import OWN, ServedMetrics
 from tests.fixtures_prometheus import PROMTOOL, PrometheusServer, render_prometheus_config
@@ -143,8 +142,8 @@ def bump_counters(engine: Engine) -> int:
               + [{"state": "live", "rendered": False, "duration_seconds": 0.4, "bytes_received": 20_000}] * 10
               + [{"state": "live", "rendered": True, "duration_seconds": 3.0, "bytes_received": 90_000}] * 5)
     with db.session(engine) as session:
-        metrics_store.record_checks(session, checks)
-        metrics_store.record_events(session, [(OWN, "lost")] * 20 + [(OWN, "new")] * 2)
+        metric_counts.record_checks(session, checks)
+        metric_counts.record_events(session, [(OWN, "lost")] * 20 + [(OWN, "new")] * 2)
         session.add(Delivery(channel="slack", status="failed", started_at=datetime.now(UTC),
                              finished_at=datetime.now(UTC), error="HTTP 500"))
     return len(checks)

@@ -6,7 +6,7 @@ import pytest
 
 from crawler.directives import robots_directives
 from crawler.extract import extract_page
-from monitor.targets import parse_target
+from monitor.core.targets import parse_target
 
 META_CASES = [
     # meta tags (name, content), noindex, nofollow

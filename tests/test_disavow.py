@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.disavow import MAX_BYTES, MAX_LINES, DisavowError, Entry, build_disavow, check_disavow, parse_entry
+from monitor.core.disavow import MAX_BYTES, MAX_LINES, DisavowError, Entry, build_disavow, check_disavow, parse_entry
 
 
 def test_parse_entry_kinds():

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.extract import collapse_whitespace, extract_page, split_rel
-from monitor.targets import parse_target
+from monitor.core.targets import parse_target
 
 PAGE = "https://page.test/dir/page.html"
 EXAMPLE = [parse_target("example.com")]

@@ -14,7 +14,7 @@ import dataclasses
 from collections import Counter
 from datetime import timedelta
 
-from monitor.dispatcher import dispatch
+from monitor.notify.dispatcher import dispatch
 from tests.test_alerts_dispatch import NOW, notifications, settings_for
 
 

@@ -6,7 +6,7 @@ once: before the fix, the orphaned child finished those downloads and stored the
 while the new serve's child read the same backlinks as due -- a second check, and a
 second `new` event.  Now the orphan learns of its parent's death from the kernel,
 stores what it had observed, drops its downloads and ends, and the new crawl waits
-for the crawl lease it held (monitor.crawl_lease).  Checked: every backlink exactly
+for the crawl lease it held (monitor.crawl.lease).  Checked: every backlink exactly
 once, one `new` event each, and no orphan alive when the next run's first check is
 stored.
 

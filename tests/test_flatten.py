@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from crawler.extract import extract_page
 from crawler.flatten import MAX_DEPTH, MAX_OPTIONS, SAFE_TAG_COUNT, cap_nesting, may_nest_deeply, nesting_depth
-from monitor.targets import parse_target
+from monitor.core.targets import parse_target
 
 CORPUS_PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pages"
 LINK = '<a href="https://example.com/">x</a>'

@@ -10,14 +10,16 @@ import pytest
 from sqlalchemy import Engine, select
 
 from monitor.config import IntervalRule, Settings
-from monitor.domain import FetchStatus, ObservedLink, PageObservation, RenderMode
-from monitor.ingest import Ingestor
-from monitor.runs import start_run
-from monitor.scheduler import due_count, interval_for, iter_due_jobs, next_due
-from monitor.store.backlinks import BacklinkInput, normalize_source, normalize_target, upsert_backlinks
+from monitor.core.due import interval_for, next_due
+from monitor.core.types import FetchStatus, ObservedLink, PageObservation, RenderMode
+from monitor.crawl.runs import start_run
+from monitor.crawl.scheduler import due_count, iter_due_jobs
+from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.db import connect, session
+from monitor.store.ingest import Ingestor
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord
 from monitor.store.sites import SiteResolver
+from monitor.store.writer import upsert_backlinks
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -48,7 +48,7 @@ def test_the_crawl_childs_warnings_reach_a_runs_stderr(database_url: str, tmp_pa
     linkwatch(env, "add", "http://localhost:9/page", "--target", "mysite.com")
     result = linkwatch(env, "run", "--once", "--all")
     assert "blocked 1" in result.stdout
-    assert "WARNING monitor.runs: crawler: " in result.stderr  # re-logged at the child's level (was: debug)
+    assert "WARNING monitor.crawl.runs: crawler: " in result.stderr  # re-logged at the child's level (was: debug)
     assert "[crawler.ssrf] WARNING: refused localhost: it resolves to a loopback address" in result.stderr
 
 

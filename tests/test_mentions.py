@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.mentions_mode import page_links, sitemap_links, visible_text
-from monitor.mentions import contact_hints, page_mentions, sentences
+from monitor.core.mentions import contact_hints, page_mentions, sentences
 
 PAGE = """<!doctype html><html><head><title>Acme in the title</title><style>.acme{}</style>
 <script>var x = "Acme is in a script";</script></head><body>

@@ -15,10 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from sqlalchemy import Engine, select
 
-from monitor import metrics, metrics_store
 from monitor.config import Settings
-from monitor.domain import BacklinkState, CheckState, EventType
-from monitor.store import db
+from monitor.core.types import BacklinkState, CheckState, EventType
+from monitor.service import metrics
+from monitor.store import db, metric_counts
 from monitor.store.models import CheckRun, Site
 from tests.fixtures_metrics import EMPTY, EXAMPLE_LINKS, OWN, RIVAL, SEEDED, backlink, seed_metrics_database
 
@@ -30,7 +30,7 @@ BOUNDED_LABELS = {
     "channel": {"slack", "email", "webhook", "apprise"},
     "follow": {"true", "false"},
     "by": {"links", "domains"},
-    "le": {metrics_store.format_bound(b) for b in metrics_store.DURATION_BUCKETS} | {"+Inf"},
+    "le": {metric_counts.format_bound(b) for b in metric_counts.DURATION_BUCKETS} | {"+Inf"},
 }
 SITES = {OWN, RIVAL, EMPTY}
 
@@ -108,9 +108,9 @@ def test_counters_survive_a_restart_and_add_up_across_writers(metrics_engine: tu
     other = db.connect(engine.url.render_as_string(hide_password=False))
     for writer in (engine, other):
         with db.session(writer) as session:
-            metrics_store.record_checks(session, [
+            metric_counts.record_checks(session, [
                 {"state": "live", "rendered": False, "duration_seconds": 0.3, "bytes_received": 10}] * 2)
-            metrics_store.record_events(session, [(OWN, "lost"), (OWN, "not-a-type")])
+            metric_counts.record_events(session, [(OWN, "lost"), (OWN, "not-a-type")])
     other.dispose()
     text = scrape(engine)
     assert value(text, "linkwatch_checks_total", outcome="live", method="static") == 3 + 4
@@ -122,7 +122,7 @@ def test_counters_survive_a_restart_and_add_up_across_writers(metrics_engine: tu
 def test_a_failed_ingest_transaction_counts_nothing(metrics_engine: tuple[Engine, datetime]) -> None:
     engine, _ = metrics_engine
     with pytest.raises(RuntimeError), db.session(engine) as session:
-        metrics_store.record_checks(session, [{"state": "lost", "rendered": False, "duration_seconds": 1,
+        metric_counts.record_checks(session, [{"state": "lost", "rendered": False, "duration_seconds": 1,
                                                "bytes_received": 1}])
         raise RuntimeError("the batch failed after counting")
     assert value(scrape(engine), "linkwatch_checks_total", outcome="lost", method="static") == 0
@@ -174,9 +174,9 @@ def test_labels_are_bounded_and_never_urls_domains_or_ids(metrics_engine: tuple[
         site_id = session.execute(select(Site.id).where(Site.domain == OWN)).scalar_one()
         for number in range(50):
             session.add(backlink(site_id, f"new{number}.example", 100 + number, "live", now, now))
-        metrics_store.record_checks(session, [{"state": s.value, "rendered": r, "duration_seconds": 999,
+        metric_counts.record_checks(session, [{"state": s.value, "rendered": r, "duration_seconds": 999,
                                                "bytes_received": 5} for s in CheckState for r in (False, True)])
-        metrics_store.record_events(session, [(OWN, e.value) for e in EventType])
+        metric_counts.record_events(session, [(OWN, e.value) for e in EventType])
     after = samples(scrape(engine))
     assert series(after) == series(before)
     assert value(scrape(engine), "linkwatch_backlinks", site=OWN, state="live") == SEEDED["backlinks"]["live"] + 50

@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from crawler.encoding import decode_html
 from crawler.flatten import cap_nesting
-from monitor.targets import normalize_url, parse_target
+from monitor.core.targets import normalize_url, parse_target
 
 BOUNDED = settings(max_examples=150, deadline=None)
 TAGS = ["div", "span", "p", "li", "ul", "b", "section", "table", "td", "tr", "h1", "object", "button", "i"]

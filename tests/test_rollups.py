@@ -14,21 +14,16 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from monitor.config import Settings, SiteConfig
-from monitor.domain import FetchStatus, ObservedLink, PageDirectives, PageObservation, RenderMode
-from monitor.ingest import Ingestor
+from monitor.core.types import FetchStatus, ObservedLink, PageDirectives, PageObservation, RenderMode
+from monitor.crawl.scheduler import iter_due_jobs
 from monitor.reports import anchors_report, gap_report, ratio_report, traffic_report
 from monitor.reports.common import jsonable
-from monitor.scheduler import iter_due_jobs
 from monitor.store import db, rollups
-from monitor.store.backlinks import (
-    BacklinkInput,
-    normalize_source,
-    normalize_target,
-    remove_backlinks,
-    upsert_backlinks,
-)
+from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
+from monitor.store.ingest import Ingestor
 from monitor.store.models import AnchorRollup, Backlink, DomainRollup, EventDayRollup, LinkRollup, ReclaimRollup
 from monitor.store.sites import SiteResolver
+from monitor.store.writer import remove_backlinks, upsert_backlinks
 from tests.fixtures_reports import NOW
 
 TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup)

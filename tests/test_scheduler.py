@@ -1,4 +1,4 @@
-"""The due walk (monitor.scheduler.iter_due_jobs) against a real database (SQLite and PostgreSQL): due order,
+"""The due walk (monitor.crawl.scheduler.iter_due_jobs) against a real database (SQLite and PostgreSQL): due order,
 one PageJob per referring page however its rows fall over the walk's steps, pages handed out once while the
 crawl ingests behind the walk, many rows sharing one due time, `include_all`, `limit`, and referring hosts
 taking turns."""
@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from monitor.config import Settings
-from monitor.domain import FetchStatus, ObservedLink, PageJob, PageObservation, RenderMode
-from monitor.ingest import Ingestor
-from monitor.scheduler import interleave, iter_due_jobs
-from monitor.store.backlinks import BacklinkInput, normalize_source, normalize_target, upsert_backlinks
+from monitor.core.types import FetchStatus, ObservedLink, PageJob, PageObservation, RenderMode
+from monitor.crawl.scheduler import interleave, iter_due_jobs
+from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.db import connect, session
+from monitor.store.ingest import Ingestor
 from monitor.store.models import Backlink
 from monitor.store.sites import SiteResolver
+from monitor.store.writer import upsert_backlinks
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

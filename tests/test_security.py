@@ -10,6 +10,9 @@
   line) unless LINKWATCH_ALLOW_UNAUTHENTICATED=1; with the token, /metrics answers
   401 without it and /healthz only the status, and a real Prometheus scrapes it
   with the shipped config's token file (a second job with a wrong token gets 401).
+- `linkwatch check` run from a folder that holds a `crawler/` package (a cloned
+  repository, a hostile checkout) starts the installed crawler child, never that
+  folder's: the child runs as `python -P -m crawler`.
 """
 
 from __future__ import annotations
@@ -244,3 +247,23 @@ def test_exposed_serve_needs_the_token_and_prometheus_sends_it(
     finally:
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=90) == 0
+
+
+def test_check_from_a_folder_with_a_crawler_package_runs_the_installed_crawler(site: TestSite, tmp_path: Path) -> None:
+    """`-m` alone puts the working directory first on sys.path: the folder's crawler/__main__.py would run."""
+    linkwatch_script = Path(sys.executable).with_name("linkwatch")
+    assert linkwatch_script.exists(), "the linkwatch console script is installed next to the interpreter"
+    folder, marker = tmp_path / "clone", tmp_path / "hijacked"
+    (folder / "crawler").mkdir(parents=True)
+    hijack = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+    (folder / "crawler" / "__init__.py").write_text(hijack)
+    (folder / "crawler" / "__main__.py").write_text(hijack)
+    site.set_page("/linked", '<html><body><a href="https://mysite.com/">us</a></body></html>')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"), LINKWATCH_ALLOW_PRIVATE="1",
+               LINKWATCH_DELAY="0", LINKWATCH_RENDER="never")
+    result = subprocess.run([str(linkwatch_script), "check", site.url("/linked"), "--target", "mysite.com", "--json"],
+                            cwd=folder, env=env, capture_output=True, text=True, timeout=240)
+    assert not marker.exists(), "the crawler package of the working directory ran"
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.splitlines()[0])["state"] == "live", result.stdout

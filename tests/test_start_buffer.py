@@ -26,7 +26,7 @@ CHILD = """
 import json, sys
 from crawler.runner import run_crawl
 from monitor.config import Settings
-from monitor.domain import PageJob, RenderMode
+from monitor.core.types import PageJob, RenderMode
 
 port, hosts, pages, concurrency = map(int, sys.argv[1:5])
 names = tuple((f"h{i}.test", "127.0.0.1") for i in range(hosts))

@@ -13,18 +13,13 @@ from sqlalchemy import Engine, event, func, inspect, select
 from sqlalchemy.exc import StatementError
 
 from monitor.config import SiteConfig
-from monitor.domains import host_of, registrable_domain
+from monitor.core.hosts import host_of, registrable_domain
 from monitor.store import db
-from monitor.store.backlinks import (
-    BacklinkInput,
-    normalize_source,
-    normalize_target,
-    remove_backlinks,
-    upsert_backlinks,
-)
+from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.listing import iter_backlinks, iter_events, iter_history
 from monitor.store.models import Backlink, BacklinkTag, Check, EventRecord, Site
 from monitor.store.sites import SiteResolver
+from monitor.store.writer import remove_backlinks, upsert_backlinks
 
 NOW = datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
 

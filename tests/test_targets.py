@@ -1,4 +1,4 @@
-"""Target parsing and matching, source_key and normalize_url (monitor.targets): tables and properties."""
+"""Target parsing and matching, source_key and normalize_url (monitor.core.targets): tables and properties."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.domain import TargetKind
-from monitor.targets import Target, normalize_url, parse_target, source_key
+from monitor.core.targets import Target, normalize_url, parse_target, source_key
+from monitor.core.types import TargetKind
 
 PARSE_CASES = [
     # text, kind, host

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.domain import CheckState, FetchStatus, ObservedLink, PageDirectives, PageObservation
-from monitor.targets import parse_target
-from monitor.verdict import site_links, verdict_for, verdicts
+from monitor.core.targets import parse_target
+from monitor.core.types import CheckState, FetchStatus, ObservedLink, PageDirectives, PageObservation
+from monitor.core.verdict import site_links, verdict_for, verdicts
 
 A, B = "example.com", "https://other.test/p"
 
@@ -79,9 +79,9 @@ def test_not_modified_has_no_verdict_of_its_own() -> None:
 
 def test_site_links_are_the_other_urls_of_a_url_targets_site() -> None:
     """The crawler labels links to the rest of a URL target's site `site:HOST` (crawler.extract with
-    monitor.targets.with_site_targets); only the verdict's own target counts for the state."""
+    monitor.core.targets.with_site_targets); only the verdict's own target counts for the state."""
     from crawler.extract import extract_page
-    from monitor.targets import with_site_targets
+    from monitor.core.targets import with_site_targets
 
     target = parse_target("https://example.com/pricing")
     html = ('<a href="https://www.example.com/plans">plans</a> <a href="https://example.com/pricing/">p</a>'

@@ -43,13 +43,14 @@ import redis
 from sqlalchemy import func, select
 
 from crawler.worker_mode import WorkerState
-from monitor import workqueue
 from monitor.config import Settings
-from monitor.domain import FetchStatus, ObservedLink, PageObservation, RenderMode
+from monitor.core.types import FetchStatus, ObservedLink, PageObservation, RenderMode
+from monitor.crawl import workqueue
 from monitor.store import db
-from monitor.store.backlinks import BacklinkInput, upsert_backlinks
+from monitor.store.backlink_input import BacklinkInput
 from monitor.store.models import Backlink, Check, EventRecord
 from monitor.store.sites import SiteResolver
+from monitor.store.writer import upsert_backlinks
 from tests.fixtures_workers import Crew, WorkerFarm
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -424,7 +425,7 @@ def test_redis_down_is_one_line(tmp_path: Path) -> None:
 
 
 def test_serve_with_workers_fills_the_queue_instead_of_crawling(tmp_path: Path, redis_url: str) -> None:
-    from monitor.service import Service
+    from monitor.service.loop import Service
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = db.connect(url)

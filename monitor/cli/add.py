@@ -19,7 +19,7 @@ from monitor.cli.common import CliError, settings_from
 from monitor.cli.store_access import open_store, parse_day
 
 if TYPE_CHECKING:
-    from monitor.store.backlinks import BacklinkInput
+    from monitor.store.backlink_input import BacklinkInput
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _input(args: argparse.Namespace) -> BacklinkInput:
-    from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_source, normalize_target
+    from monitor.store.backlink_input import BacklinkInput, clean_tags, normalize_source, normalize_target
 
     try:
         source = normalize_source(args.source_url)
@@ -66,9 +66,9 @@ def _input(args: argparse.Namespace) -> BacklinkInput:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.store.backlinks import upsert_backlinks
     from monitor.store.db import session
     from monitor.store.sites import SiteResolver
+    from monitor.store.writer import upsert_backlinks
 
     item = _input(args)
     settings = settings_from(args)

@@ -13,7 +13,7 @@
 - `alerts pending [--json] [--limit N]` shows, per channel, what waits (attempts,
   next attempt, last error), and the dead and unconfirmed notifications.
 
-Reads Settings: database_url and the alert settings (see monitor/dispatcher.py).
+Reads Settings: database_url and the alert settings (see monitor/notify/dispatcher.py).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from monitor.cli.common import CliError, print_table, settings_from
 from monitor.cli.store_access import open_store
 
 if TYPE_CHECKING:
-    from monitor.dispatcher import DispatchReport
+    from monitor.notify.dispatcher import DispatchReport
 
 # imported in the commands, not here: `linkwatch --help` stays quick
-CHANNELS = ("slack", "email", "webhook", "apprise")  # as monitor.alert_channels.CHANNELS
+CHANNELS = ("slack", "email", "webhook", "apprise")  # as monitor.notify.channels.CHANNELS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,8 +87,8 @@ def _print_report(report: DispatchReport) -> None:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from monitor.dispatcher import dispatch
-    from monitor.outbox import requeue
+    from monitor.notify.dispatcher import dispatch
+    from monitor.notify.outbox import requeue
 
     settings = settings_from(args)
     engine = open_store(args)
@@ -107,7 +107,7 @@ def run_send(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     from alerts.errors import DeliveryError
     from alerts.message import probe_message
-    from monitor.alert_channels import build_channel, channel_problem, named_channels
+    from monitor.notify.channels import build_channel, channel_problem, named_channels
 
     settings = settings_from(args)
     names = [args.channel] if args.channel else named_channels(settings)
@@ -153,7 +153,7 @@ def _print_overview(overview: dict[str, Any]) -> None:
 
 
 def run_pending(args: argparse.Namespace) -> int:
-    from monitor.outbox import waiting_overview
+    from monitor.notify.outbox import waiting_overview
 
     if args.limit < 0:
         raise CliError("--limit: must be 0 or more")

@@ -3,8 +3,8 @@
     linkwatch check URL [URL ...] --target TARGET [--target TARGET ...]
                     [--render auto|never|always] [--timeout SECONDS] [--max-bytes N] [--json]
 
-The pages are fetched by the crawler in a child process (monitor.crawl_process); the
-verdict per page is monitor.verdict's.  With `--json`, one JSON object per URL per
+The pages are fetched by the crawler in a child process (monitor.crawl.child); the
+verdict per page is monitor.core.verdict's.  With `--json`, one JSON object per URL per
 line, in the order the URLs were given (docs/check.md is the contract); otherwise a
 table.  Exit status 0 whenever verdicts were produced, whatever their states; 2 with
 a one-line message on bad arguments.
@@ -25,10 +25,10 @@ from typing import Any
 import ada_url
 
 from monitor.cli.common import CliError, positive_int, print_table, settings_from
-from monitor.crawl_process import crawl
-from monitor.domain import CheckState, FetchStatus, PageJob, PageObservation, RenderMode, Verdict
-from monitor.targets import Target, parse_target
-from monitor.verdict import unverified_static_miss, verdict_for
+from monitor.core.targets import Target, parse_target
+from monitor.core.types import CheckState, FetchStatus, PageJob, PageObservation, RenderMode, Verdict
+from monitor.core.verdict import unverified_static_miss, verdict_for
+from monitor.crawl.child import crawl
 
 logger = logging.getLogger(__name__)
 

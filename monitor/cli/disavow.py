@@ -5,7 +5,7 @@ subcommand that changes or writes the list says so.  `add` takes domains or URLs
 `--tag T` (every referring domain of the site's backlinks tagged T) and `--file F`
 (one entry per line, disavow-file syntax; comments and blank lines skipped); a bad
 entry stops the command before anything is stored.  `export` writes a valid disavow
-file (monitor.disavow) or refuses when it would break Google's limits; `check`
+file (monitor.core.disavow) or refuses when it would break Google's limits; `check`
 validates an existing file and exits 1 when it is invalid.
 
 Reads Settings.database_url.
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.cli.common import CliError
 from monitor.cli.store_access import open_store
-from monitor.disavow import WARNING, DisavowError, Entry, build_disavow, check_disavow, parse_entry
+from monitor.core.disavow import WARNING, DisavowError, Entry, build_disavow, check_disavow, parse_entry
 from monitor.reports.common import ReportError, SiteRef, resolve_site
 from monitor.store import db
 from monitor.store.models import Backlink, BacklinkTag, DisavowEntry

@@ -18,7 +18,7 @@ from typing import Any
 from monitor.cli.common import CliError
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store, parse_when
-from monitor.domain import Event, EventType
+from monitor.core.types import Event, EventType
 
 JSON_FIELDS = ("id", "type", "source_url", "target", "at", "old_state", "new_state", "detail", "site", "tags",
                "anchor", "page_traffic", "last_live_at")

@@ -38,7 +38,7 @@ def _for_table(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.store.backlinks import normalize_source
+    from monitor.store.backlink_input import normalize_source
     from monitor.store.listing import backlinks_of_page, iter_history
 
     try:

@@ -57,7 +57,7 @@ def _print_errors(report: ImportReport) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from monitor.importers import ImportFileError, ImportOptions, import_file
-    from monitor.store.backlinks import clean_tags
+    from monitor.store.backlink_input import clean_tags
 
     path = Path(args.file)
     if not path.is_file():

@@ -14,7 +14,7 @@ import sys
 
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store
-from monitor.domain import BacklinkState
+from monitor.core.types import BacklinkState
 
 JSON_FIELDS = ("id", "source_url", "target", "site", "state", "follow", "rel", "anchor", "expected_anchor",
                "http_status", "final_url", "first_seen", "last_checked", "last_live", "next_due_at", "tags",

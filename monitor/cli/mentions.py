@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 
 from monitor.cli.common import CliError, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store
-from monitor.mentions import brand_terms, find_mentions, list_mentions, store_mentions
+from monitor.core.mentions import brand_terms
+from monitor.crawl.mentions import find_mentions
+from monitor.store.mentions import list_mentions, store_mentions
 
 COLUMNS = ("page_url", "term", "sentence", "contact_hints", "found_at")
 

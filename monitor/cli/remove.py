@@ -26,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.store.backlinks import normalize_source, normalize_target, remove_backlinks
+    from monitor.store.backlink_input import normalize_source, normalize_target
     from monitor.store.db import session
+    from monitor.store.writer import remove_backlinks
 
     try:
         normalize_source(args.source_url)

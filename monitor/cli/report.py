@@ -5,7 +5,7 @@
 report's rows as spreadsheet-safe CSV, or the whole report as one JSON object.
 `linkwatch report --html FILE` writes every report into one self-contained HTML file
 with SVG charts.  `report gap --verify` re-checks the competitor links with the
-crawler (a child process, monitor.crawl_process) and keeps only the live ones.
+crawler (a child process, monitor.crawl.child) and keeps only the live ones.
 
 Reads Settings.database_url, sites, generic_anchors, min_follow_ratio, max_exact_share
 (and the crawl settings for --verify).
@@ -83,9 +83,9 @@ def build(name: str, engine: Any, args: argparse.Namespace, settings: Settings, 
 
 def check_live(settings: Settings, links: Iterable[dict[str, Any]]) -> set[int]:
     """Ids of the links the crawler finds on their pages (followed or not) right now."""
-    from monitor.crawl_process import crawl
-    from monitor.domain import PageJob, RenderMode
-    from monitor.verdict import verdict_for
+    from monitor.core.types import PageJob, RenderMode
+    from monitor.core.verdict import verdict_for
+    from monitor.crawl.child import crawl
 
     by_page: dict[str, list[dict[str, Any]]] = {}
     for link in links:

@@ -1,6 +1,6 @@
 """`linkwatch run --once [--all] [--limit N] ...`: check every due backlink now, then say what changed.
 
-One crawl in a child process (monitor.runs): due work is read from the
+One crawl in a child process (monitor.crawl.runs): due work is read from the
 database in batches and results are written in batches as the crawl goes, so a
 run that is interrupted keeps what it checked and the next run does the rest.
 On a terminal, a progress bar goes to stderr.  The summary on stdout counts the
@@ -24,12 +24,12 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from monitor.cli.common import CliError, settings_from
+from monitor.cli.common import CliError
+from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
+from monitor.cli.queue_access import enqueue_once
 from monitor.cli.store_access import open_store
-from monitor.config import Settings
-from monitor.domain import RenderMode
-from monitor.runs import RunCycle, RunSummary, run_summary, utcnow
-from monitor.scheduler import backlink_count, due_count, next_due_time
+from monitor.crawl.runs import RunCycle, RunSummary, run_summary, utcnow
+from monitor.crawl.scheduler import backlink_count, due_count, next_due_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,30 +52,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_crawl_flags(parser: argparse.ArgumentParser) -> None:
-    """The crawl flags shared by `run` and `serve` (they override the settings)."""
-    parser.add_argument("--concurrency", type=int, metavar="N", help="requests in flight overall")
-    parser.add_argument("--per-domain", type=int, metavar="N", help="requests in flight per referring domain")
-    parser.add_argument("--delay", type=float, metavar="SECONDS",
-                        help="delay between requests to one referring domain")
-    parser.add_argument("--render", choices=[m.value for m in RenderMode],
-                        help="render pages in Chromium: auto (when the static HTML lacks a followed link), "
-                        "never or always")
-
-
-def crawl_settings(args: argparse.Namespace) -> Settings:
-    """The settings with the crawl flags applied (validated here: one-line errors)."""
-    for flag, value, minimum in (("--concurrency", args.concurrency, 1), ("--per-domain", args.per_domain, 1),
-                                 ("--limit", getattr(args, "limit", None), 1)):
-        if value is not None and value < minimum:
-            raise CliError(f"{flag}: must be at least {minimum}")
-    if args.delay is not None and args.delay < 0:
-        raise CliError("--delay: must not be negative")
-    return settings_from(args).with_overrides(
-        concurrency=args.concurrency, per_domain=args.per_domain, delay=args.delay,
-        render=RenderMode(args.render) if args.render else None)
-
-
 def run(args: argparse.Namespace) -> int:
     if not args.once and not args.enqueue:
         raise CliError("run needs --once (for continuous checking use `linkwatch serve`)")
@@ -83,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--max-events: must not be negative")
     settings = crawl_settings(args)
     if args.enqueue:
-        from monitor.cli.worker import enqueue_once  # scale-out: workers crawl, this process leads
-
         return enqueue_once(args, settings)
     engine = open_store(args)
     total = backlink_count(engine) if args.include_all else due_count(engine, utcnow())

@@ -1,6 +1,6 @@
 """`linkwatch serve [--metrics-addr HOST:PORT] [--poll SECONDS]`: keep checking, serve /metrics and /healthz.
 
-The loop itself is monitor.service.Service: leader lease, a crawl cycle whenever
+The loop itself is monitor.service.loop.Service: leader lease, a crawl cycle whenever
 backlinks are due, the alert dispatcher after each cycle.  SIGTERM or SIGINT stop
 it cleanly (exit 0): the running crawl stops gracefully and what it checked is
 kept; the rest stays due.
@@ -21,11 +21,11 @@ import sys
 from typing import Any
 
 from monitor.cli.common import CliError
-from monitor.cli.run import add_crawl_flags, crawl_settings
+from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
 from monitor.config import ConfigError, parse_host_port
-from monitor.metrics import exposure_error
-from monitor.service import DEFAULT_POLL, Service, start_http
+from monitor.service.loop import DEFAULT_POLL, Service, start_http
+from monitor.service.metrics import exposure_error
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,8 @@ Workers only crawl: they take PageJobs from the queue the leader filled
 (`linkwatch serve`, or `linkwatch run --once --enqueue` from cron), fetch the
 pages, write the verdicts to the shared database (PostgreSQL when workers run on
 several machines) and acknowledge each job after its commit.  See
-monitor.workqueue for the guarantees and docs/scale-out.md for deployment.
+monitor.crawl.workqueue for the guarantees and docs/scale-out.md for deployment.
 
-`enqueue_once` is the leader's step behind `linkwatch run --once --enqueue`.
 Reads settings: redis_url, database_url and the crawl settings (flags override them).
 """
 
@@ -21,15 +20,12 @@ import sys
 import threading
 from typing import IO, Any
 
-import redis
-
-from monitor import workqueue
 from monitor.cli.common import CliError
-from monitor.cli.run import add_crawl_flags, crawl_settings
+from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
+from monitor.cli.queue_access import check_redis
 from monitor.cli.store_access import open_store
-from monitor.config import Settings
-from monitor.crawl_process import open_child, stop_child
-from monitor.runs import utcnow
+from monitor.crawl import workqueue
+from monitor.crawl.child import open_child, stop_child
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,15 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"dies (default {workqueue.ALIVE_TTL_SECONDS})")
     add_crawl_flags(parser)
     parser.set_defaults(func=run)
-
-
-def check_redis(settings: Settings) -> redis.Redis:
-    client = workqueue.connect(settings)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise CliError(f"cannot reach Redis at {workqueue.shown_url(settings.redis_url)}: {exc}") from None
-    return client
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,23 +81,3 @@ def _copy(source: IO[str] | None, target: IO[str]) -> None:
     for line in source:
         target.write(line)
         target.flush()
-
-
-def enqueue_once(args: argparse.Namespace, settings: Settings) -> int:
-    """`linkwatch run --once --enqueue`: one leader step (see monitor.workqueue.lead_step)."""
-    client = check_redis(settings)
-    engine = open_store(args)
-    step = workqueue.lead_step(engine, settings, client, utcnow(), include_all=args.include_all,
-                               limit=args.limit)
-    engine.dispose()
-    if step["requeued"]:
-        print(f"re-queued {step['requeued']} jobs of workers that stopped answering")
-    if step["finished"] is not None:
-        print(f"run {step['finished']} finished: every job was checked")
-    if step["opened"] is not None:
-        print(f"run {step['opened']}: {step['jobs']} page jobs queued for the workers")
-    elif step["pending"]:
-        print(f"a cycle is still in progress: {step['pending']} page jobs queued or being checked")
-    else:
-        print("nothing is due")
-    return 0

@@ -23,7 +23,7 @@ from monitor.importers.base import (
     parse_count,
     parse_date,
 )
-from monitor.store.backlinks import BacklinkInput
+from monitor.store.backlink_input import BacklinkInput
 
 SOURCE = ("referring page url",)
 TARGET = ("target url", "link url")

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from monitor.config import SiteConfig
-from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_target, source_parts
+from monitor.store.backlink_input import BacklinkInput, clean_tags, normalize_target, source_parts
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from monitor.importers.base import (
     parse_date,
     split_tags,
 )
-from monitor.store.backlinks import BacklinkInput
+from monitor.store.backlink_input import BacklinkInput
 
 COLUMNS = frozenset({"source_url", "target", "anchor", "tags", "notes", "campaign", "cost", "placed", "status"})
 

@@ -11,7 +11,7 @@ Reads no settings.
 
 from __future__ import annotations
 
-from monitor.domains import bare_host
+from monitor.core.hosts import bare_host
 from monitor.importers.base import ExportFormat, ImportOptions, ReferralInput, Row, field_value, parse_count
 
 SOURCE = ("session source", "session source / medium", "session source/medium", "source",

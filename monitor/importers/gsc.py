@@ -12,7 +12,7 @@ Reads no settings.
 from __future__ import annotations
 
 from monitor.importers.base import ExportFormat, ImportOptions, Row, field_value, make_backlink, parse_date
-from monitor.store.backlinks import BacklinkInput
+from monitor.store.backlink_input import BacklinkInput
 
 SOURCE = ("linking page",)
 

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from monitor.importers import ahrefs, csv_plain, ga4, gsc, semrush
 from monitor.importers.base import Columns, ExportFormat, ImportOptions, ReferralInput, Row
 from monitor.importers.detect import ExportFile, ImportFileError, open_export
-from monitor.store.backlink_writer import BacklinkWriter, Repeat
-from monitor.store.backlinks import BacklinkInput, UpsertCounts, normalize_target
+from monitor.store.backlink_input import BacklinkInput, UpsertCounts, normalize_target
 from monitor.store.db import session as transaction
 from monitor.store.referrals import upsert_referrals
 from monitor.store.sites import SiteResolver
+from monitor.store.writer import BacklinkWriter, Repeat
 
 logger = logging.getLogger(__name__)
 

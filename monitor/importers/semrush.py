@@ -21,7 +21,7 @@ from monitor.importers.base import (
     parse_bool,
     parse_date,
 )
-from monitor.store.backlinks import BacklinkInput
+from monitor.store.backlink_input import BacklinkInput
 
 SOURCE = ("source url",)
 TARGET = ("target url",)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import and_, case, func, or_, select
 
 from monitor.config import Settings
-from monitor.domain import EventType
+from monitor.core.types import EventType
 from monitor.reports.common import Db, connection, event_days, resolve_site
 from monitor.store.models import Backlink
 

@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
-from monitor.domain import EventType
+from monitor.core.types import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
 from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
 

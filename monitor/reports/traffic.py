@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from sqlalchemy import case, func, select, true
 
 from monitor.config import Settings
-from monitor.domains import bare_host, registrable_domain
+from monitor.core.hosts import bare_host, registrable_domain
 from monitor.reports.common import DEAD, PRESENT, Db, connection, resolve_site, seen_since, seen_window
 from monitor.store.models import Backlink, LinkRollup, ReferralTraffic
 

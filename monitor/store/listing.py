@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import Engine, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.domain import Event, EventType
-from monitor.domains import bare_host, registrable_domain
+from monitor.core.hosts import bare_host, registrable_domain
+from monitor.core.targets import source_key
+from monitor.core.types import Event, EventType
 from monitor.store.models import Backlink, BacklinkTag, Check, EventRecord, Site
-from monitor.targets import source_key
 
 logger = logging.getLogger(__name__)
 

@@ -88,7 +88,7 @@ class Backlink(Base):
     __tablename__ = "backlinks"
     __table_args__ = (
         UniqueConstraint("source_key", "target"),
-        Index("ix_backlinks_due", "next_due_at", "id"),  # the due walk's keyset (monitor.scheduler)
+        Index("ix_backlinks_due", "next_due_at", "id"),  # the due walk's keyset (monitor.crawl.scheduler)
         Index("ix_backlinks_site_state", "site_id", "state"),
         Index("ix_backlinks_referring_domain", "referring_domain"),
         # reports (monitor.reports): per-site domain rollups and traffic ranking
@@ -306,7 +306,7 @@ class MetricCount(Base):
 
     `labels` is the canonical label set, `k=v` pairs sorted by key and joined by
     commas (`method=static,outcome=live`); histogram buckets are stored per bucket
-    (not cumulative) under `<name>_bucket` with an `le` label.  See monitor/metrics_store.py.
+    (not cumulative) under `<name>_bucket` with an `le` label.  See monitor/store/metric_counts.py.
     """
 
     __tablename__ = "metric_counts"

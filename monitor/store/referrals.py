@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.backlinks import UpsertCounts
+from monitor.store.backlink_input import UpsertCounts
 from monitor.store.models import ReferralTraffic
 
 

@@ -17,14 +17,14 @@ event query (`_event_days`), used both to rebuild from scratch (`rebuild`) and t
 keep the tables current: a `Tracker` snapshots the touched backlinks before a
 write and again after it, and adds the difference (one UPSERT per table, rows in
 key order so that concurrent writers lock them in the same order, like
-monitor.metrics_store).  Earliest/latest dates only move one way under ingest;
+monitor.store.metric_counts).  Earliest/latest dates only move one way under ingest;
 when a write moves one back (a removal, a page moving to another domain) the
 domain's row is recounted.  Writers:
 - ORM flushes that touch backlinks, checks or events (the API's and hand edits)
   are tracked by a Session flush hook registered here;
-- bulk statements track themselves: `monitor.ingest` (per batch, a Tracker),
-  `monitor.store.backlinks.remove_backlinks` (a Tracker), and the writer of
-  `add`, `import` and the API's new links (`monitor.store.backlink_writer`, a
+- bulk statements track themselves: `monitor.store.ingest` (per batch, a Tracker),
+  `monitor.store.writer.remove_backlinks` (a Tracker), and the writer of
+  `add`, `import` and the API's new links (`monitor.store.writer`, a
   `Delta`: each inserted backlink counted from what was inserted, updated ones
   snapshotted before and after only when a column the rollups read changed, the
   difference applied once at the end or every Delta.LIMIT keys).
@@ -66,7 +66,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.domain import EventType
+from monitor.core.types import EventType
 from monitor.store.models import (
     AnchorRollup,
     Backlink,

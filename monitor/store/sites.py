@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import SiteConfig
-from monitor.domains import bare_host, registrable_domain
+from monitor.core.hosts import bare_host, registrable_domain
 from monitor.store.models import Site
 
 logger = logging.getLogger(__name__)

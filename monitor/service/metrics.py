@@ -5,7 +5,7 @@ numbers are right across restarts and however many crawler processes or
 workers write to the store.  Gauges are aggregate SQL over `backlinks` (its
 site/state and due-time indexes); counters and the check duration histogram
 come from the pre-aggregated `metric_counts` rows that the ingest bumps
-(monitor/metrics_store.py); alert deliveries and runs are counted from their
+(monitor/store/metric_counts.py); alert deliveries and runs are counted from their
 own small tables.  Labels are closed sets, initialised up front: site domain,
 backlink state, follow, check outcome, fetch method, event type, channel.
 Never a URL, a referring domain or a link id.
@@ -45,10 +45,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from monitor import metrics_store
 from monitor.config import VERSION, Settings, is_loopback_host, parse_host_port
-from monitor.domain import BacklinkState
-from monitor.metrics_store import INF, METHODS, OUTCOMES, format_bound, labels_key
+from monitor.core.types import BacklinkState
+from monitor.store import metric_counts
+from monitor.store.metric_counts import INF, METHODS, OUTCOMES, format_bound, labels_key
 from monitor.store.models import Backlink, CheckRun, Delivery, Site
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class LinkwatchCollector(Collector):
             sites: dict[int, str] = dict(session.execute(select(Site.id, Site.domain)).all())
             now = self.now()
             yield from backlink_gauges(session, sites, now)
-            counts = metrics_store.read_counts(session)
+            counts = metric_counts.read_counts(session)
             yield from counter_families(counts, sorted(sites.values()))
             yield from delivery_counters(session)
             yield last_run_gauge(session)
@@ -166,14 +166,14 @@ def counter_families(counts: dict[str, dict[str, float]], sites: list[str]) -> I
     """The pre-aggregated counters and the check duration histogram, every label set initialised."""
     checks = CounterMetricFamily("linkwatch_checks_total", "Checks by outcome (the check state) and fetch method.",
                                  labels=["outcome", "method"])
-    stored = counts.get(metrics_store.CHECKS_TOTAL, {})
+    stored = counts.get(metric_counts.CHECKS_TOTAL, {})
     for outcome in OUTCOMES:
         for method in METHODS:
             checks.add_metric([outcome, method], stored.get(labels_key(method=method, outcome=outcome), 0.0))
     yield checks
 
     fetched = CounterMetricFamily("linkwatch_fetched_bytes_total", "Bytes of referring pages fetched.")
-    fetched.add_metric([], counts.get(metrics_store.FETCHED_BYTES_TOTAL, {}).get("", 0.0))
+    fetched.add_metric([], counts.get(metric_counts.FETCHED_BYTES_TOTAL, {}).get("", 0.0))
     yield fetched
 
     yield duration_histogram(counts)
@@ -181,20 +181,20 @@ def counter_families(counts: dict[str, dict[str, float]], sites: list[str]) -> I
     events = CounterMetricFamily("linkwatch_link_events_total",
                                  "Link events (gained, lost, ...) by site and type: the link velocity.",
                                  labels=["site", "type"])
-    stored = counts.get(metrics_store.LINK_EVENTS_TOTAL, {})
+    stored = counts.get(metric_counts.LINK_EVENTS_TOTAL, {})
     for site in sites:
-        for kind in metrics_store.EVENT_TYPES:
+        for kind in metric_counts.EVENT_TYPES:
             events.add_metric([site, kind], stored.get(labels_key(site=site, type=kind), 0.0))
     yield events
 
 
 def duration_histogram(counts: dict[str, dict[str, float]]) -> Metric:
-    buckets = counts.get(f"{metrics_store.CHECK_DURATION}_bucket", {})
-    sums = counts.get(f"{metrics_store.CHECK_DURATION}_sum", {})
+    buckets = counts.get(f"{metric_counts.CHECK_DURATION}_bucket", {})
+    sums = counts.get(f"{metric_counts.CHECK_DURATION}_sum", {})
     histogram = HistogramMetricFamily("linkwatch_check_duration_seconds",
                                       "Time to fetch (and render) a referring page, by fetch method.",
                                       labels=["method"])
-    bounds = [format_bound(b) for b in metrics_store.DURATION_BUCKETS] + [INF]
+    bounds = [format_bound(b) for b in metric_counts.DURATION_BUCKETS] + [INF]
     for method in METHODS:
         cumulative = 0.0
         series = []

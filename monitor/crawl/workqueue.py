@@ -27,7 +27,7 @@ Politeness across workers, two keys per referring domain D (its registrable doma
 
 Queue entries are `domain \\t run_id \\t redelivered(0|1) \\t PageJob JSON`.
 Reads settings: redis_url (through `connect`), delay, and those of
-monitor.scheduler.iter_due_jobs for the leader.
+monitor.crawl.scheduler.iter_due_jobs for the leader.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ import redis
 from sqlalchemy import Engine, delete, select
 
 from monitor.config import Settings
-from monitor.domain import PageJob
-from monitor.domains import host_of, registrable_domain
-from monitor.scheduler import iter_due_jobs
+from monitor.core.hosts import host_of, registrable_domain
+from monitor.core.types import PageJob
+from monitor.core.wire import job_from_json, job_to_json
+from monitor.crawl.scheduler import iter_due_jobs
 from monitor.store.db import session
 from monitor.store.models import Check, CheckRun
-from monitor.wire import job_from_json, job_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def lead_step(engine: Engine, settings: Settings, client: redis.Redis, now: date
     Returns what it did: {"requeued": n, "finished": run_id|None, "opened": run_id|None, "jobs": n,
     "pending": n}.  Call it from one process only (`serve`, or `linkwatch run --once --enqueue` from cron).
     """
-    from monitor.runs import finish_run, start_run  # the runs table's owner
+    from monitor.crawl.runs import finish_run, start_run  # the runs table's owner
 
     step: dict[str, Any] = {"requeued": requeue_dead(client), "finished": None, "opened": None, "jobs": 0}
     finished = close_cycle_if_done(client)

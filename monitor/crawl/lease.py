@@ -2,7 +2,7 @@
 
 `linkwatch run --once` and every `serve` cycle crawl in a child process
 (crawler.run_mode).  That child, not its parent, holds the `crawl` lease
-(monitor.leases) for its whole life: it takes it before reading the first due
+(monitor.store.leases) for its whole life: it takes it before reading the first due
 backlink, renews it every TTL/4 seconds from a thread and releases it at its end.
 So a run started while an earlier run's child is still alive (its parent killed
 with -9, or a cron `run --once` overlapping another) waits for that child, at most
@@ -11,7 +11,7 @@ process of this host and has died is taken over at once; one of another host whe
 its TTL has run out.
 
 Every batch the child writes is fenced (`CrawlLease.fence`, given to
-monitor.ingest.Ingestor): it commits only while the lease is still the child's.
+monitor.store.ingest.Ingestor): it commits only while the lease is still the child's.
 A child that lost the lease (its TTL ran out while the database was unreachable,
 and another crawl took it) can therefore never store a check, or an event, that
 the new holder stores too.  `serve` also looks at the lease before a cycle
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from monitor import leases
+from monitor.store import leases
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""The parent side of a crawl: runs `python -m crawler MODE` as a child process and talks to it.
+"""The parent side of a crawl: runs `python -P -m crawler MODE` as a child process and talks to it.
 
 linkwatch never imports Scrapy here.  `crawl(settings, jobs)` starts the child, sends
-it the settings and the jobs on stdin (monitor.wire), and yields the PageObservations
+it the settings and the jobs on stdin (monitor.core.wire), and yields the PageObservations
 it writes back on stdout, as they arrive.  The child's stderr (its logs) is passed
 through to ours.
 
@@ -36,8 +36,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from monitor.config import Settings
-from monitor.domain import FetchStatus, PageJob, PageObservation
-from monitor.wire import job_to_json, observation_from_json, settings_to_json
+from monitor.core.types import FetchStatus, PageJob, PageObservation
+from monitor.core.wire import job_to_json, observation_from_json, settings_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,13 @@ class CrawlTerminated(KeyboardInterrupt):
 
 
 def open_child(settings: Settings, mode: str) -> subprocess.Popen[str]:
-    """Start `python -m crawler MODE` in its own process group and send it the settings line.
+    """Start `python -P -m crawler MODE` in its own process group and send it the settings line.
 
+    `-P`: `-m` alone puts the working directory first on sys.path, so a `crawler/` folder there (a cloned
+    repository) would run instead of the installed package; PYTHONPATH still applies.
     The child dies with the calling thread (crawler.orphan): call this from the thread that waits for it."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler", mode, "--parent-pid", str(os.getpid())],
+        [sys.executable, "-P", "-m", "crawler", mode, "--parent-pid", str(os.getpid())],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, encoding="utf-8", bufsize=1, start_new_session=True,
     )

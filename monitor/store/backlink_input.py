@@ -1,36 +1,24 @@
-"""Backlinks to add (BacklinkInput, its normalisation), `upsert_backlinks` and `remove_backlinks`.
+"""Backlinks to add: BacklinkInput, the normalisation of its fields, and the backlink key.
 
 A backlink is keyed by `(source_key, target)`: the referring URL without scheme
 and leading `www.` (so http -> https stays the same backlink) and the target's
-identity per monitor.targets (so `https://a.com/x/` and `http://www.a.com/x` are
-one target; the first spelling given is the one stored).  `upsert_backlinks` writes a batch in the
-caller's transaction (with monitor.store.backlink_writer, which `import` uses chunk by chunk)
-and says how many were added, updated or unchanged; re-writing the same data changes nothing.
-Tags are kept in `backlinks.tags` and mirrored one row per tag in `backlink_tags`;
-new tags are added, existing ones are never dropped by an upsert.  New backlinks are due at once, in state
-`unchecked` (or `pending` for a promised link).
-
-Reads `Settings.sites` through the SiteResolver the caller passes.
+identity per monitor.core.targets (so `https://a.com/x/` and `http://www.a.com/x` are
+one target; the first spelling given is the one stored).  monitor.store.writer writes
+them; this module touches no database, so the importers, the CLI and the intake share it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from monitor.domain import TargetKind
-from monitor.domains import clean_host, host_of
-from monitor.store import rollups
-from monitor.store.models import Backlink
-from monitor.store.sites import SiteResolver
-from monitor.targets import normalize_url, parse_source, parse_target, source_key
+from monitor.core.hosts import clean_host, host_of
+from monitor.core.targets import normalize_url, parse_source, parse_target, source_key
+from monitor.core.types import TargetKind
 
 logger = logging.getLogger(__name__)
 
@@ -147,26 +135,3 @@ def clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
         if tag and tag not in out:
             out.append(tag)
     return tuple(out)
-
-
-def upsert_backlinks(session: Session, items: Sequence[BacklinkInput], resolver: SiteResolver,
-                     now: datetime) -> UpsertCounts:
-    """Add or update a batch of backlinks in the caller's transaction (see monitor.store.backlink_writer)."""
-    from monitor.store.backlink_writer import BacklinkWriter  # it imports this module
-
-    writer = BacklinkWriter(session, resolver, now)
-    writer.write(items)
-    return writer.finish()
-
-
-def remove_backlinks(session: Session, source_url: str, target: str | None = None) -> int:
-    """Delete the backlinks of a referring page (only the one to `target` if given). Checks and events go too."""
-    key = source_key(normalize_source(source_url))
-    stored = session.execute(select(Backlink.id, Backlink.target).where(Backlink.source_key == key)).all()
-    wanted = target_identity(normalize_target(target)[0]) if target is not None else None
-    ids = [row_id for row_id, stored_target in stored if wanted is None or target_identity(stored_target) == wanted]
-    if ids:
-        tracker = rollups.Tracker(session, ids)
-        session.execute(delete(Backlink).where(Backlink.id.in_(ids)).execution_options(synchronize_session=False))
-        tracker.apply()
-    return len(ids)

@@ -1,6 +1,6 @@
 """JSON codecs for what crosses the boundary between linkwatch and its crawler child process.
 
-The parent (`monitor.crawl_process`) sends the child its `Settings` and the `PageJob`s
+The parent (`monitor.crawl.child`) sends the child its `Settings` and the `PageJob`s
 on stdin; the child answers with one `PageObservation` per line on stdout.  Every
 codec here round-trips exactly: tuples stay tuples, enums stay enums, and datetimes
 travel as ISO 8601 in UTC.
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from monitor.config import Settings
-from monitor.domain import PageJob, PageObservation
+from monitor.core.types import PageJob, PageObservation
 
 T = TypeVar("T")
 

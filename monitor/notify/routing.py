@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
-from monitor.alert_channels import named_channels
 from monitor.config import AlertRoute, Settings
+from monitor.notify.channels import named_channels
 from monitor.store.db import session
 from monitor.store.models import Backlink, EventRecord, Notification, Site
 

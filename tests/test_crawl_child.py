@@ -14,8 +14,7 @@ from pathlib import Path
 import psutil
 
 from monitor.config import AlertRoute, IntervalRule, Settings, SiteConfig
-from monitor.crawl_process import crawl
-from monitor.domain import (
+from monitor.core.types import (
     FetchStatus,
     ObservedLink,
     PageDirectives,
@@ -23,7 +22,7 @@ from monitor.domain import (
     PageObservation,
     RenderMode,
 )
-from monitor.wire import (
+from monitor.core.wire import (
     job_from_json,
     job_to_json,
     observation_from_json,
@@ -31,6 +30,7 @@ from monitor.wire import (
     settings_from_json,
     settings_to_json,
 )
+from monitor.crawl.child import crawl
 from tests.fixtures_site import TestSite
 
 

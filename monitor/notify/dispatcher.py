@@ -6,7 +6,7 @@
 1. take the `alerts-dispatcher` lease (another dispatcher running: nothing is done);
 2. recover: notifications left `sending` by a dispatcher that died become
    `unconfirmed` (never resent: the message may have gone out; see below);
-3. route un-routed events into notifications (monitor.routing);
+3. route un-routed events into notifications (monitor.notify.routing);
 4. for each usable channel, take its due `pending` notifications (all of them, up
    to MAX_EVENTS_PER_MESSAGE) and send them as ONE grouped message: first mark them
    `sending` and create the Delivery row (commit), then send, then mark them
@@ -39,11 +39,11 @@ from sqlalchemy import Engine, select, update
 
 from alerts.errors import ChannelUnavailableError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from alerts.message import build_message
-from monitor import leases
-from monitor.alert_channels import CHANNELS, build_channel, channel_problem
 from monitor.config import Settings
-from monitor.domain import Event
-from monitor.routing import route_events
+from monitor.core.types import Event
+from monitor.notify.channels import CHANNELS, build_channel, channel_problem
+from monitor.notify.routing import route_events
+from monitor.store import leases
 from monitor.store.db import session
 from monitor.store.listing import event_from_record
 from monitor.store.models import Backlink, Delivery, EventRecord, Notification, Site

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from monitor.domain import CheckState, EventType
+from monitor.core.types import CheckState, EventType
 from monitor.store.models import MetricCount
 
 logger = logging.getLogger(__name__)

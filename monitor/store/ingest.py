@@ -5,16 +5,16 @@ referring page (`add`), with the ids of the backlinks the page answers for (the
 `PageJob.backlink_ids`; `track(job)` registers them by URL so `add(observation)`
 alone works).  Every `batch_size` observations, and at `flush()`, it writes in
 ONE transaction: a `checks` row per backlink (the history), the backlink's new
-state from `monitor.changes.detect_changes`, its next due time
-(`monitor.scheduler.next_due`), the events (the alert outbox), the run's
-counters, the /metrics counters (`monitor.metrics_store`) and the report
+state from `monitor.core.changes.detect_changes`, its next due time
+(`monitor.core.due.next_due`), the events (the alert outbox), the run's
+counters, the /metrics counters (`monitor.store.metric_counts`) and the report
 rollups (`monitor.store.rollups`).  A crash loses at
 most the batch in memory: those backlinks keep their old due time and are
 checked by the next run.  A batch that fails because the connection to the
 server was lost (a PostgreSQL restart) is written once more when the server
 answers again (monitor.store.db.retry_after_reconnect); if the first COMMIT had
 gone through after all, the repeat finds the batch's checks and writes nothing.
-A `fence` (monitor.crawl_lease) is called last in every batch's transaction: when
+A `fence` (monitor.crawl.lease) is called last in every batch's transaction: when
 it raises, the batch is rolled back.
 Round-trips per batch: one SELECT of the backlinks
 (and one of their last checks when some pages answered 304), a bulk INSERT of
@@ -29,8 +29,8 @@ INSERT of those events, a bulk UPDATE of the backlinks.
 - Validators (ETag / Last-Modified) are kept only from pages fetched fine.
 
 Reads settings: batch_size, render, lost_after, unreachable_after (via
-monitor.changes), check_interval, recheck_interval, interval_rules (via
-monitor.scheduler).
+monitor.core.changes), check_interval, recheck_interval, interval_rules (via
+monitor.crawl.scheduler).
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor import metrics_store
-from monitor.changes import ChangeResult, ChangeRules, LinkMemory, detect_changes
 from monitor.config import Settings
-from monitor.domain import (
+from monitor.core.changes import ChangeResult, ChangeRules, LinkMemory, detect_changes
+from monitor.core.due import interval_for, next_due
+from monitor.core.types import (
     BacklinkState,
     CheckState,
     FetchStatus,
@@ -62,11 +62,10 @@ from monitor.domain import (
     RenderMode,
     Verdict,
 )
-from monitor.scheduler import interval_for, next_due
-from monitor.store import rollups
+from monitor.core.verdict import site_links, unverified_static_miss, verdict_for
+from monitor.store import metric_counts, rollups
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
-from monitor.verdict import site_links, unverified_static_miss, verdict_for
 
 logger = logging.getLogger(__name__)
 
@@ -347,8 +346,8 @@ class _BatchWriter:
             self.s.execute(update(CheckRun).where(CheckRun.id == self.ing.run_id).values(
                 pages=CheckRun.pages + pages, checks=CheckRun.checks + len(written),
                 rendered=CheckRun.rendered + rendered, events=CheckRun.events + len(events)))
-        metrics_store.record_checks(self.s, _bytes_once_per_page(written))
-        metrics_store.record_events(self.s, events)
+        metric_counts.record_checks(self.s, _bytes_once_per_page(written))
+        metric_counts.record_events(self.s, events)
 
 
 def _backlink_updates(values: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:

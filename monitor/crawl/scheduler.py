@@ -1,4 +1,4 @@
-"""What to check next: due backlinks as PageJobs, read lazily in batches, and when each is due again.
+"""What to check next: due backlinks as PageJobs, read lazily in batches.
 
 `iter_due_jobs` walks the due backlinks in `(next_due_at, id)` order through the
 `ix_backlinks_due` index (every backlink in `id` order with `include_all`), so a
@@ -28,14 +28,9 @@ Conditional-request validators (ETag / Last-Modified) go on a job only when ever
 backlink of the page carries the same ones: the ingest stores them only after a
 definitive verdict (the page was fetched fine) and clears them otherwise.
 
-`next_due_at` (computed here, applied by the ingest):
-- normally `check_interval`, or the shortest matching `[[schedule.rule]]` for the
-  backlink's site or tags (`interval_rules`);
-- a suspected loss (missing, not yet confirmed): `recheck_interval`;
-- during an error streak: the streak's age, at least `recheck_interval` and at
-  most the normal interval (so retries back off exponentially).
+When each backlink is due again is monitor.core.due's (the ingest applies it).
 
-Reads settings: batch_size, render, check_interval, recheck_interval, interval_rules.
+Reads settings: batch_size, render.
 """
 
 from __future__ import annotations
@@ -45,14 +40,14 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select, true
 from sqlalchemy.engine import Connection
 
-from monitor.config import IntervalRule, Settings
-from monitor.domain import PageJob, RenderMode
+from monitor.config import Settings
+from monitor.core.types import PageJob, RenderMode
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink
 
@@ -210,26 +205,3 @@ def next_due_time(engine: Engine) -> datetime | None:
     """When the next backlink becomes due (None when there are none)."""
     with session(engine) as s:
         return s.scalar(select(func.min(Backlink.next_due_at)))
-
-
-def _rule_matches(rule: IntervalRule, site: str | None, tags: Sequence[str]) -> bool:
-    if rule.site is not None and (site or "").lower().removeprefix("www.") != rule.site.lower().removeprefix("www."):
-        return False
-    return rule.tag is None or rule.tag in tags
-
-
-def interval_for(settings: Settings, site: str | None, tags: Sequence[str]) -> float:
-    """The check interval of a backlink: the shortest matching interval rule, else `check_interval`."""
-    matching = [rule.interval_seconds for rule in settings.interval_rules if _rule_matches(rule, site, tags)]
-    return min(matching) if matching else settings.check_interval
-
-
-def next_due(settings: Settings, now: datetime, *, interval: float, suspected_loss: bool = False,
-             errors_since: datetime | None = None) -> datetime:
-    """When a backlink checked at `now` is due again (see the module docstring)."""
-    if suspected_loss:
-        return now + timedelta(seconds=min(settings.recheck_interval, interval))
-    if errors_since is not None:
-        streak = (now - errors_since).total_seconds()
-        return now + timedelta(seconds=max(settings.recheck_interval, min(streak, interval)))
-    return now + timedelta(seconds=interval)

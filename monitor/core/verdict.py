@@ -21,8 +21,8 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 
-from monitor.domain import CheckState, FetchStatus, ObservedLink, PageObservation, RenderMode, Verdict
-from monitor.targets import Target, parse_target, site_target
+from monitor.core.targets import Target, parse_target, site_target
+from monitor.core.types import CheckState, FetchStatus, ObservedLink, PageObservation, RenderMode, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def unverified_static_miss(verdict: Verdict, observation: PageObservation, rende
 
 
 def site_links(observation: PageObservation, target: Target | str) -> tuple[ObservedLink, ...]:
-    """Links to other URLs of a URL target's site (see monitor.targets.site_target), in document order."""
+    """Links to other URLs of a URL target's site (see monitor.core.targets.site_target), in document order."""
     parsed = target if isinstance(target, Target) else parse_target(target)
     site = site_target(parsed)
     if site is None or observation.fetch is not FetchStatus.OK:

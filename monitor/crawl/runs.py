@@ -1,7 +1,7 @@
 """One check run from the parent's side: record it, run the crawl child in `run` mode, summarise it.
 
 `RunCycle(engine, settings, include_all=..., limit=...)` creates the `runs` row,
-spawns `python -m crawler run` (monitor.crawl_process.open_child: settings on
+spawns `python -m crawler run` (monitor.crawl.child.open_child: settings on
 stdin, then the run options), reads the child's JSON progress lines, and marks
 the run finished (child exit 0) or failed.  The child pulls its own work from
 the database and ingests it, so a run killed at any point leaves the database
@@ -33,10 +33,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
-from monitor import leases
 from monitor.config import Settings
-from monitor.crawl_process import open_child, stop_child
-from monitor.domain import Event, EventType
+from monitor.core.types import Event, EventType
+from monitor.crawl.child import open_child, stop_child
+from monitor.store import leases
 from monitor.store.db import session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from monitor.domain import BacklinkState, CheckState, EventType, NofollowSource, ObservedLink, Verdict
-from monitor.targets import source_key
+from monitor.core.targets import source_key
+from monitor.core.types import BacklinkState, CheckState, EventType, NofollowSource, ObservedLink, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class _Draft:
 
 @functools.lru_cache(maxsize=4096)
 def page_key(url: str | None) -> str | None:
-    """The identity of a page for comparisons: `monitor.targets.source_key`, or the URL if not http(s)."""
+    """The identity of a page for comparisons: `monitor.core.targets.source_key`, or the URL if not http(s)."""
     if not url:
         return None
     try:

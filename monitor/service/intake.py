@@ -34,11 +34,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from monitor.config import Settings
+from monitor.core.targets import source_key
 from monitor.store import db
-from monitor.store.backlinks import BacklinkInput, clean_tags, normalize_source, normalize_target, upsert_backlinks
+from monitor.store.backlink_input import BacklinkInput, clean_tags, normalize_source, normalize_target
 from monitor.store.models import Backlink
 from monitor.store.sites import SiteResolver
-from monitor.targets import source_key
+from monitor.store.writer import upsert_backlinks
 
 logger = logging.getLogger(__name__)
 

@@ -1,17 +1,17 @@
 """`linkwatch serve`: the long-running service that keeps checking what becomes due.
 
 The loop (`Service.run`), every `poll` seconds:
-1. hold the `serve` leader lease (monitor.leases; renewed from a thread), so two
+1. hold the `serve` leader lease (monitor.store.leases; renewed from a thread), so two
    services on one database never both schedule: the other one waits as standby
    and takes over when the lease expires or its holder died;
 2. when backlinks are due and no other crawl holds the crawl lease
-   (monitor.crawl_lease: an earlier serve's orphaned child, a `run --once`), run
-   one check cycle (monitor.runs.RunCycle: a crawl child in `run` mode that pulls
+   (monitor.crawl.lease: an earlier serve's orphaned child, a `run --once`), run
+   one check cycle (monitor.crawl.runs.RunCycle: a crawl child in `run` mode that pulls
    due work and ingests it in batches);
 3. after each cycle (and each idle poll), drain the alert outbox through
-   monitor.dispatcher.dispatch, when the alerts part is installed.
+   monitor.notify.dispatcher.dispatch, when the alerts part is installed.
 
-Meanwhile a threaded HTTP server answers `/metrics` (monitor.metrics) and
+Meanwhile a threaded HTTP server answers `/metrics` (monitor.service.metrics) and
 `/healthz` (JSON: status, role, running, last successful run, due count; with an
 api_token, only the status to a request without the token).
 
@@ -20,8 +20,8 @@ finishes, the child ingests what it observed; SIGKILL after a grace period, in
 which case only the un-ingested batch is lost and stays due), release the
 lease, stop the HTTP server, exit 0.
 
-Reads settings: metrics_addr, api_token, allow_unauthenticated (via monitor.metrics), and everything a
-run reads (monitor.runs, monitor.scheduler, monitor.ingest).
+Reads settings: metrics_addr, api_token, allow_unauthenticated (via monitor.service.metrics), and everything a
+run reads (monitor.crawl.runs, monitor.crawl.scheduler, monitor.store.ingest).
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from monitor import crawl_lease, leases
 from monitor.config import Settings, parse_host_port
-from monitor.metrics import bearer_matches
-from monitor.runs import RunCycle, utcnow
-from monitor.scheduler import due_count
+from monitor.crawl import lease as crawl_lease
+from monitor.crawl.runs import RunCycle, utcnow
+from monitor.crawl.scheduler import due_count
+from monitor.service.metrics import bearer_matches
+from monitor.store import leases
 from monitor.store.db import session
 from monitor.store.models import CheckRun
 
@@ -59,9 +60,9 @@ def last_successful_run(engine: Engine) -> datetime | None:
 
 
 def dispatch_alerts(engine: Engine, settings: Settings) -> None:
-    """The alert dispatcher hook: one pass of monitor.dispatcher.dispatch, if it is installed. Never raises."""
+    """The alert dispatcher hook: one pass of monitor.notify.dispatcher.dispatch, if it is installed. Never raises."""
     try:
-        module = importlib.import_module("monitor.dispatcher")
+        module = importlib.import_module("monitor.notify.dispatcher")
     except ImportError as exc:
         logger.debug("no alert dispatcher (%s)", exc)
         return
@@ -141,7 +142,7 @@ class Service:
         return holder is None
 
     def _lead_workers(self) -> None:
-        from monitor import workqueue
+        from monitor.crawl import workqueue
 
         if self._redis is None:
             self._redis = workqueue.connect(self.settings)
@@ -188,10 +189,10 @@ def http_app(service: Service, metrics: WsgiApp) -> WsgiApp:
 
 def start_http(service: Service, addr: str) -> Any:
     """Serve /metrics and /healthz at `addr` (HOST:PORT; port 0 picks one) from a thread: a MetricsServer."""
-    from monitor.metrics import MetricsServer, build_registry, metrics_app
+    from monitor.service.metrics import MetricsServer, build_registry, metrics_app
 
     host, port = parse_host_port(addr, "--metrics-addr")
     metrics = metrics_app(build_registry(service.engine, service.settings), service.settings.api_token)
-    from monitor.api import api_app  # POST /api/pending (outreach intake); everything else to /metrics
+    from monitor.service.intake import api_app  # POST /api/pending (outreach intake); everything else to /metrics
 
     return MetricsServer(http_app(service, api_app(service.engine, service.settings, metrics)), host, port)

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, select, update
 
-from monitor.alert_channels import CHANNELS, channel_problem, named_channels
 from monitor.config import Settings
+from monitor.notify.channels import CHANNELS, channel_problem, named_channels
 from monitor.store.db import session
 from monitor.store.models import Backlink, EventRecord, Notification
 

@@ -1,4 +1,7 @@
-"""Writing backlinks in bulk: the write side of `import`, `add` and the API (`upsert_backlinks`).
+"""Writing the backlinks table: `upsert_backlinks`, `remove_backlinks` and the bulk BacklinkWriter.
+
+`upsert_backlinks` writes a batch in the caller's transaction (for `add` and the intake; `import` uses
+BacklinkWriter chunk by chunk) and says how many were added, updated or unchanged.
 
 `BacklinkWriter(session, resolver, now)` writes chunks of BacklinkInput in the
 caller's transaction with a few statements per chunk, never an ORM object or a
@@ -34,13 +37,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, insert, select, update
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor.domain import BacklinkState
-from monitor.domains import registrable_domain
+from monitor.core.hosts import registrable_domain
+from monitor.core.targets import source_key
+from monitor.core.types import BacklinkState
 from monitor.store import rollups
-from monitor.store.backlinks import BacklinkInput, TargetIdentity, UpsertCounts, target_identity
+from monitor.store.backlink_input import (
+    BacklinkInput,
+    TargetIdentity,
+    UpsertCounts,
+    normalize_source,
+    normalize_target,
+    target_identity,
+)
 from monitor.store.bulk import insert_rows
 from monitor.store.models import Backlink, BacklinkTag
 from monitor.store.sites import SiteResolver
@@ -128,6 +139,27 @@ def new_row(item: BacklinkInput, site_id: int) -> tuple[Any, ...]:
 def _constants(now: datetime) -> dict[str, Any]:
     """The columns every new backlink starts with: due at once, never checked."""
     return {"rel": [], "contact_hints": [], "misses": 0, "next_due_at": now, "created_at": now, "updated_at": now}
+
+
+def upsert_backlinks(session: Session, items: Sequence[BacklinkInput], resolver: SiteResolver,
+                     now: datetime) -> UpsertCounts:
+    """Add or update a batch of backlinks in the caller's transaction (see monitor.store.writer)."""
+    writer = BacklinkWriter(session, resolver, now)
+    writer.write(items)
+    return writer.finish()
+
+
+def remove_backlinks(session: Session, source_url: str, target: str | None = None) -> int:
+    """Delete the backlinks of a referring page (only the one to `target` if given). Checks and events go too."""
+    key = source_key(normalize_source(source_url))
+    stored = session.execute(select(Backlink.id, Backlink.target).where(Backlink.source_key == key)).all()
+    wanted = target_identity(normalize_target(target)[0]) if target is not None else None
+    ids = [row_id for row_id, stored_target in stored if wanted is None or target_identity(stored_target) == wanted]
+    if ids:
+        tracker = rollups.Tracker(session, ids)
+        session.execute(delete(Backlink).where(Backlink.id.in_(ids)).execution_options(synchronize_session=False))
+        tracker.apply()
+    return len(ids)
 
 
 class BacklinkWriter:

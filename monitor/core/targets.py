@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 import ada_url
 
-from monitor.domain import TargetKind
+from monitor.core.types import TargetKind
 
 logger = logging.getLogger(__name__)
 
