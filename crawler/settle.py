@@ -48,7 +48,7 @@ from scrapy_playwright._utils import _encode_body
 
 from crawler.encoding import decode_html
 from crawler.extract import extract_page, lacks_followed_link
-from monitor.targets import Target
+from monitor.core.targets import Target
 
 logger = logging.getLogger(__name__)
 
