@@ -1,47 +1,15 @@
 """Cap the nesting depth of hostile markup before it is parsed, as Chromium's parser does.
 
-HTML5 tree construction walks the stack of open elements for many start and
-end tags (`<div>` closes a `<p>` "in button scope", `</x>` looks for an open
-`x`, ...), so a page of 100 000 nested `<div>`s costs Lexbor (and any
-conforming parser) time quadratic in the depth: ~19 s for one page.  Chromium
-bounds the DOM depth instead: past 512 open elements (Blink's
-`kMaximumHTMLParserDOMTreeDepth`) a new element is attached to its parent's
-parent, so deeper elements become siblings at the cap.
-
-`cap_nesting(html)` does the equivalent before parsing, in one linear scan:
-
-- a light model of tree construction (tokens as the HTML tokenizer cuts them:
-  comments, raw-text elements, quoted attribute values; open elements with the
-  end-tag scope rules; the implied end tags that never make the stack deeper
-  than the real parser's) tracks the depth of the stack of open elements;
-- while that depth is at the cap, a start tag that would push another element
-  is removed together with its end tag, so its content joins the element at the
-  cap -- except the elements whose removal would change which links exist:
-  `<a>`/`<area>`, `<svg>`/`<math>` (namespaces), raw-text elements (their
-  content would turn into markup).  A `<template>` past the cap goes too, so
-  its content joins the document: Chromium does the same (the cap moves the
-  template's children to the template's parent, out of its content);
-- a page that never goes past the cap is returned unchanged (the same object).
-
-The model costs about as much as the parse, so it only runs on pages that may
-need it: a page of at most 4096 `<` cannot cost a parser more than ~4096**2/2
-steps, and on bigger pages two counts made at C speed (the running balance of
-start and end tags, and the end tags of names never opened) must exceed half
-the cap first.  A page crafted to hide its depth from those counts (end tags
-that close nothing because a scope boundary is open above them, balanced
-against end tags that do) can still cost the parser quadratic time; real pages
-stay under 100 on both counts.
-
-A `<select>` of more than 1024 options keeps its first 1024 (the rest of their
-text joins the last one kept): Lexbor's option insertion is linear in the
-number of options, so 30 000 of them took 13 s.
-
-Differences from Chromium, on such pages only: the anchor text of a link
-nested deeper than the cap includes the text of elements nested inside it
-(Chromium moves those elements out of the link); foreign content (SVG,
-MathML) past the cap stays foreign; a `<table>` past the cap goes, so links
-misnested in it are not foster-parented (their order may differ).  The links,
-their hrefs and rel are the same (tests/test_properties.py).
+Deep nesting costs any HTML5 parser time quadratic in the depth (100 000 nested `<div>`s:
+~19 s in Lexbor), a huge `<select>` time linear per option.  `cap_nesting(html)` runs a light,
+linear model of tree construction and removes the start and end tags that would push the
+stack of open elements past 512 (Blink's `kMaximumHTMLParserDOMTreeDepth`), so their content
+joins the element at the cap, and keeps the first 1024 options of a `<select>`.  Never removed:
+the elements whose removal would change which links exist (`<a>`/`<area>`, `<svg>`/`<math>`,
+raw-text elements).  A page that never goes past the cap is returned unchanged (the same
+object); the model runs only on pages of more than 4096 `<` whose two C-speed counts exceed half
+the cap.  The links, their hrefs and rel are the same (tests/test_properties.py).  How the model
+works, where it differs from Chromium and its known gap: docs/reliability.md, "Deep markup".
 
 Reads no settings.
 """

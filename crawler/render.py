@@ -1,32 +1,18 @@
 """Rendering with Chromium through scrapy-playwright: settings, the render request, the request filter.
 
-Rendering is opted into per request (`meta["playwright"] = True`); every other request
-keeps going through Scrapy's own HTTP client, since scrapy-playwright's download
-handler hands non-Playwright requests to it.  The browser is Debian's Chromium,
-launched by executable path (`Settings.chromium_path`), never a downloaded one, once
-per crawl and only when a page needs rendering (crawler.render_handler).  At most
-`Settings.render_concurrency` pages render at once (the spider's
-crawler.render_queue hands out the slots); a browser context serves
-`Settings.render_pages_per_context` pages and is then replaced.
-
-What the browser loads (`RenderRequestFilter`, scrapy-playwright's
-PLAYWRIGHT_ABORT_REQUEST, called for every request Chromium makes):
-- no images, fonts or media, and no sub-frames (an iframe's document is not part of
-  the page's DOM that linkwatch reads);
-- SSRF: Chromium resolves names itself, so every host is resolved here first and the
-  request is aborted when an address is not public, unless private addresses are
-  allowed; `resolve` overrides are passed to Chromium as `--host-resolver-rules`.
-  Only pages whose static fetch passed the guard are rendered at all;
-- a host that does not resolve is aborted at once, and remembered for a minute:
-  Chromium would fail on it too, after its own (sometimes seconds-long) lookup,
-  and a page's `load` event waits for every script it asked for.
-
-Navigation waits for `DOMContentLoaded`, then for `load` as long as the page's
-render budget (`timeout`) allows, then up to `render_settle` seconds (within the same
-budget) for the page to settle (crawler.settle); a page whose `load` did not come in
-time, or that was still loading or changing when the settle budget ran out, is marked
-incomplete (RENDER_INCOMPLETE_KEY, whose value says why) and its DOM is read as it is
-(crawler.spider decides what an incomplete render may prove).
+Rendering is opted into per request (`meta["playwright"] = True`); every other request goes
+through Scrapy's own HTTP client.  The browser is Debian's Chromium, launched by path
+(`Settings.chromium_path`), never a downloaded one, once per crawl and only when a page needs
+rendering (crawler.render_handler); at most `render_concurrency` pages render at once (the
+spider's crawler.render_queue hands out the slots) and a context serves
+`render_pages_per_context` pages.  `RenderRequestFilter` (PLAYWRIGHT_ABORT_REQUEST, called for
+every request Chromium makes) holds the SSRF guard, since Chromium resolves names itself: every
+host is resolved here first and aborted when an address is not public (unless private addresses
+are allowed; `resolve` overrides go to Chromium as `--host-resolver-rules`); a host that does
+not resolve is aborted and remembered for a minute; images, fonts, media and sub-frames are not
+loaded.  Only pages whose static fetch passed the guard are rendered.  The waits
+(`DOMContentLoaded`, `load`, `render_settle`) and what an incomplete render proves:
+docs/check.md, "Rendering".
 
 Settings read: chromium_path, render_concurrency, render_pages_per_context, render_settle,
 timeout, user_agent, allow_private, resolve.

@@ -1,29 +1,17 @@
 """scrapy-playwright's download handler, as linkwatch runs it: lazy start, bounded contexts, bounded waits.
 
-- Playwright and Chromium start only when the first page is rendered (with
-  `--render auto` most crawls never render, and the driver costs seconds).
-- Pages are reused: a page that finished rendering waits (at most IDLE_PAGE_SECONDS)
-  for the next render instead of being closed and a new one opened, which costs
-  Chromium about as much CPU as rendering a small page.
-- A browser context serves `LINKWATCH_RENDER_PAGES_PER_CONTEXT` renders, then renders
-  go to a fresh context and the old one is closed once its last page is: its cache,
-  cookies, storage and renderer processes go with it, so Chromium's memory stays
-  flat over a long crawl.
-- After `DOMContentLoaded` (crawler.render asks `goto` for no more), the page is given
-  until its render deadline (`linkwatch_deadline`, less a margin to read the DOM) to
-  reach `load`; if it does not, the DOM is read as it is and the request is marked
-  with RENDER_INCOMPLETE_KEY (the reason) instead of failing.
-- After `load`, the page is given `LINKWATCH_RENDER_SETTLE` seconds (within the same
-  deadline) to settle (crawler.settle: requests in flight, short timers, DOM mutations),
-  unless every target of the page already has a followed link; a page still loading or
-  changing when that budget ends is marked with RENDER_INCOMPLETE_KEY too.  Every page
-  has a crawler.settle.RequestTracker, and every context runs crawler.settle.INIT_JS.
-
-Every request Chromium makes goes through one route per context (`_route`, installed
-when the context is created), which asks crawler.render.RenderRequestFilter whether
-to abort it; scrapy-playwright's own per-page routing (re-installed on every request,
-a round trip to the browser per request for its header handling) is not used, and
-Chromium sends the configured user agent through the context's options.
+Playwright and Chromium start with the first render; a page that finished rendering waits (at
+most IDLE_PAGE_SECONDS) for the next render instead of being closed; a browser context serves
+`LINKWATCH_RENDER_PAGES_PER_CONTEXT` renders and is closed once its last page is, so Chromium's
+memory stays flat.  After `DOMContentLoaded` a page has until its render deadline
+(`linkwatch_deadline`, less a margin to read the DOM) to reach `load`, then up to
+`LINKWATCH_RENDER_SETTLE` seconds within it to settle (crawler.settle; every page has a
+RequestTracker, every context runs INIT_JS) unless every target already has a followed link;
+a page that runs out of either is read as it is and marked with RENDER_INCOMPLETE_KEY (the
+reason) instead of failing.  Every request Chromium makes goes through one route per context
+(`_route`, installed when the context is created) to crawler.render.RenderRequestFilter;
+scrapy-playwright's per-page routing is not used, and the user agent is a context option.
+Why (measured): bench/README.md, "Rendering"; the behaviour: docs/check.md, "Rendering".
 
 This relies on internals of scrapy-playwright 0.0.48 (pinned): `_launch`,
 `_maybe_launch_in_thread`, `_download_request`, `_download_request_with_retry`,

@@ -1,34 +1,16 @@
 """The `run` mode of the crawler child: pull due PageJobs from the database, ingest what the crawl observes.
 
-`python -m crawler run` (spawned by monitor.crawl.runs) reads on stdin the Settings
-(first line, monitor.core.wire) and then one JSON object of run options:
-`{"run_id": N, "now": ISO-8601, "include_all": bool, "limit": int|null}`.
-It walks the due backlinks lazily (monitor.crawl.scheduler.iter_due_jobs: one query
-per batch, as Scrapy has room for more requests), hands every PageObservation
-to monitor.store.ingest.Ingestor (one transaction per `batch_size` pages, or per
-second when the crawl is slow), flushes at the end, and writes progress as JSON lines on stdout:
-
-    {"progress": {"pages": P, "backlinks": B, "checks": C, "events": E}}
-    {"done": {"pages": P, "checks": C, "rendered": R, "events": E}}
-
-`backlinks` counts what was observed, `checks` what is stored.  A kill at any
-point leaves the database consistent: what was ingested stays, the rest keeps
-its due time and is picked up by the next run.  A batch the database refuses, or
-due backlinks it cannot list, make the run exit 1 with a one-line reason as the last
-line on stderr (never a success with results missing); a lost connection to the
-server is first retried once it answers again (monitor.store.ingest, monitor.crawl.scheduler).
-SIGTERM/SIGINT stop Scrapy gracefully; what was observed by then is still ingested.
-
-One run-mode crawl at a time per database: the child holds the crawl lease
-(monitor.crawl.lease) from before its first due read to its end, waiting for an
-earlier holder first, and every batch is fenced by it.  When the parent dies
-(SIGUSR1 from the kernel, crawler.orphan; or a write to it fails), the child stops
-at once: downloads in flight are dropped (those backlinks stay due), what was
-observed is stored, the lease released, and the process group ends.  A child that
-lost the lease stops the same way, without storing what it still held.
-
-Run options may also carry `lease_wait` (seconds to wait for the crawl lease,
-default monitor.crawl.lease.WAIT).
+`python -m crawler run` (spawned by monitor.crawl.runs) reads the Settings (first stdin line,
+monitor.core.wire), then `{"run_id": N, "now": ISO-8601, "include_all": bool, "limit": int|null}`
+(and optionally `lease_wait`, default monitor.crawl.lease.WAIT).  It walks the due backlinks
+lazily (monitor.crawl.scheduler.iter_due_jobs), hands every PageObservation to
+monitor.store.ingest.Ingestor and writes progress as JSON lines on stdout (the protocol:
+docs/architecture.md, "How some parts work").  Invariants: a kill at any point leaves the
+database consistent (what was not ingested keeps its due time); a refused batch, or due
+backlinks it cannot list, exit 1 with a one-line reason as the last line on stderr, never a
+success with results missing; one run-mode crawl per database, under the crawl lease
+(monitor.crawl.lease), every batch fenced; when the parent dies (crawler.orphan) or the lease is
+lost, the child stops at once (docs/monitoring.md, "One crawl at a time").
 
 Reads settings: database_url, render, batch_size (and the crawl settings via the spider).
 """

@@ -1,35 +1,16 @@
 """Waiting, after `load`, for a rendered page to settle, so that links a script adds later are read.
 
-Many pages insert their links after `load`: from a `fetch()` or XHR answer, after a
-chain of them, or from a timer.  Reading the DOM at `load` would call such a link lost.
-So after `load` (crawler.render_handler) a page is watched until it has been *quiet*
-for QUIET_SECONDS, within a settle budget (`[crawl] render_settle`, always within the
-page's `timeout`).  Quiet means all of:
-
-- no request of a type in IN_FLIGHT_TYPES (document, script, fetch, xhr) in flight,
-  and none started or ended during the quiet period (`RequestTracker`, from the
-  page's request events).  WebSocket, EventSource, beacons (`ping`) and the other
-  types never count: they stay open or go unanswered by design;
-- no short timer pending: a `setTimeout` of at most TIMER_HORIZON_MS set by the page
-  (not from within another timer's or an interval's callback: that is a loop, which
-  never ends) and none fired during the quiet period;
-- no DOM mutation that can change a link during the quiet period: elements added or
-  removed, or an `href`, `rel`, `name` or `content` attribute changed (text and style
-  changes do not count: a ticking clock or an animation would never let a page settle).
-
-The timers and mutations are watched in the page by INIT_JS, a context init script.
-
-Early stop: once every target of the page has a followed link in the DOM, the verdict
-cannot change, and waiting stops at once.  That decision is made by the real extractor
-(crawler.extract on `page.content()`, exactly as the rendered response is read), never
-by an in-page approximation; the in-page part only says when a read is worth doing (the
-DOM changed and holds an `<a>`/`<area>` or `<noscript>` mentioning a target's host:
-a necessary condition, so a wrong guess only delays the early stop).
-
-When the budget runs out with a request still in flight (or one that ended within the
-quiet period) or the DOM still changing, `settle` returns why; the caller marks the
-render incomplete (RENDER_INCOMPLETE_KEY), which proves only the links found.  A page
-that kept only its timers busy counts as settled: nothing it did could be seen.
+After `load` (crawler.render_handler) a page is watched until it has been quiet for
+QUIET_SECONDS, within a settle budget the caller passes (`[crawl] render_settle`, within the
+page's `timeout`).  Quiet: no request of IN_FLIGHT_TYPES in flight, started or ended
+(`RequestTracker`, from the page's request events); no page-set `setTimeout` of at most
+TIMER_HORIZON_MS pending or fired (one set from a timer's or an interval's callback is a loop and
+does not count); no DOM mutation that can change a link.  Timers and mutations are watched in the
+page by INIT_JS, a context init script.  Early stop: once every target of the page has a followed
+link, decided by the real extractor (crawler.extract on `page.content()`), never by an in-page
+approximation.  When the budget runs out still loading or changing, `settle` returns why and the
+caller marks the render incomplete (RENDER_INCOMPLETE_KEY); a page busy only with its timers
+counts as settled.  What is and is not waited for, and why: docs/check.md.
 
 Reads no settings (the caller passes the budget).
 """

@@ -1,37 +1,16 @@
 """The `worker` mode of the crawler child: crawl PageJobs taken from the shared Redis queue.
 
-`python -m crawler worker` (spawned by `linkwatch worker`) reads the Settings on
-the first stdin line, then one JSON object of options:
-`{"name": "host:pid", "exit_when_idle": bool, "alive_ttl": seconds}`.
-
-The spider is a scrapy-redis `RedisSpider` (its connection comes from REDIS_URL
-in the Scrapy settings, crawler.settings.worker_settings; its `redis_key` is the
-queue) with two of its parts replaced, because they would break guarantees:
-
-- `fetch_data`: scrapy-redis pops entries with LRANGE+LTRIM, so a worker that
-  dies loses what it popped.  Here it is monitor.crawl.workqueue.take: each job moves
-  atomically to this worker's processing list, jobs of a referring domain taken
-  less than `delay` ago are passed over, and a job leaves the list (`ack`) only
-  once the batch holding its verdicts is committed.
-- the feed: scrapy-redis fetches a batch when the spider goes idle (`spider_idle`),
-  so the downloader drains to empty before every batch.  Here `start()` takes one
-  job whenever the downloader has room (LinkSpider.wait_for_room): a steady
-  flow, measured faster in docs/scale-out.md.  `spider_idle` only lets the spider
-  close once `start()` is done.
-
-`make_request_from_data` builds linkwatch's page request from the taken PageJob.
-A redelivered job (its worker died) skips the backlinks that already have a check
-in that cycle, so a crash between commit and ack never yields a second verdict.
-Every observation goes to monitor.store.ingest.Ingestor for the job's cycle; a batch
-the database refuses gives its jobs back to the queue instead of acknowledging them.
-
-A heartbeat thread keeps the alive key fresh (on its own, so a slow commit cannot
-let it expire); a housekeeping thread commits verdicts that waited FLUSH_AFTER
-seconds and writes progress.  With `exit_when_idle` the worker stops
-once no cycle is open and the queue is empty; otherwise it runs until SIGTERM/
-SIGINT (or until its parent process is gone), after which it finishes what is in
-flight, commits, acknowledges and gives back anything it took but did not crawl.
-Progress goes to stdout as JSON lines: {"progress": {...}}, {"done": {...}}.
+`python -m crawler worker` (spawned by `linkwatch worker`) reads the Settings on the first
+stdin line, then `{"name": "host:pid", "exit_when_idle": bool, "alive_ttl": seconds}`, and
+writes progress to stdout as JSON lines: {"progress": {...}}, {"done": {...}}.  The spider is a
+scrapy-redis `RedisSpider` with its `fetch_data` replaced by monitor.crawl.workqueue.take and its
+feed by `start()` taking one job whenever the downloader has room (LinkSpider.wait_for_room).
+Invariants: a job is acknowledged only once the batch holding its verdicts is committed (a
+batch the database refuses gives its jobs back to the queue); a redelivered job skips the
+backlinks already checked in its cycle, so a crash between commit and ack never yields a second
+verdict; on SIGTERM/SIGINT or its parent's death it finishes what is in flight, commits,
+acknowledges and gives back what it did not crawl.  Why each part is replaced, the heartbeat and
+housekeeping threads: docs/scale-out.md.
 
 Reads settings: redis_url, database_url, delay, batch_size, render (and the crawl
 settings via crawler.settings and the spider).

@@ -1,34 +1,16 @@
 """What to check next: due backlinks as PageJobs, read lazily in batches.
 
 `iter_due_jobs` walks the due backlinks in `(next_due_at, id)` order through the
-`ix_backlinks_due` index (every backlink in `id` order with `include_all`), so a
-run reads what is due and not the rest of a million rows.  Each step is one
-keyset query of `batch_size` rows and one more for every due backlink of the
-referring pages (`source_key`) those rows belong to (`uq_backlinks_source_key_target`),
-in one short transaction, repeated once when the database server went away and
-came back (monitor.store.db.retry_after_reconnect).  All the due backlinks of one
-referring page become one `PageJob` (fetched once however many backlinks it
-carries), handed out at the step that holds the page's first due row in walk
-order (its leader), so a page whose rows straddle two steps is handed out once;
-a page already handed out but not yet ingested still has its leader due behind
-the walk and is skipped.  The ingest moves the checked backlinks' `next_due_at` past `now`
-(at least `recheck_interval` after the check), out of the due walk's range; the
-`include_all` walk's order (`id`) never moves.  Memory holds one step, flat at a million
-backlinks, and a run that dies part-way leaves everything it did not ingest due
-(only the ingest moves `next_due_at`).
-
-The jobs of a step are handed out with their referring hosts in turn (`interleave`:
-the first page of every host, then the second, ...): with the shipped politeness
-(one request at a time per host, `delay` between them) adjacent pages of one host
-would otherwise queue behind each other while the crawler's other slots stay idle.
-The `ix_backlinks_due` index also answers "how much is due" and "when is the next
-one due" for `serve`.
-
-Conditional-request validators (ETag / Last-Modified) go on a job only when every
-backlink of the page carries the same ones: the ingest stores them only after a
-definitive verdict (the page was fetched fine) and clears them otherwise.
-
-When each backlink is due again is monitor.core.due's (the ingest applies it).
+`ix_backlinks_due` index (every backlink in `id` order with `include_all`), one keyset step of
+`batch_size` rows at a time, each in one short transaction repeated once after a reconnect
+(monitor.store.db.retry_after_reconnect).  All the due backlinks of one referring page become
+one `PageJob`, handed out once, at the step holding the page's first due row; the jobs of a
+step go out with their referring hosts in turn (`interleave`), so that politeness does not
+queue one host's pages behind each other.  Validators (ETag / Last-Modified) go on a job only
+when every backlink of the page carries the same ones.  Invariants: memory holds one step; only
+the ingest moves `next_due_at`, so a run that dies leaves what it did not ingest due.  How the
+walk works: docs/architecture.md, "How some parts work"; when a backlink is due again:
+monitor.core.due.
 
 Reads settings: batch_size, render.
 """

@@ -1,31 +1,16 @@
 """The shared due queue of `linkwatch worker`: PageJobs in Redis, a reliable-queue pattern, one leader.
 
-The leader (`linkwatch run --enqueue`, or `lead_step` from `serve`) opens a
-cycle: a `runs` row, and every due PageJob pushed once onto `linkwatch:queue`.
-A new cycle opens only when the previous one is drained, so a backlink is queued
-at most once per cycle.  Workers (crawler.worker_mode, a scrapy-redis spider
-whose `fetch_data` is `take`) take jobs atomically (a Lua script): a job moves
-from the queue to the worker's own processing list `linkwatch:processing:<name>`
-and stays there until the worker has committed its verdicts to the database
-(`ack`).  A worker refreshes `linkwatch:alive:<name>` (a key with a TTL) while
-it lives; the leader's `requeue_dead` puts the processing list of a worker whose
-key expired back at the head of the queue, marked redelivered, so a worker that
-dies loses no work (a worker starting under the name of a dead one gives its
-leftovers back first, `register`).  A redelivered job whose backlinks already
-have a check in this cycle's run (the worker died after its commit, before its
-ack) is not checked again: ingest is idempotent per (backlink, cycle).
+The leader (`linkwatch run --enqueue`, or `lead_step` from `serve`) opens a cycle (a `runs`
+row) and pushes every due PageJob once onto `linkwatch:queue`; no new cycle opens before the
+previous one is drained.  Workers `take` jobs atomically (a Lua script) into their processing
+list `linkwatch:processing:<name>` and `ack` them only once their verdicts are committed; the
+leader's `requeue_dead` puts the list of a worker whose `linkwatch:alive:<name>` key expired back
+at the head of the queue, marked redelivered (a worker starting under a dead one's name gives its
+leftovers back first, `register`).  Per referring domain D: `linkwatch:polite:D` is the request
+turn (`polite_turn`, SET NX PX `delay`), `linkwatch:taken:D` spreads D's jobs over workers.
+Queue entries are `domain \\t run_id \\t redelivered(0|1) \\t PageJob JSON`.  The guarantees and
+why: docs/scale-out.md.
 
-Politeness across workers, two keys per referring domain D (its registrable domain):
-- `linkwatch:polite:D` is the request turn: every request a worker sends to D
-  (pages, robots.txt, redirects, render navigations) first takes it with SET NX PX
-  `delay` (`polite_turn`) and waits out its remaining time when it is held, so
-  request starts to D are at least `delay` apart however many workers run;
-- `linkwatch:taken:D` spreads the work: taking a job of D sets it for `delay`
-  seconds, and while it is set the jobs of D are passed over (rotated to the
-  queue's tail), so one worker does not take a run of D's adjacent pages that
-  would only wait for their turns while the other workers idle.
-
-Queue entries are `domain \\t run_id \\t redelivered(0|1) \\t PageJob JSON`.
 Reads settings: redis_url (through `connect`), delay, and those of
 monitor.crawl.scheduler.iter_due_jobs for the leader.
 """

@@ -1,32 +1,17 @@
 """Writing crawl results: checks, state changes, events and the next due time, one transaction per batch.
 
-`Ingestor(engine, settings, run_id)` receives one `PageObservation` per fetched
-referring page (`add`), with the ids of the backlinks the page answers for (the
-`PageJob.backlink_ids`; `track(job)` registers them by URL so `add(observation)`
-alone works).  Every `batch_size` observations, and at `flush()`, it writes in
-ONE transaction: a `checks` row per backlink (the history), the backlink's new
-state from `monitor.core.changes.detect_changes`, its next due time
-(`monitor.core.due.next_due`), the events (the alert outbox), the run's
-counters, the /metrics counters (`monitor.store.metric_counts`) and the report
-rollups (`monitor.store.rollups`).  A crash loses at
-most the batch in memory: those backlinks keep their old due time and are
-checked by the next run.  A batch that fails because the connection to the
-server was lost (a PostgreSQL restart) is written once more when the server
-answers again (monitor.store.db.retry_after_reconnect); if the first COMMIT had
-gone through after all, the repeat finds the batch's checks and writes nothing.
-A `fence` (monitor.crawl.lease) is called last in every batch's transaction: when
-it raises, the batch is rolled back.
-Round-trips per batch: one SELECT of the backlinks
-(and one of their last checks when some pages answered 304), a bulk INSERT of
-the checks, one SELECT of the ids of the checks that caused events and a bulk
-INSERT of those events, a bulk UPDATE of the backlinks.
-
-- 304 Not Modified: the page is unchanged since the last verdict, which is reused
-  (its state, links and directives) and recorded as a new check.
-- Under `render=auto` the crawler renders a page whose static HTML lacks a followed
-  link; a static-only miss (rendering failed or was not possible) is recorded as
-  an `error` check, never as a miss.
-- Validators (ETag / Last-Modified) are kept only from pages fetched fine.
+`Ingestor(engine, settings, run_id)` takes one `PageObservation` per fetched referring page
+(`add`, with the backlink ids `track(job)` registered) and, every `batch_size` observations and
+at `flush()`, writes in ONE transaction: a `checks` row per backlink, its new state
+(monitor.core.changes.detect_changes), its next due time (monitor.core.due.next_due), the events
+(the alert outbox), the run's counters, the /metrics counters (monitor.store.metric_counts) and
+the report rollups (monitor.store.rollups).  Invariants: a crash loses at most the batch in
+memory (those backlinks stay due); a batch lost with the connection is written again once the
+server answers (monitor.store.db.retry_after_reconnect), and finds nothing to write if its first
+COMMIT went through; a `fence` (monitor.crawl.lease) is called last and, when it raises, the
+batch is rolled back.  A 304 reuses the last verdict as a new check; under `render=auto` a
+static-only miss is an `error` check, never a miss; validators are kept only from pages fetched
+fine.  The round trips per batch: docs/architecture.md, "How some parts work".
 
 Reads settings: batch_size, render, lost_after, unreachable_after (via
 monitor.core.changes), check_interval, recheck_interval, interval_rules (via

@@ -1,33 +1,15 @@
 """Report rollups: per-site counts kept in step with the backlinks, so reports never count a million rows.
 
-Four small tables (monitor.store.models) hold what the reports would otherwise
-aggregate over every backlink or event of a site:
-- `rollup_links`: backlinks per (site, state, rel tokens, page-level nofollow source,
-  latest loss-type event), with how many have page traffic and its sum;
-- `rollup_domains`: per (site, referring domain): links, present, followed and
-  counting (not lost/gone/pending) links, counting links' traffic, earliest
-  `first_seen`, latest `last_live`, first gain event, last loss event;
-- `rollup_anchors`: present links per (site, anchor trimmed and lower-cased in SQL);
-- `rollup_event_days`: events per (site, UTC day, type);
-- `rollup_reclaim`: one row per backlink on the reclaim worklist (lost or gone, or made
-  nofollow), with its latest loss-type event, when it was lost and its page traffic.
-
-Every figure is defined by one per-backlink query (`_link_rows`) and one grouped
-event query (`_event_days`), used both to rebuild from scratch (`rebuild`) and to
-keep the tables current: a `Tracker` snapshots the touched backlinks before a
-write and again after it, and adds the difference (one UPSERT per table, rows in
-key order so that concurrent writers lock them in the same order, like
-monitor.store.metric_counts).  Earliest/latest dates only move one way under ingest;
-when a write moves one back (a removal, a page moving to another domain) the
-domain's row is recounted.  Writers:
-- ORM flushes that touch backlinks, checks or events (the API's and hand edits)
-  are tracked by a Session flush hook registered here;
-- bulk statements track themselves: `monitor.store.ingest` (per batch, a Tracker),
-  `monitor.store.writer.remove_backlinks` (a Tracker), and the writer of
-  `add`, `import` and the API's new links (`monitor.store.writer`, a
-  `Delta`: each inserted backlink counted from what was inserted, updated ones
-  snapshotted before and after only when a column the rollups read changed, the
-  difference applied once at the end or every Delta.LIMIT keys).
+Five small tables (monitor.store.models): `rollup_links`, `rollup_domains`, `rollup_anchors`,
+`rollup_event_days` and `rollup_reclaim` (what each holds: docs/reports.md, "How the figures
+stay fast: rollups").  Every figure is defined once, by one per-backlink query (`_link_rows`)
+and one grouped event query (`_event_days`), used both to rebuild from scratch (`rebuild`) and to
+keep the tables current: a `Tracker` snapshots the touched backlinks before and after a write
+and upserts the difference, rows in key order so that concurrent writers lock them in the same
+order (like monitor.store.metric_counts); a write that moves an earliest/latest date back
+recounts the domain's row.  Writers: ORM flushes (a Session flush hook registered here),
+monitor.store.ingest and monitor.store.writer.remove_backlinks (a Tracker each), and the writer
+of `add`, `import` and the API's new links (monitor.store.writer, a `Delta`).
 `linkwatch db rebuild-rollups` rebuilds them all if they ever drift.
 
 Reads no settings.
