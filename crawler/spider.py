@@ -1,30 +1,13 @@
 """The spider: one request per PageJob, one PageObservation per job, whatever happens.
 
-The job source and the result sink are pluggable, which is the seam every crawl
-mode uses:
-
-- `jobs`: any iterable of `PageJob`.  It is consumed lazily as Scrapy has room for
-  more requests, so it may be a generator that pulls due work from the database in
-  batches (`linkwatch run`) as well as a list read from stdin (`linkwatch check`).
-  It runs in the reactor thread: keep each `next()` short.
-- `sink`: a callable receiving each `PageObservation` once, in completion order.
-  `check` writes it to stdout; `run` hands it to monitor.store.ingest.  A sink should not
-  raise: an exception is logged and that observation is lost.
-
-Per job: a conditional request when the job has an etag / last-modified (304 ->
-NOT_MODIFIED); robots.txt, the SSRF guard, the deadline and redirect rules are
-downloader middlewares; a response is classified (gone, blocked, challenge, error,
-not HTML) or parsed with crawler.extract.extract_page; then, per `job.render`,
-the page may be rendered in Chromium (crawler.render) and re-extracted.  Every
-failure goes through the errback into an observation (crawler.outcome).
-
-Rendering: a page to render waits in the spider's crawler.render_queue until one of
-the `render_concurrency` render slots is free; its render request, with its own
-`timeout` budget, is issued only then.  While many renders wait, no new jobs are
-pulled.  A render whose `load` event did not come in time, or that was still loading
-or changing when its settle budget ran out (crawler.settle), proves only the links it
-found: if a target still lacks a followed link it counts as a render failure
-(`render incomplete: <why>`, never `lost`).
+Every crawl mode plugs in its `jobs` (any iterable of PageJob, consumed lazily in the reactor
+thread as Scrapy has room: keep each `next()` short) and its `sink` (a callable receiving each
+observation once, in completion order; it should not raise: an exception is logged and that
+observation is lost).  Robots.txt, the SSRF guard, the deadline and redirect rules are downloader
+middlewares; every failure goes through the errback into an observation (crawler.outcome).  A page
+to render waits in crawler.render_queue for one of the `render_concurrency` slots; a render that
+missed `load` or did not settle proves only the links it found (`render incomplete: <why>`, never
+`lost`).  How a job goes through: docs/architecture.md, "How some parts work".
 
 Settings read: timeout, max_bytes, concurrency, render_concurrency (from linkwatch's Settings).
 """

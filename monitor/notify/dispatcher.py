@@ -1,27 +1,14 @@
 """The alert dispatcher: drains the event outbox into channels, at most once per notification.
 
-`dispatch(engine, settings, now=None) -> DispatchReport` is one pass (what
-`linkwatch alerts send` runs, and `linkwatch serve` after each cycle):
-
-1. take the `alerts-dispatcher` lease (another dispatcher running: nothing is done);
-2. recover: notifications left `sending` by a dispatcher that died become
-   `unconfirmed` (never resent: the message may have gone out; see below);
-3. route un-routed events into notifications (monitor.notify.routing);
-4. for each usable channel, take its due `pending` notifications (all of them, up
-   to MAX_EVENTS_PER_MESSAGE) and send them as ONE grouped message: first mark them
-   `sending` and create the Delivery row (commit), then send, then mark them
-   `sent` (commit).  On failure: transient -> back to `pending` with attempts+1
-   and `next_attempt_at = now + backoff` (`alert_backoff_seconds * 2**attempts`,
-   capped at 6 h, equal jitter, at least the server's Retry-After), `dead` after
-   `alert_max_attempts`; permanent -> `dead` at once.  The idempotency key of a message
-   (`delivery_key`: channel and a digest of its notification ids) is the same for a
-   retry of the same notifications, so a receiver can drop a repeat that arrived twice.
-
-Guarantees: a failure before or during sending is retried, so an outage never
-loses an alert; a restart never sends twice, because a notification whose
-delivery was in flight when the dispatcher died is marked `unconfirmed`, logged,
-shown by `linkwatch alerts pending` and only resent on request
-(`linkwatch alerts send --resend-unconfirmed`).  See docs/alerts.md.
+`dispatch(engine, settings, now=None) -> DispatchReport` is one pass (`linkwatch alerts send`, and
+`linkwatch serve` after each cycle): under the `alerts-dispatcher` lease (held elsewhere: nothing is
+done), it marks `unconfirmed` what a dead dispatcher left `sending`, routes new events
+(monitor.notify.routing), then sends each usable channel's due notifications as one grouped message
+(up to MAX_EVENTS_PER_MESSAGE), committing `sending` and the Delivery row before the send and `sent`
+after.  Invariants: a failure is retried with backoff (permanent or out of attempts: `dead`), so an
+outage never loses an alert; an `unconfirmed` notification is never resent unless asked
+(`--resend-unconfirmed`), so a restart never sends twice; a retry of the same notifications has the
+same `delivery_key`.  The steps, the backoff and the failure classes: docs/alerts.md, "Delivery guarantees".
 
 Reads Settings: alert_routes, alert_max_attempts, alert_backoff_seconds and the channel settings.
 """

@@ -1,29 +1,13 @@
 """Writing the backlinks table: `upsert_backlinks`, `remove_backlinks` and the bulk BacklinkWriter.
 
-`upsert_backlinks` writes a batch in the caller's transaction (for `add` and the intake; `import` uses
-BacklinkWriter chunk by chunk) and says how many were added, updated or unchanged.
-
-`BacklinkWriter(session, resolver, now)` writes chunks of BacklinkInput in the
-caller's transaction with a few statements per chunk, never an ORM object or a
-query per row: one lookup of the stored backlinks by `source_key` (matched by
-target identity in Python), one multi-row INSERT ... RETURNING for the new ones,
-UPDATEs by primary key for the changed ones (grouped by the columns that
-changed), and the `backlink_tags` rows.  The report rollups are kept in step by a
-`rollups.Delta`: inserted backlinks are counted from what was inserted, updated
-ones are snapshotted before and after (only when a column the rollups read
-changed), and `finish()` applies the difference.
-
-Re-writing the same values changes nothing (`unchanged`); new values replace
-stored ones (None keeps them), tags are added and never dropped, an `http://` page
-given again as `https://` takes the new spelling, and a promised link turns a
-never-checked one `pending`.  New backlinks are due at once, in state `unchecked`
-(or `pending`).
-
-With `remember=True` (the importer) the writer also remembers, per backlink,
-the line of the file that gave it and a hash of its values, in a temporary table
-of the transaction (`import_seen`, so memory stays flat for a million rows): a
-later item for the same backlink is a `Repeat` (an exact duplicate, or a
-conflicting row) and is left out.
+`upsert_backlinks` writes a batch in the caller's transaction (`add`, the intake) and counts what was
+added, updated or unchanged; `BacklinkWriter(session, resolver, now)` writes chunks of BacklinkInput
+(`import`) with a few statements per chunk, never an ORM object or a query per row, and keeps the
+report rollups in step through a `rollups.Delta` applied by `finish()`.  Invariants: re-writing the
+same values changes nothing; None keeps a stored value; tags are added, never dropped; new
+backlinks are due at once, `unchecked` (or `pending`).  With `remember=True` a later item for the
+same backlink is a `Repeat`, left out (remembered in the temporary table `import_seen`, so memory
+stays flat).  The statements per chunk and the update rules: docs/importing.md.
 
 Reads `Settings.sites` through the SiteResolver the caller passes.
 """
