@@ -1,26 +1,12 @@
-"""The crawler child process: `python -m crawler MODE`.
+"""The crawler child process: `python -m crawler MODE` (check, run, worker, mentions).
 
-linkwatch never runs Scrapy in its own process (monitor.crawl.child spawns this one):
-Twisted's reactor cannot be restarted, and Chromium's memory goes away with the child.
-
-Protocol, mode `check`:
-- stdin: the first line is the Settings as JSON (monitor.core.wire.settings_to_json), then one
-  PageJob per line (monitor.core.wire.job_to_json), then end of file;
-- stdout: one PageObservation per line (monitor.core.wire.observation_to_json), in completion
-  order, flushed as each is ready; nothing else is ever written there (stray prints go
-  to stderr);
-- stderr: logs;
-- exit status 0 when the crawl ran (whatever the pages said), 2 for a bad invocation.
-
-`--parent-pid PID` (monitor.crawl.child passes it): the child dies with its parent
-(crawler.orphan): the kernel sends it SIGTERM when the parent dies -- Scrapy's
-graceful stop; in mode `run`, SIGUSR1, which stops it at once after storing what it
-observed (crawler.run_mode).
-
-Adding a mode: write `def run_MODE(settings, lines, out) -> int` and register it in
-MODES.  The spider takes any iterable of PageJob and any sink callable, so a `run` mode
-can pass a generator pulling due jobs from the database (monitor.crawl.scheduler) and a
-sink calling monitor.store.ingest, using the Settings from stdin the same way.
+linkwatch never runs Scrapy in its own process (monitor.crawl.child spawns this one): Twisted's
+reactor cannot be restarted, and Chromium's memory goes away with the child.  Invariants: stdout
+carries the mode's protocol and nothing else (stray prints go to stderr, with the logs); exit
+status 0 when the crawl ran, whatever the pages said, 2 for a bad invocation; with `--parent-pid
+PID` the child dies with its parent (crawler.orphan).  A mode is `run_MODE(settings, lines, out) ->
+int`, registered in MODES.  The `check` protocol: docs/check.md, "How it runs"; the `run` one:
+docs/architecture.md, "How some parts work".
 
 Reads no environment: its settings arrive on stdin, validated by the parent.
 """

@@ -1,21 +1,13 @@
 """Politeness across `linkwatch worker`s: request starts to one referring domain at least `delay` apart.
 
-Scrapy's own DOWNLOAD_DELAY and CONCURRENT_REQUESTS_PER_DOMAIN hold within one
-process only; several workers crawling the same referring domain would each keep
-their own pace.  `PoliteDownloadHandler` wraps the download handler a crawl would
-use anyway (Scrapy's HTTP/1.1 one, or scrapy-playwright's when rendering) and,
-just before it hands a request over, takes the referring domain's turn in Redis
-(monitor.crawl.workqueue.polite_turn: SET NX PX `delay`), waiting out the rest of the
-turn while another request, of this worker or another, holds it.  A download
-handler is the last step before the bytes go out (after Scrapy's slot delays and
-concurrency queue, and after every downloader middleware), so every request
-counts: pages, robots.txt, redirects and render navigations.  A rendered page's
-own subresources are loaded by Chromium and are not spaced.
-
-Time spent waiting for a turn counts against the page's deadline (crawler.limits):
-`download_timeout` is recomputed after the wait, and a page whose deadline would pass
-first fails as a timeout.  While Redis does not answer, the turn is asked again every
-REDIS_RETRY seconds (within the deadline): no request goes out without its turn.
+Scrapy's DOWNLOAD_DELAY and CONCURRENT_REQUESTS_PER_DOMAIN hold within one process only.
+`PoliteDownloadHandler` wraps the download handler a crawl would use anyway (Scrapy's HTTP/1.1
+one, or scrapy-playwright's) and, just before it hands a request over, takes the referring
+domain's turn in Redis (monitor.crawl.workqueue.polite_turn), waiting out the rest of a turn held
+by another request.  Invariants: no request goes out without its turn (pages, robots.txt,
+redirects, render navigations; while Redis does not answer the turn is asked again every
+REDIS_RETRY seconds); the wait counts against the page's deadline (crawler.limits).  A rendered
+page's subresources are not spaced.  How and why: docs/scale-out.md.
 
 Scrapy settings read: LINKWATCH_POLITE_INNER (the wrapped handler's class path),
 LINKWATCH_POLITE_DELAY (seconds), REDIS_URL and friends (scrapy_redis.connection).

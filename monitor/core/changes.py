@@ -1,28 +1,16 @@
 """Change detection: from what the store remembers of a backlink and a new verdict, the new state and events.
 
-`detect_changes(previous, verdict, now, rules)` is a pure function (no I/O, no
-clock, no settings): the ingest calls it once per backlink per check, and
-tests/test_changes.py tables it.  The rules that keep alerts free of false
-alarms and storms:
+`detect_changes(previous, verdict, now, rules)` is pure (no I/O, no clock, no settings): the ingest
+calls it once per backlink per check; tests/test_changes.py tables it.  Invariants, so that alerts
+carry no false alarms and no storms: a failed fetch (`error`, `blocked`) is never a miss, only an
+error streak (`unreachable` once per streak, after `unreachable_after`); a loss is confirmed after
+`lost_after` consecutive misses (errors in between ignored), the stored state kept until then;
+`restored` needs a confirmed loss; a `pending` link stays pending until it first appears
+(`went_live`).  `misses` keeps counting while a link is absent, so `misses >= lost_after` also means
+"confirmed absent" when the stored state is `error`.  The rules: docs/monitoring.md, "Events".
 
-- A fetch that failed (`error`, `blocked`) never counts as a missing link: it
-  starts (or continues) an error streak, and `unreachable` is emitted once per
-  streak when it has lasted `unreachable_after`.
-- A missing link on a page that answered fine, or a 404/410, is a *miss*.  The
-  loss is confirmed only after `lost_after` consecutive misses (errors in
-  between are ignored); until then the stored state stays what it was and the
-  backlink is a *suspected loss*, re-checked sooner.  The confirmation emits
-  `lost` (or `page_gone` when the confirming check was a 404/410).
-- `restored` needs a confirmed loss before it: a link that flickers off for one
-  check and back produces no event at all.
-- A `pending` link (promised, never seen) stays pending until it first
-  appears, then emits `went_live` instead of `new`; misses do not make it lost.
-
-`misses` keeps counting while a link is absent, so `misses >= lost_after` also
-means "the link was confirmed absent" when the stored state is `error`.
-
-Reads no settings: `ChangeRules.from_settings` takes `lost_after` and
-`unreachable_after` from a Settings object.
+Reads no settings: `ChangeRules.from_settings` takes `lost_after` and `unreachable_after` from a
+Settings object.
 """
 
 from __future__ import annotations

@@ -1,23 +1,12 @@
 """The outreach intake: `POST /api/pending` adds a link promised by outreach as `pending`.
 
-Outreach tools call it when a publisher agrees to place a link; linkwatch then checks
-the page until the link appears (event `went_live`) and monitors it from then on.
-
-    POST /api/pending
-    Authorization: Bearer <api_token>
-    Content-Type: application/json
-    {"source_url": "https://blog.example/post", "target": "https://acme.com/pricing",
-     "anchor": "Acme pricing", "tags": ["guest-post"], "campaign": "spring"}
-
-Answers (JSON): 201 created `{"id", "source_url", "target", "state", "created": true}`;
-200 when that (source_url, target) pair is already stored (`created: false`, values
-merged as an import would); 400 malformed JSON or fields; 401 missing or wrong token;
-403 no token configured (the endpoint is off); 405 not POST; 413 body over 64 KiB;
-422 a URL or target that cannot be used, or a target outside the configured sites.
-
-`api_app(engine, settings, fallback)` is a WSGI app serving this path and passing
-every other request to `fallback` (the /metrics app in `linkwatch serve`);
-`handle_pending(...)` is the same logic without WSGI.
+Outreach tools call it when a publisher agrees to place a link; linkwatch then checks the page
+until the link appears (`went_live`).  Invariants: idempotent per (source_url, target) (201
+created, 200 already stored, values merged as an import would); nothing is written without the
+bearer `api_token`, and with no token configured the endpoint is off (403).  `api_app(engine,
+settings, fallback)` is a WSGI app serving this path and passing every other request to `fallback`
+(the /metrics app in `linkwatch serve`); `handle_pending(...)` is the same logic without WSGI.  The
+request and every answer: docs/reports.md, "POST /api/pending".
 
 Reads Settings.api_token (LINKWATCH_API_TOKEN), Settings.sites.
 """

@@ -1,27 +1,16 @@
 """`linkwatch serve`: the long-running service that keeps checking what becomes due.
 
-The loop (`Service.run`), every `poll` seconds:
-1. hold the `serve` leader lease (monitor.store.leases; renewed from a thread), so two
-   services on one database never both schedule: the other one waits as standby
-   and takes over when the lease expires or its holder died;
-2. when backlinks are due and no other crawl holds the crawl lease
-   (monitor.crawl.lease: an earlier serve's orphaned child, a `run --once`), run
-   one check cycle (monitor.crawl.runs.RunCycle: a crawl child in `run` mode that pulls
-   due work and ingests it in batches);
-3. after each cycle (and each idle poll), drain the alert outbox through
-   monitor.notify.dispatcher.dispatch, when the alerts part is installed.
+`Service.run`, every `poll` seconds: hold the `serve` leader lease (monitor.store.leases, renewed
+from a thread); when backlinks are due and no other crawl holds the crawl lease
+(monitor.crawl.lease), run one check cycle (monitor.crawl.runs.RunCycle); after each cycle and each
+idle poll, drain the alert outbox (monitor.notify.dispatcher.dispatch, when installed).  A threaded
+HTTP server answers `/metrics` (monitor.service.metrics) and `/healthz`.  Invariants: two services on
+one database never both schedule (the other waits as standby); SIGTERM/SIGINT stop the crawl child
+gracefully (SIGKILL after a grace period: only its un-ingested batch is lost, and stays due), then
+release the lease and exit 0.  The loop, /healthz and the stop: docs/monitoring.md, "`linkwatch serve`".
 
-Meanwhile a threaded HTTP server answers `/metrics` (monitor.service.metrics) and
-`/healthz` (JSON: status, role, running, last successful run, due count; with an
-api_token, only the status to a request without the token).
-
-SIGTERM/SIGINT: stop polling, ask the running child to stop gracefully (Scrapy
-finishes, the child ingests what it observed; SIGKILL after a grace period, in
-which case only the un-ingested batch is lost and stays due), release the
-lease, stop the HTTP server, exit 0.
-
-Reads settings: metrics_addr, api_token, allow_unauthenticated (via monitor.service.metrics), and everything a
-run reads (monitor.crawl.runs, monitor.crawl.scheduler, monitor.store.ingest).
+Reads settings: metrics_addr, api_token, allow_unauthenticated (via monitor.service.metrics), and
+everything a run reads (monitor.crawl.runs, monitor.crawl.scheduler, monitor.store.ingest).
 """
 
 from __future__ import annotations
