@@ -339,7 +339,7 @@ def _backlink_updates(values: list[dict[str, Any]]) -> tuple[Any, list[dict[str,
     """A Core UPDATE ... SET <the given columns> WHERE id = :row_id, and its executemany parameters.
 
     The ORM's bulk UPDATE by primary key evaluates and synchronises the session per call; this is
-    the same statement for less CPU (docs/performance.md).  Every row has the same keys."""
+    the same statement for less CPU (bench/README.md, "What was fixed on the way").  Every row has the same keys."""
     return _UPDATE_BY_ID, [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in values]
 
 
