@@ -1,21 +1,13 @@
 """Scrapy settings for a linkwatch crawl, built from linkwatch's validated `Settings`.
 
-- identity: the configured user agent (it names linkwatch and its URL), no cookies;
-- politeness: `concurrency` overall, `per_domain` per host, `delay` between requests
-  to one host with AutoThrottle adapting it;
-- limits: DOWNLOAD_MAXSIZE = `max_bytes` (Scrapy's HttpCompressionMiddleware also
-  stops gzip/deflate/brotli/zstd decompression at that size, so bombs cannot blow
-  memory), DOWNLOAD_TIMEOUT = `timeout` (crawler.limits narrows it to the page's
-  deadline), at most 10 redirects, meta refresh not followed, no retries (a failed
-  fetch is data);
-- our components: the SSRF guard (crawler.ssrf) as DNS resolver and middleware,
-  crawler.limits, crawler.robots instead of Scrapy's robots.txt middleware;
-- logs to stderr at WARNING; no telnet console; only http and https.
-
-`worker_settings` adds what `linkwatch worker` needs: scrapy-redis's connection
-(REDIS_URL, text replies) and, when `delay` > 0, crawler.polite's download
-handler around the one above, so request turns per referring domain are shared
-by every worker through Redis.
+Identity (the configured user agent, no cookies), politeness (`concurrency`, `per_domain`, `delay`
+with AutoThrottle), limits (DOWNLOAD_MAXSIZE = `max_bytes`, which also stops decompression;
+DOWNLOAD_TIMEOUT = `timeout`, narrowed to the page's deadline by crawler.limits; at most 10
+redirects, no meta refresh, no retries: a failed fetch is data), linkwatch's components (the SSRF
+guard crawler.ssrf as DNS resolver and middleware, crawler.limits, crawler.robots instead of
+Scrapy's robots.txt middleware), logs to stderr at WARNING, no telnet console, only http and https.
+`worker_settings` adds scrapy-redis's connection (REDIS_URL, text replies) and, when `delay` > 0,
+crawler.polite's download handler around the one above.  What each means: docs/check.md, "Fetching".
 
 Settings read: user_agent, concurrency, per_domain, delay, max_bytes, timeout,
 allow_private, resolve, redis_url (worker), log_level, and (when rendering) those crawler.render reads.

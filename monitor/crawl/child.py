@@ -1,22 +1,13 @@
 """The parent side of a crawl: runs `python -P -m crawler MODE` as a child process and talks to it.
 
-linkwatch never imports Scrapy here.  `crawl(settings, jobs)` starts the child, sends
-it the settings and the jobs on stdin (monitor.core.wire), and yields the PageObservations
-it writes back on stdout, as they arrive.  The child's stderr (its logs) is passed
-through to ours.
-
-Failures are data: if the child dies or sends garbage, every job it did not answer
-gets an ERROR observation ("crawler failed: ..."), and the last line the child logged
-is logged here.  Interrupting the parent (KeyboardInterrupt, or SIGTERM while
-`crawl` runs in the main thread) stops the child: SIGTERM to its process group
-(Scrapy's graceful shutdown, Chromium included), SIGKILL after a grace period.
-The other way round, a parent killed with -9 takes its child with it: the child is
-told its parent's pid (`--parent-pid`) and asks the kernel for a signal when that
-parent dies (crawler.orphan).
-
-Other modes (`linkwatch run`): `open_child(settings, mode)` starts a child of any mode
-and sends it the settings line; a mode that pulls its own work from the database
-needs nothing more on stdin.  See crawler/__main__.py for the child's side.
+linkwatch never imports Scrapy here.  `crawl(settings, jobs)` sends the child the settings and the
+jobs on stdin (monitor.core.wire) and yields the PageObservations it writes back, as they arrive;
+`open_child(settings, mode)` starts a child of any mode and sends it the settings line (a mode that
+pulls its own work from the database needs nothing more).  The child's stderr passes through to ours.
+Invariants: failures are data (a child that dies or sends garbage gives every job it did not answer
+an ERROR observation, "crawler failed: ..."); an interrupted parent stops the child (SIGTERM to its
+process group, SIGKILL after a grace period); a parent killed with -9 takes its child with it
+(`--parent-pid`, crawler.orphan).  Details: docs/check.md, "How it runs".
 
 Reads no settings of its own: it forwards the Settings it is given.
 """

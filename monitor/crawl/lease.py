@@ -1,21 +1,13 @@
 """The crawl lease: one `run`-mode crawl at a time per database, and no write from one that lost its turn.
 
-`linkwatch run --once` and every `serve` cycle crawl in a child process
-(crawler.run_mode).  That child, not its parent, holds the `crawl` lease
-(monitor.store.leases) for its whole life: it takes it before reading the first due
-backlink, renews it every TTL/4 seconds from a thread and releases it at its end.
-So a run started while an earlier run's child is still alive (its parent killed
-with -9, or a cron `run --once` overlapping another) waits for that child, at most
-`WAIT` seconds, and then fails with one line naming the holder.  A holder that was a
-process of this host and has died is taken over at once; one of another host when
-its TTL has run out.
-
-Every batch the child writes is fenced (`CrawlLease.fence`, given to
-monitor.store.ingest.Ingestor): it commits only while the lease is still the child's.
-A child that lost the lease (its TTL ran out while the database was unreachable,
-and another crawl took it) can therefore never store a check, or an event, that
-the new holder stores too.  `serve` also looks at the lease before a cycle
-(`busy`) and lets the cycle wait for the next poll while another crawl holds it.
+The crawl child (crawler.run_mode), not its parent, holds the `crawl` lease (monitor.store.leases)
+for its whole life: taken before its first due read, renewed every TTL/4 seconds from a thread,
+released at its end; a run that finds it held waits at most `WAIT` seconds, then fails naming the
+holder.  Every batch the child writes is fenced (`CrawlLease.fence`, given to
+monitor.store.ingest.Ingestor): it commits only while the lease is still the child's, so a child
+that lost it can never store a check or an event the new holder stores too.  `serve` looks first
+(`busy`) and lets a cycle wait for the next poll.  Takeover and the reasons:
+docs/monitoring.md, "One crawl at a time, and crawls that outlive their parent".
 
 Reads no settings.
 """

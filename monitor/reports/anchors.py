@@ -1,22 +1,12 @@
 """Step 6 of the routine: anchor text distribution.
 
-`anchors_report(db, site, since, settings)` classifies the anchor of each present
-link (state live or nofollow) of the site into the first class that fits.  SQL
-groups the links by anchor (trimmed, lower-cased) and counts them (over all links
-from the rollup, monitor/store/rollups.py); each distinct anchor is then
-classified once, here (`AnchorRules.classify`):
-1. image: no text (the crawler records an image link's alt as its anchor, so an
-   image with alt text is classified by that text; an image without alt is here);
-2. naked_url: starts with http://, https:// or www., or is one word holding the site's domain;
-3. exact: equals one of the site's keywords (`[[site]] keywords`);
-4. branded: contains one of the site's brand terms (`[[site]] brand_terms`; default:
-   the site's domain name without its suffix, e.g. `acme` for acme.com);
-5. generic: equals one of `reports.generic_anchors` ("click here", "website", ...);
-6. partial: contains a keyword, or a word of four letters or more of a keyword;
-7. other.
-Comparisons are case-insensitive (ASCII) after trimming.  It counts links and
-shares per class and the most used anchors, and warns when the exact-match share
-is above `Settings.max_exact_share`.  Definitions: docs/reports.md#anchors.
+`anchors_report(db, site, since, settings)` classifies the anchor of each present link (state live
+or nofollow) of the site into the first class that fits: image, naked_url, exact, branded, generic,
+partial, other (`AnchorRules.classify`, case-insensitive (ASCII) after trimming).  SQL groups the
+links by anchor, trimmed and lower-cased (over all links from the rollup, monitor/store/rollups.py),
+so each distinct anchor is classified once, here.  It counts links and shares per class and the
+most used anchors, and warns when the exact-match share is above `Settings.max_exact_share`.  The
+classes: docs/reports.md#anchors.
 
 Reads Settings.sites (keywords, brand_terms), Settings.generic_anchors, Settings.max_exact_share.
 """

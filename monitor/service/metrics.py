@@ -1,20 +1,12 @@
 """Prometheus metrics: a collector that reads the database at scrape time, and the /metrics endpoint.
 
-Everything is computed from the database when Prometheus scrapes, so the
-numbers are right across restarts and however many crawler processes or
-workers write to the store.  Gauges are aggregate SQL over `backlinks` (its
-site/state and due-time indexes); counters and the check duration histogram
-come from the pre-aggregated `metric_counts` rows that the ingest bumps
-(monitor/store/metric_counts.py); alert deliveries and runs are counted from their
-own small tables.  Labels are closed sets, initialised up front: site domain,
-backlink state, follow, check outcome, fetch method, event type, channel.
-Never a URL, a referring domain or a link id.
-
-`build_registry(engine, settings)` gives the registry; `metrics_app(registry,
-api_token)` a WSGI app for /metrics (401 without the bearer token, when one is
-set); `start_metrics_server(engine, settings)` serves it in a thread;
-`exposure_error(host, settings)` says why an address must not be served without
-a token (any non-loopback one, unless `allow_unauthenticated`).  docs/metrics.md is the reference for every metric.
+Why at scrape time: the numbers stay right across restarts and however many crawler processes or
+workers write to the store.  Invariant: labels are closed sets, initialised up front, never a URL,
+a referring domain or a link id.  `build_registry(engine, settings)` gives the registry;
+`metrics_app(registry, api_token)` a WSGI app for /metrics (401 without the bearer token, when one
+is set); `start_metrics_server(engine, settings)` serves it in a thread; `exposure_error(host,
+settings)` says why an address must not be served without a token (any non-loopback one, unless
+`allow_unauthenticated`).  Where each number comes from, and every metric: docs/metrics.md.
 
 Settings read: `metrics_addr` (LINKWATCH_METRICS_ADDR), `api_token` (LINKWATCH_API_TOKEN),
 `allow_unauthenticated` (LINKWATCH_ALLOW_UNAUTHENTICATED).
