@@ -1,20 +1,13 @@
 """Why a delivery failed, as one exception tree (the dispatcher retries by class, not by message).
 
-    DeliveryError                      any failure to deliver a message on a channel
-    ├── TransientDeliveryError         retry later with backoff: timeouts, connection refused or
-    │                                  reset, DNS failures, HTTP 5xx, HTTP 408 and 429 (honouring
-    │                                  Retry-After), SMTP 4xx replies, a server that hung up
-    ├── PermanentDeliveryError         retrying the same request cannot help: HTTP 4xx other than
-    │                                  408/429 (bad or revoked webhook URL), a redirect, SMTP 5xx
-    │                                  (authentication failure, recipient refused), a TLS
-    │                                  certificate that does not verify, STARTTLS not offered
-    └── ChannelUnavailableError        the channel cannot be used at all as configured (e.g. the
-                                       apprise package is not installed); nothing was attempted
+    DeliveryError                  any failure to deliver a message on a channel
+    ├── TransientDeliveryError     retry later with backoff (timeouts, refused, DNS, 5xx, 408, 429, SMTP 4xx)
+    ├── PermanentDeliveryError     retrying the same request cannot help (other 4xx, redirects, SMTP 5xx, bad TLS)
+    └── ChannelUnavailableError    the channel cannot be used as configured; nothing was attempted
 
-`TransientDeliveryError.possibly_delivered` is True when the request had been sent
-in full and only the reply was missing (a read timeout): the message may have
-arrived.  The dispatcher still retries it (an outage must never lose an alert);
-docs/alerts.md explains the trade-off.
+`TransientDeliveryError.possibly_delivered` is True when the request had been sent in full and only
+the reply was missing (a read timeout); the dispatcher still retries it.  Which failure is which,
+and the trade-off: docs/alerts.md, "Delivery guarantees".
 
 Reads no settings.
 """

@@ -1,21 +1,13 @@
 """Escaping of untrusted text (anchors, titles, URLs from crawled pages) for Slack and HTML.
 
-A crawled page controls its anchor texts, titles and URLs.  Everything it controls
-passes through these functions before it reaches an alert, so a page cannot
-inject Slack mentions (`<!channel>`, `<!here>`, `<@U123>`, `<#C123>`), Slack
-formatting (`*bold*`, `_italic_`, `~strike~`, `` `code` ``, `> quote`), fake link
-labels (`<https://evil|click>`), extra lines, or HTML markup into a message.
-
-- Slack mrkdwn: `&`, `<` and `>` become `&amp;`, `&lt;`, `&gt;` (Slack's own rule:
-  it then parses no mention or link); the formatting characters become lookalikes
-  that Slack does not interpret (`*` -> `∗`, `_` -> `ˍ`, `~` -> `∼`, `` ` `` -> `ˋ`);
-  a bare `@channel`/`@here`/`@everyone` gets an invisible word joiner after the `@`.
-  URLs we show as links use Slack's `<url>` form, inside which nothing is formatted;
-  `|` (the label separator) is percent-encoded, and anything that is not a plain
-  http(s) URL is shown as escaped text instead.
-- HTML: `html.escape` with quotes; links only for http(s) URLs.
-- Everywhere: control characters and line breaks collapse to single spaces, and
-  long values are cut (with `…`) before escaping, so an escape is never cut in half.
+A crawled page controls its anchor texts, titles and URLs.  Invariant: everything it controls
+passes through these functions before it reaches an alert, so a page cannot inject Slack mentions
+(`<!channel>`, `<@U123>`, a bare `@here`), Slack formatting, fake link labels
+(`<https://evil|click>`), extra lines, or HTML markup into a message.  Slack mrkdwn: `&`, `<`, `>`
+escaped as Slack asks, formatting characters turned into lookalikes, only plain http(s) URLs as
+`<url>` links (`|` percent-encoded); HTML: `html.escape` with quotes, links only for http(s) URLs;
+everywhere: control characters and line breaks become single spaces, and long values are cut
+(with `…`) before escaping, so an escape is never cut in half.  For users: docs/alerts.md.
 
 Reads no settings.
 """

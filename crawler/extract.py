@@ -1,21 +1,12 @@
 """Find the links on a page that point at the targets, as a browser with scripting disabled sees them.
 
-`extract_page(html, url, targets, x_robots_tag)` is a pure function: one HTML5
-parse (markup nested deeper than Chromium's cap of 512 flattened first, see
-crawler/flatten.py) (selectolax's Lexbor parser, scripting disabled, so `<noscript>` content
-is markup), then one pass over the `<a href>` and `<area href>` elements:
-
-- `<template>` contents are not in the document tree, so they are never seen;
-  SVG and MathML `<a>` elements are not links (their namespace is recomputed
-  from their ancestors, per the HTML tree-construction rules);
-- href: as `element.href` (WHATWG URL parser, ada-url), against the document
-  base URL (the first `<base href>` resolved against the page URL, else the
-  page URL); an href that does not parse is not a link;
-- rel: lower-cased tokens split on ASCII whitespace and commas, first-seen
-  order, no duplicates;
-- anchor: `textContent`, whitespace runs (NBSP included) collapsed and trimmed;
-  if empty, the alt of the first descendant `<img>`; an `<area>` uses its alt;
-- follow: False when rel holds nofollow/sponsored/ugc or the page is nofollow.
+`extract_page(html, url, targets, x_robots_tag)` is a pure function: one HTML5 parse
+(selectolax's Lexbor parser, scripting disabled, so `<noscript>` content is markup; markup nested
+deeper than Chromium's cap of 512 flattened first, crawler/flatten.py), then one pass over the
+`<a href>` and `<area href>` elements.  Invariant: what a browser would see, no more: `<template>`
+contents and SVG/MathML `<a>` are not links; an href is serialised as `element.href` (WHATWG URL
+parser, ada-url) against the document base URL, and one that does not parse is not a link.  How
+rel, anchor and follow are read: docs/links.md, "Which elements are links".
 
 Reads no settings.
 """

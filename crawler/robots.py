@@ -1,18 +1,12 @@
 """robots.txt per RFC 9309, as a Scrapy downloader middleware.
 
-For each scheme+host+port, robots.txt is fetched once per crawl (the first page on
-that host waits for it; later ones reuse the answer) and parsed with protego for the
-product token `linkwatch`, else `*`, the longest match winning.  Outcomes:
-
-- 2xx: the rules apply;
-- 4xx (and a redirect chain that never ends in a document): everything is allowed;
-- 5xx, or unreachable (DNS, refused, timeout...): everything is disallowed.  A 5xx
-  makes the page `blocked`; an unreachable host makes it `error` with the network
-  reason (the page itself could not be fetched either, and `error` says so).
-
-A disallowed page fails with `RobotsBlocked`, which the spider reports as
-`FetchStatus.BLOCKED` with the reason.  The robots.txt request carries the page's
-deadline, so it counts against the page's `--timeout`.
+For each scheme+host+port, robots.txt is fetched once per crawl (the first page on that host
+waits for it; later ones reuse the answer) and parsed with protego for the product token
+`linkwatch`, else `*`, the longest match winning.  2xx: the rules apply; 4xx (or a redirect chain
+that never ends in a document): everything allowed; 5xx: everything disallowed (`blocked`);
+unreachable: the page is `error` with the network reason.  A disallowed page fails with
+`RobotsBlocked` (`FetchStatus.BLOCKED`).  The robots.txt request carries the page's deadline, so
+it counts against the page's `--timeout`.  For users: docs/check.md, "Fetching".
 
 Scrapy settings read: LINKWATCH_OBEY_ROBOTS (default True), LINKWATCH_ROBOTS_TOKEN
 (default "linkwatch").

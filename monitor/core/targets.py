@@ -1,21 +1,12 @@
 """Targets (what a backlink must point at) and the URL identities linkwatch compares.
 
-A target is either a bare domain (`example.com`) or an absolute http(s) URL
-(`https://example.com/pricing`):
+A target is a bare domain (`example.com`: http/https links to it or a subdomain, hosts compared
+after IDNA, a leading `www.` ignored) or an absolute http(s) URL (`https://example.com/pricing`:
+links to that page, whatever their scheme, leading `www.`, trailing slash, fragment, `utm_*`
+parameters or query order).  `source_key()` is the identity of a referring page in the store, so
+that an http->https or www move of a page is the same backlink.  URLs are parsed with the WHATWG
+URL parser (ada-url), as browsers do.  The exact rules: docs/links.md, "Targets".
 
-- a domain target matches http/https links whose host is that domain or a
-  subdomain of it; hosts are compared after IDNA (WHATWG "domain to ASCII"),
-  so case does not matter, and a leading `www.` of the target is ignored;
-- a URL target matches links to that page: the scheme, a leading `www.`, a
-  trailing slash of the path, the fragment, `utm_*` query parameters, and the
-  order of the remaining query parameters do not matter; the path is
-  case-sensitive and the other query parameters (names and values, after
-  form-decoding) must be the same.  A non-default port matters.
-
-`source_key()` is the identity of a referring page in the store, so that an
-http->https or www move of a page is the same backlink.
-
-URLs are parsed with the WHATWG URL parser (ada-url), as browsers do.
 Reads no settings.
 """
 

@@ -1,19 +1,12 @@
 """Step 7 of the routine: the worklist of lost backlinks to reclaim.
 
-`reclaim_report(db, site, since, settings)` lists the site's backlinks that are
-lost (state lost or gone) or were made nofollow (state nofollow and their latest
-loss-type event is `nofollow`), with the reason from that latest event:
-`removed` (lost), `page_gone`, `redirected`, `noindex`, `made_nofollow` (with the
-evidence, e.g. rel_sponsored); when there is no event, the state decides (lost:
-removed, gone: page_gone).  Each row has when the loss happened, when the link was
-last seen live, its last anchor, its page traffic and the contact hints found on
-the referring site (`backlinks.contact_hints`: mailto links, contact pages).
-Highest traffic first.  `since` keeps the links lost on or after that date.
-The worklist is read from `rollup_reclaim` (monitor/store/rollups.py: one row per
-link on it, kept current by every write), in the order of its index, so the cost
-is that of the rows shown (and, with `since`, of the window's rows in an index),
-not of the profile; over all links the totals come from rollup_links.
-Definitions: docs/reports.md#reclaim.
+`reclaim_report(db, site, since, settings)` lists the site's backlinks that are lost (state lost
+or gone) or were made nofollow, with the reason from their latest loss-type event (else from the
+state), when the loss happened, the last anchor, the page traffic and the contact hints; highest
+traffic first; `since` keeps the links lost on or after that date.  Invariant: the cost is that of
+the rows shown, not of the profile: the worklist is read from `rollup_reclaim`
+(monitor/store/rollups.py, kept current by every write) in the order of its index, the totals over
+all links from rollup_links.  Definitions: docs/reports.md#reclaim.
 
 Reads no settings.
 """
