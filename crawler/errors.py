@@ -1,20 +1,18 @@
 """Every exception of the crawler, in one place.
 
-Each one refuses or stops a request, so each is a Scrapy `IgnoreRequest`: Scrapy
-drops the request and calls the spider's errback, which turns the exception into
-data (crawler.outcome.failure_outcome: a FetchStatus and a one-line reason; a
+Each one refuses or stops a request, so each is a Scrapy `IgnoreRequest`: the spider's errback
+turns it into data (crawler.outcome.failure_outcome: a FetchStatus and a one-line reason; a
 failure is never a lost link).
 
     scrapy.exceptions.IgnoreRequest
      └── RequestRefused           linkwatch refused or stopped the request
-          ├── SsrfBlocked         a non-public address (crawler.ssrf)          -> blocked
-          ├── RobotsBlocked       robots.txt disallows, or is unreadable
-          │                       (crawler.robots)                             -> blocked, or error
-          │                                                                       when unreachable
-          ├── DeadlineExceeded    the page's --timeout ran out (crawler.limits,
-          │                       crawler.polite)                              -> error "timeout"
-          ├── RedirectLoop        a redirect back to a visited URL             -> error
-          └── TooManyRedirects    more than LINKWATCH_MAX_REDIRECTS hops       -> error
+          ├── SsrfBlocked         a non-public address (crawler.ssrf)                -> blocked
+          ├── RobotsBlocked       robots.txt disallows, or is unreadable (crawler.robots)
+          │                                                 -> blocked, or error when unreachable
+          ├── DeadlineExceeded    the page's --timeout ran out (crawler.limits, crawler.polite)
+          │                                                                      -> error "timeout"
+          ├── RedirectLoop        a redirect back to a visited URL                   -> error
+          └── TooManyRedirects    more than LINKWATCH_MAX_REDIRECTS hops              -> error
 """
 
 from __future__ import annotations

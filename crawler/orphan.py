@@ -1,18 +1,13 @@
 """A crawl child learns at once that its parent died: Linux's parent-death signal, and the race it leaves.
 
-`die_with_parent(parent_pid, signum)` asks the kernel (prctl PR_SET_PDEATHSIG) to
-send `signum` to this process when its parent exits -- strictly, when the parent's
-thread that started it exits: linkwatch starts a crawl child from the thread that
-then waits for it (monitor.crawl.child).  A parent that died before the request
-sends nothing, so it then compares getppid() with `parent_pid` and returns False
-when the parent is already gone.  Where prctl does not exist (not Linux) it returns
-True and the child notices when a write to its parent fails.
-
-`StopSignal` turns such a signal (or any other reason to stop at once) into a
-call of one function in a thread of its own, outside the signal handler: the
-handler only writes a byte to a pipe.  `exit_now(code)` ends this process and
-what it started (Chromium, Playwright's driver): SIGTERM to its process group when
-it leads one (monitor.crawl.child starts it in a session of its own), then _exit.
+`die_with_parent(parent_pid, signum)` asks the kernel (prctl PR_SET_PDEATHSIG) for `signum` when
+the parent's thread that started this process exits (monitor.crawl.child starts a child from the
+thread that then waits for it); a parent already dead sends nothing, so it compares getppid() with
+`parent_pid` and returns False when the parent is gone.  Without prctl (not Linux) it returns True
+and the child notices when a write to its parent fails.  `StopSignal` runs one function in a thread
+of its own on such a signal (the handler only writes a byte to a pipe); `exit_now(code)` ends this
+process and what it started (Chromium, Playwright's driver): SIGTERM to its process group when it
+leads one, then _exit.  Why: docs/reliability.md, "The parent-death signal is Linux's".
 
 Reads no settings.
 """

@@ -1,16 +1,12 @@
 """The SSRF guard: linkwatch never connects to a loopback, private or otherwise non-public address.
 
-A backlink list is user input, and a referring page may redirect anywhere, so every
-connection Scrapy makes goes through `GuardedResolver`, installed as Scrapy's
-`TWISTED_DNS_RESOLVER`.  It filters the addresses a name resolves to *before* Twisted
-connects, so the address checked is the address connected to: a DNS answer that
-changes between a check and the connection cannot slip through.  Hosts written as
-IP literals (which Twisted may not resolve at all) are checked by `SsrfMiddleware`
-before the request is sent.  A refused request fails with `SsrfBlocked`, which the
-spider turns into `FetchStatus.BLOCKED` with the reason.
-
-`resolve` overrides (curl's `--resolve host:ip`) map names to fixed addresses: tests and
-benchmarks use them to give local servers distinct host names.
+A backlink list is user input and a page may redirect anywhere, so every connection Scrapy makes
+goes through `GuardedResolver` (Scrapy's `TWISTED_DNS_RESOLVER`), which filters the addresses a
+name resolves to before Twisted connects.  Invariant: the address checked is the address connected
+to, so a DNS answer that changes in between cannot slip through.  IP-literal hosts are checked by
+`SsrfMiddleware` before the request is sent.  A refused request fails with `SsrfBlocked`
+(`FetchStatus.BLOCKED` with the reason).  `resolve` overrides (curl's `--resolve host:ip`) map
+names to fixed addresses, for tests and benchmarks.  For users: docs/check.md, "SSRF guard".
 
 Scrapy settings read: LINKWATCH_ALLOW_PRIVATE (bool), LINKWATCH_RESOLVE (dict host -> ip),
 both filled from `Settings.allow_private` and `Settings.resolve` by crawler.settings.

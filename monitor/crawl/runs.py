@@ -1,18 +1,13 @@
 """One check run from the parent's side: record it, run the crawl child in `run` mode, summarise it.
 
-`RunCycle(engine, settings, include_all=..., limit=...)` creates the `runs` row,
-spawns `python -m crawler run` (monitor.crawl.child.open_child: settings on
-stdin, then the run options), reads the child's JSON progress lines, and marks
-the run finished (child exit 0) or failed.  The child pulls its own work from
-the database and ingests it, so a run killed at any point leaves the database
-consistent: checked batches are stored, the rest is still due.  `stop()` (from a
-signal handler or another thread) asks the child to stop gracefully: Scrapy's
-SIGTERM shutdown, after which the child ingests what it observed; SIGKILL after
-a grace period.
-
-`run_summary(engine, run_id)` reads back what a run changed: checks per state,
-pages rendered and checks whose rendering failed, events per type, and the events
-themselves.
+`RunCycle(engine, settings, include_all=..., limit=...)` creates the `runs` row, spawns `python -m
+crawler run` (monitor.crawl.child.open_child: settings on stdin, then the run options), reads the
+child's JSON progress lines and marks the run finished (child exit 0) or failed.  Invariant: the
+child pulls its own work and ingests it, so a run killed at any point leaves the database
+consistent (checked batches stored, the rest still due).  `stop()` (from a signal handler or
+another thread) asks the child to stop gracefully, SIGKILL after a grace period.
+`run_summary(engine, run_id)` reads back what a run changed (docs/monitoring.md, "`linkwatch run
+--once`").
 
 Reads settings: none of its own (forwards Settings to the child).
 """

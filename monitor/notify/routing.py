@@ -1,17 +1,12 @@
 """Routing: un-routed events become one notification per channel whose route matches.
 
-A route matches an event when the event's type is in `route.events`, its site in
-`route.sites` (empty: any) and one of its backlink's tags in `route.tags` (empty:
-any).  With no `[[alerts.route]]` configured, every channel the settings name
-gets the default event types (`DEFAULT_ALERT_EVENTS`) immediately.  When several
-routes of one channel match, the earliest delivery wins (immediate before a
-digest): a channel never gets the same event twice (unique (event_id, channel)).
-
-A notification is due at `next_attempt_at`: at once for `immediate`, the next
-`hour`:00 UTC for `daily`, the next `weekday` at `hour`:00 UTC for `weekly`.
-
-Events are routed in batches; each batch inserts its notifications and marks its
-events `routed` in one transaction, so an event is routed exactly once.
+A route matches an event by type (`route.events`), site (`route.sites`) and tags (`route.tags`;
+empty: any); with no `[[alerts.route]]`, every channel the settings name gets
+`DEFAULT_ALERT_EVENTS` immediately.  A notification is due at `next_attempt_at` (at once, or the
+daily/weekly digest's hour).  Invariants: a channel never gets the same event twice (unique
+(event_id, channel); when several routes of one channel match, the earliest delivery wins); each
+batch inserts its notifications and marks its events `routed` in one transaction, so an event is
+routed exactly once.  For users: docs/alerts.md, "Routing and digests".
 
 Reads Settings: alert_routes (and the named channels, for the default route).
 """

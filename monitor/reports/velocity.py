@@ -1,18 +1,12 @@
 """Step 3 of the routine: link velocity, from the event history.
 
-`velocity_report(db, site, since, settings, period)` counts, per day, week or
-month since `since` (default: 90 days ago):
-- links gained: events `new`, `went_live`, `restored` (a link appeared or came back);
-- links lost: events `lost`, `page_gone`, `page_redirected`, `page_noindex`;
-- referring domains gained: domains whose first gain event ever falls in the period;
-- referring domains lost: domains with no present link now whose latest loss event
-  falls in the period (a domain is lost only when none of its links is live);
-and the net of each.  It warns when losses outpace gains over the whole window.
-Counting happens in SQL per day, from the rollups kept by every write
-(monitor/store/rollups.py: events per site and day; per referring domain its
-first gain and last loss event and its present links); days are rolled up into
-weeks/months here.
-Definitions: docs/reports.md#velocity.
+`velocity_report(db, site, since, settings, period)` counts, per day, week or month since `since`
+(default: 90 days ago), the links gained and lost (by event type) and the referring domains gained
+(first gain event ever in the period) and lost (no present link now, latest loss event in the
+period), with the net of each, and warns when losses outpace gains over the whole window.
+Counting happens in SQL per day, from the rollups kept by every write (monitor/store/rollups.py:
+events per site and day; per referring domain its first gain, last loss and present links); days
+are rolled up into weeks/months here.  Definitions: docs/reports.md#velocity.
 
 Reads no settings.
 """

@@ -1,17 +1,13 @@
 """Pre-aggregated counters for /metrics, kept in the `metric_counts` table.
 
-Counters and histograms over tens of millions of checks cannot be counted with
-`COUNT(*)` at every scrape, and in-process counters would miss the crawl
-(it runs in child processes and on other workers) and reset on restart.  So the
-ingest calls `record_checks` and `record_events` once per batch, in the same
-transaction that stores the checks and events: the counters are exactly as
-durable as the rows they count.  Each call issues one UPSERT statement with one
-parameter set per distinct label set of the batch (sorted, so concurrent
-workers lock rows in the same order), on SQLite and PostgreSQL alike.
-
-The label values are closed sets (check states, static|rendered, event types);
-a value outside them is logged and not counted, so a bug can never create a
-new time series.
+Why: tens of millions of checks cannot be counted with `COUNT(*)` at every scrape, and in-process
+counters would miss the crawl (child processes, other workers) and reset on restart.  The ingest
+calls `record_checks` and `record_events` once per batch, in the transaction that stores the
+checks and events, so the counters are exactly as durable as the rows they count; each call is one
+UPSERT with one parameter set per distinct label set, sorted (concurrent workers lock rows in one
+order), on SQLite and PostgreSQL alike.  Invariant: label values are closed sets (check states,
+static|rendered, event types); a value outside them is logged and not counted, so a bug can never
+create a new time series.  For users: docs/metrics.md, "How the numbers are made".
 
 Reads no settings.
 """
