@@ -1,16 +1,12 @@
 """Crawler mode `mentions`: fetch pages like `check` and report unlinked brand mentions.
 
-Protocol as `check` (crawler/__main__.py): settings line, PageJob lines, one
-PageObservation per job on stdout.  A job's first target is the monitored site (its
-brand terms come from that site's `brand_terms` in the Settings the parent sent);
-a second target, when given, is the domain being crawled, whose links come back in
-`links` so the parent can go on breadth first.  For a page fetched fine the
-observation carries `mentions` (sentences naming a term, only when the page has no
-link to the site) and `contact_hints`.  A sitemap (`<urlset>` / `<sitemapindex>`)
-comes back as fetched fine with each `<loc>` as a link whose target is "sitemap".
-
-`visible_text(html)` and `page_links(html, url)` are pure: one selectolax parse,
-script/style/template/noscript contents dropped.
+Protocol as `check` (crawler/__main__.py).  A job's first target is the monitored site (its brand
+terms from that site's `brand_terms` in the Settings the parent sent); a second target, when given,
+is the domain being crawled, whose links come back in `links` so the parent can go on breadth
+first.  A page fetched fine carries `mentions` (sentences naming a term, only when the page has no
+link to the site) and `contact_hints`; a sitemap (`<urlset>` / `<sitemapindex>`) comes back fetched
+fine with each `<loc>` as a link whose target is "sitemap".  `visible_text(html)` and
+`page_links(html, url)` are pure.  For users: docs/reports.md, "Unlinked mentions".
 
 Reads the crawl settings (timeout, max_bytes, ...) and Settings.sites.
 """

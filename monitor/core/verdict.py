@@ -1,16 +1,12 @@
 """The verdict for one backlink from one fetch of its referring page (the `linkwatch check` state).
 
-- fetched fine (`FetchStatus.OK`): `live` when at least one link to the target
-  is followed, `nofollow` when links are present and none is followed, `lost`
-  when there is no link to the target;
-- `gone` (404/410), `blocked` (robots.txt, 401/403, challenge, SSRF guard) and
-  `error` (anything else) come from the fetch status, with no links: a page that
-  could not be fetched is never `lost`;
-- `NOT_MODIFIED` (a 304 to a conditional request) has no verdict of its own:
-  `verdict_for` raises ValueError and the caller keeps the previous verdict;
-- under `render auto`, a link missing from the static HTML of a page whose
-  rendering failed proves nothing (a script may add it): `unverified_static_miss`
-  makes that `error`, never `lost` (`linkwatch check` and the ingest both apply it).
+Fetched fine: `live` (a followed link to the target), `nofollow` (links, none followed) or `lost`
+(none); otherwise `gone`, `blocked` or `error` from the fetch status, with no links.  Invariants: a
+page that could not be fetched is never `lost`; a 304 (`NOT_MODIFIED`) has no verdict of its own
+(`verdict_for` raises ValueError, the caller keeps the previous one); under `render auto`, a link
+missing from the static HTML of a page whose rendering failed proves nothing, and
+`unverified_static_miss` makes that `error` (`linkwatch check` and the ingest both apply it).  The
+table: docs/links.md, "The verdict".
 
 Reads no settings.
 """

@@ -1,15 +1,11 @@
 """Step 4 of the routine: referring domains.
 
-`domains_report(db, site, since, settings, period)` reads the site's backlinks
-grouped by registrable domain (stored by the importers with tldextract, offline)
-from `rollup_domains`, which every write keeps current (monitor/store/rollups.py):
-- referring domains: domains with at least one present (live or nofollow) link;
-- links per domain: present links over referring domains, and the top domains;
-- new domains per period: domains whose earliest `first_seen` (first seen live by
-  linkwatch) is on or after `since` (default: 90 days ago);
-- lost domains per period: domains with no present link left, dated by their
-  latest `last_live` (a domain is lost only when none of its links is live).
-Definitions: docs/reports.md#domains.
+`domains_report(db, site, since, settings, period)` reads the site's backlinks grouped by
+registrable domain (stored by the importers with tldextract, offline) from `rollup_domains`, which
+every write keeps current (monitor/store/rollups.py): referring domains, links per domain and the
+top domains, new domains per period (earliest `first_seen` on or after `since`, default 90 days
+ago) and lost ones (no present link left, dated by their latest `last_live`).  Definitions:
+docs/reports.md#domains.
 
 Reads no settings.
 """

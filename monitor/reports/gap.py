@@ -1,16 +1,12 @@
 """Step 5 of the routine: backlink gaps against competitors.
 
-`gap_report(db, site, since, settings)` compares the backlinks of every competitor
-site in the store (sites marked `competitor`, imported or monitored) with the
-site's own.  A link "counts" on either side unless it is known to be dead or not
-there yet (state lost, gone or pending).  A gap is a referring domain with a
-counting link to at least one competitor and none to the site; gaps are ranked by
-the number of competitors the domain links to, then by the page traffic of those
-links, with up to three competitor pages per domain as evidence.  The grouping
-and ranking happen in SQL over the per-domain rollup (monitor/store/rollups.py;
-with `--since`, over the competitor links in the window); `verify_gap` re-checks the
-evidence links with the crawler so that only live ones stay.
-Definitions: docs/reports.md#gap.
+`gap_report(db, site, since, settings)` compares the backlinks of every competitor site in the
+store (sites marked `competitor`) with the site's own: a gap is a referring domain with a counting
+link (not lost, gone or pending) to at least one competitor and none to the site, ranked by how
+many competitors it links to, then by those links' page traffic, with up to three competitor
+pages as evidence.  Grouping and ranking happen in SQL over the per-domain rollup
+(monitor/store/rollups.py; with `--since`, over the competitor links in the window);
+`verify_gap` keeps only the evidence the crawler sees live.  Definitions: docs/reports.md#gap.
 
 Reads no settings.
 """

@@ -1,15 +1,11 @@
 """Step 2 of the routine: followed vs nofollow, by links and by referring domains.
 
-`ratio_report(db, site, since, settings)` counts the site's present links (state
-live or nofollow) and their referring domains.  A domain counts as followed when
-at least one of its present links is followed.  The not-followed links are broken
-out by what made them so: the link's rel (nofollow, sponsored, ugc: one link may
-carry several) and, for links with none of these, the page-level directive of the
-latest check (meta robots, X-Robots-Tag header).  The profile is flagged when the
-domain ratio (followed domains per nofollow-only domain) is below
-`Settings.min_follow_ratio` (3:1 by default).  Over all links the counts come from
-the rollups (monitor/store/rollups.py); with `--since`, from the links in the window.
-Definitions: docs/reports.md#ratio.
+`ratio_report(db, site, since, settings)` counts the site's present links (live or nofollow) and
+their referring domains (followed when at least one present link is), breaks the not-followed
+links out by rel token or, without one, by the page-level directive of the latest check, and flags
+a domain ratio below `Settings.min_follow_ratio`.  Over all links the counts come from the rollups
+(monitor/store/rollups.py); with `--since`, from the links in the window.  Definitions:
+docs/reports.md#ratio.
 
 Reads Settings.min_follow_ratio.
 """

@@ -1,15 +1,12 @@
 """Connecting to the database and keeping its schema current.
 
-`connect(url)` returns an Engine whose schema is at the newest Alembic revision:
-SQLite files get their directory created and WAL mode, foreign keys and a busy
-timeout on every connection; PostgreSQL URLs (`postgresql+psycopg://...`) are
-used as given.  `session(engine)` is the one way to write: a transaction that
-commits on success and rolls back on any exception.
-
-`retry_after_reconnect(engine, work, what)` runs `work()` and, when it fails because
-the connection to a database server was lost (a PostgreSQL restart, a network cut),
-waits until the server answers again (at most RECONNECT_SECONDS) and runs it once
-more; `is_disconnect(engine, exc)` tells such errors apart.
+`connect(url)` returns an Engine whose schema is at the newest Alembic revision (SQLite: directory
+created, WAL mode, foreign keys and a busy timeout on every connection; PostgreSQL URLs used as
+given).  `session(engine)` is the one way to write: a transaction that commits on success and rolls
+back on any exception.  `retry_after_reconnect(engine, work, what)` runs `work()` once more when it
+failed because the connection to the server was lost, after waiting (at most RECONNECT_SECONDS)
+for the server to answer again; `is_disconnect(engine, exc)` tells such errors apart.  Tested:
+docs/reliability.md.
 
 Reads no settings itself: callers pass `Settings.database_url`.
 """
