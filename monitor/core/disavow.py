@@ -1,14 +1,11 @@
 """The Google disavow file format: writing a valid one and checking an existing one.
 
-Pure functions, no database.  The rules (Google Search Console help, docs/disavow.md):
-- plain text, UTF-8 (7-bit ASCII is UTF-8 too);
-- one entry per line: an absolute http(s) URL, or `domain:example.com` (the domain
-  and its subdomains; no scheme, no path, no port);
-- lines starting with `#` are comments, on their own lines (no trailing comments);
-- at most 100,000 lines (blank and comment lines count) and 2 MB (2,097,152 bytes);
-- each URL at most 2,048 characters.
-`build_disavow(entries, header)` returns the text or raises DisavowError naming the
-limit; `check_disavow(data)` returns every problem with its line number.
+Pure functions, no database.  The rules (Google Search Console help): plain text, UTF-8; one entry
+per line, an absolute http(s) URL or `domain:example.com` (no scheme, path or port); `#` comments
+on their own lines; at most 100,000 lines (blank and comment lines count) and 2 MB (2,097,152
+bytes); each URL at most 2,048 characters.  `build_disavow(entries, header)` returns the text or
+raises DisavowError naming the limit; `check_disavow(data)` returns every problem with its line
+number.  For users: docs/reports.md, "Disavow".
 
 Reads no settings.
 """

@@ -1,14 +1,11 @@
 """Unlinked mentions, the pure text logic: pages that name a brand term without linking to the site.
 
-`page_mentions`, `sentences` and `contact_hints` run in the crawler child on each
-page's visible text and links (crawler/mentions_mode.py extracts them);
-monitor.crawl.mentions drives the crawl from the parent and monitor.store.mentions
-keeps the `mentions` rows.
-
-A term matches case-insensitively on word boundaries ("Acme" matches "acme's" and
-"ACME," but not "Acmeology").  A page with any link to the site (its domain or a
-subdomain) is not an unlinked mention.  Contact hints: mailto: addresses and links
-to contact / about / write-for-us pages.
+`page_mentions`, `sentences` and `contact_hints` run in the crawler child on each page's visible
+text and links (crawler/mentions_mode.py extracts them); monitor.crawl.mentions drives the crawl
+from the parent and monitor.store.mentions keeps the `mentions` rows.  A term matches
+case-insensitively on word boundaries ("Acme" matches "acme's" and "ACME," but not "Acmeology");
+a page with any link to the site (its domain or a subdomain) is not an unlinked mention; contact
+hints are mailto: addresses and links to contact / about / write-for-us pages.
 
 Reads Settings.sites (brand_terms).
 """

@@ -1,14 +1,12 @@
 """Bulk inserts below SQLAlchemy's statement layer, for imports of a million rows.
 
-`insert_rows(connection, table, columns, rows, constants)` writes tuples in the
-caller's transaction: SQLite with the driver's `executemany` (one prepared
-statement, stepped in C), PostgreSQL with `COPY ... FROM STDIN` (psycopg).  Values
-are converted by each column type's own SQLAlchemy bind processor (UTC datetimes,
-JSON, dates as SQLite stores them), so what is stored is what an ORM or Core
-insert would store; `constants` (the same value on every row) are converted once.
-SQLAlchemy's multi-row INSERT costs more than the database itself at this size:
-building the parameters in Python, and on PostgreSQL psycopg re-parsing every
-100 KB statement (too long for its statement cache).
+`insert_rows(connection, table, columns, rows, constants)` writes tuples in the caller's
+transaction: SQLite with the driver's `executemany` (one prepared statement, stepped in C),
+PostgreSQL with `COPY ... FROM STDIN` (psycopg).  Invariant: values are converted by each column
+type's own SQLAlchemy bind processor (UTC datetimes, JSON, dates as SQLite stores them), so what is
+stored is what an ORM or Core insert would store; `constants` (the same on every row) are converted
+once.  Why not SQLAlchemy's multi-row INSERT (it costs more than the database at this size):
+bench/README.md, "Imports".
 
 Reads no settings.
 """

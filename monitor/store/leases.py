@@ -1,14 +1,12 @@
 """Named leases in the database (`leases` table): at most one holder at a time, until it expires.
 
-`acquire(engine, name, holder, ttl)` takes the lease when it is free, expired, already
-ours, or held by a process of this host that no longer exists (so a dispatcher
-killed with -9 does not block its restart for the whole TTL).  Every step is one
-conditional UPDATE or one INSERT, atomic on SQLite and PostgreSQL alike.
-`renew` extends it (False when it was lost); `release` gives it up.  `live_holder`
-says who holds a lease now (None when it is free, expired or its holder died), and
-`fence(session, name, holder)`, called inside a write transaction, raises LeaseLost
-unless the lease is still ours: on PostgreSQL it locks the lease row (FOR SHARE), so
-a takeover waits for that transaction to end; on SQLite the single writer orders them.
+`acquire(engine, name, holder, ttl)` takes the lease when it is free, expired, already ours, or
+held by a process of this host that no longer exists (so a holder killed with -9 does not block
+its restart for the whole TTL), each step one conditional UPDATE or one INSERT, atomic on SQLite
+and PostgreSQL alike; `renew` extends it (False when it was lost); `release` gives it up;
+`live_holder` says who holds it now.  `fence(session, name, holder)`, inside a write transaction,
+raises LeaseLost unless the lease is still ours: on PostgreSQL it locks the lease row (FOR SHARE),
+so a takeover waits for that transaction to end; on SQLite the single writer orders them.
 
 Leases use the real clock.  Reads no settings.
 """
