@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from monitor.cli.main import build_parser
-from monitor.config import VERSION, ConfigError, config_file_warnings, load_settings, parse_duration
+from monitor.config import (
+    VERSION,
+    ConfigError,
+    Settings,
+    SmtpConfig,
+    config_file_warnings,
+    load_settings,
+    parse_duration,
+)
+from monitor.config.spec import field_specs
 from monitor.core.types import EventType, RenderMode
 
 
@@ -117,3 +126,70 @@ def test_the_version_is_the_package_metadata_one(capsys: pytest.CaptureFixture[s
         build_parser().parse_args(["--version"])
     assert capsys.readouterr().out.strip() == f"linkwatch {VERSION}"
     assert load_settings(env={"HOME": str(tmp_path)}).user_agent.startswith(f"linkwatch/{VERSION} ")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[alerts]\nslack_webhok_url = "https://hooks.example"\n',
+         r"unknown key \[alerts\] slack_webhok_url; did you mean slack_webhook_url\?$"),
+        ("[alert]\nmax_attempts = 3\n", r"unknown section \[alert\]; did you mean alerts\?"),
+        ("timeout = 3\n", r"unknown section \[timeout\]; did you mean \[crawl\] timeout\?"),
+        ('[crawl]\nnonsense = 1\n', r"unknown key \[crawl\] nonsense$"),
+        ('[[alerts.route]]\nchanel = "slack"\n', r"unknown key \[\[alerts.route\]\] chanel; did you mean channel\?"),
+        ('[[site]]\ndomain = "a.com"\ncompetitors = true\n', r"unknown key \[\[site\]\] competitors; did you mean"),
+        ('[schedule]\nrule = ["6h"]\n', r"\[\[schedule.rule\]\] must be an array of tables"),
+    ],
+)
+def test_unknown_keys_and_sections_are_one_line_errors_with_a_suggestion(tmp_path, toml, message):
+    config = tmp_path / "config.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings({"HOME": str(tmp_path)}, path=str(config))
+    assert str(info.value).startswith(f"config file {config}: ") or "must be" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[crawl]\ntimeout = "soon"\n')
+    with pytest.raises(ConfigError) as from_file:
+        load_settings({"HOME": str(tmp_path)}, path=str(config))
+    assert str(from_file.value) == "[crawl] timeout: expected a duration such as 30s, 15m, 24h or 3d, got 'soon'"
+    with pytest.raises(ConfigError) as from_env:
+        load_settings({"HOME": str(tmp_path), "LINKWATCH_TIMEOUT": "later"})
+    assert str(from_env.value).endswith("got 'later' (from LINKWATCH_TIMEOUT)")
+
+
+def test_an_unknown_key_stops_a_command_with_exit_2_and_one_line(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[alerts]\nslack_webhok_url = "https://hooks.example"\n')
+    env = {**os.environ, "HOME": str(tmp_path), "LINKWATCH_CONFIG": str(config)}
+    result = subprocess.run([sys.executable, "-m", "monitor", "links"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == (f"linkwatch: error: config file {config}: unknown key [alerts] slack_webhok_url; "
+                             "did you mean slack_webhook_url?\n")
+
+
+def test_every_declared_setting_is_read_from_its_key_and_its_variable(tmp_path):
+    """Each declaration is wired: its key in the file, and its variable over the file, reach its attribute."""
+    samples = {"[crawl] resolve": ("a.test:127.0.0.1", (("a.test", "127.0.0.1"),)),
+               "[serve] metrics_addr": ("127.0.0.2:1", "127.0.0.2:1"), "[crawl] render": ("never", RenderMode.NEVER),
+               "[log] level": ("error", "ERROR"), "[reports] max_exact_share": ("0.5", 0.5)}
+    declared = [(attr, spec, Settings) for attr, spec in field_specs(Settings)]
+    declared += [(f"smtp.{attr}", spec, SmtpConfig) for attr, spec in field_specs(SmtpConfig)]
+    assert len(declared) > 40
+    for attr, spec, cls in declared:
+        default = getattr(cls(), attr.removeprefix("smtp."))
+        raw, wanted = samples.get(spec.name) or {
+            bool: ("false" if default else "true", not default), int: ("7777", 7777), float: ("7777", 7777.0),
+            tuple: ("x,y", ("x", "y"))}.get(type(default), ("value", "value"))
+        config = tmp_path / "config.toml"
+        config.write_text(f'[{spec.section}]\n{spec.key} = "{raw}"\n')
+        seen = [load_settings({"HOME": str(tmp_path)}, path=str(config))]
+        if spec.env:
+            config.write_text("")
+            seen.append(load_settings({"HOME": str(tmp_path), spec.env: raw}, path=str(config)))
+        for settings in seen:
+            value = settings.smtp if attr.startswith("smtp.") else settings
+            assert getattr(value, attr.removeprefix("smtp.")) == wanted != default, spec.name
