@@ -76,6 +76,12 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         # on localhost), announced in a job file under ~/.local/state/scrapy -- not for a process that
         # fetches strangers' pages unattended
         "REMOTE_CONTROL_ENABLED": False,
+        # start-up: only the extensions that can do something here (Scrapy imports every extension it is
+        # given, even one set to None, before it declines to run: the remote control alone loads aiohttp,
+        # ≈0.1 s of a one-page check); the others are off or have nothing to do (no telnet, memory checks,
+        # feeds, job directory, periodic stats, Scrapy stats)
+        "EXTENSIONS_BASE": {f"scrapy.extensions.{name}": 0 for name in (
+            "logcount.LogCount", "closespider.CloseSpider", "throttle.AutoThrottle")},
         # CPU per page (bench/, docs/performance.md): parse_page yields at most one request, so one task
         # per response instead of CONCURRENT_ITEMS=100; no per-callback source inspection (it misses its
         # cache for bound methods: an ast.parse per response); no spider/downloader middlewares that do

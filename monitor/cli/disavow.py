@@ -17,17 +17,18 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import CliError
 from monitor.cli.store_access import open_store
 from monitor.core.disavow import WARNING, DisavowError, Entry, build_disavow, check_disavow, parse_entry
-from monitor.reports.common import ReportError, SiteRef, resolve_site
-from monitor.store import db
-from monitor.store.models import Backlink, BacklinkTag, DisavowEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.reports.common import SiteRef
+
+# The store (SQLAlchemy) is imported inside the functions that use it: `linkwatch --help` stays quick.
 
 
 def register(subparsers: Any) -> None:
@@ -57,6 +58,8 @@ def register(subparsers: Any) -> None:
 
 
 def _site(session: Session, domain: str | None) -> SiteRef:
+    from monitor.reports.common import ReportError, resolve_site
+
     try:
         return resolve_site(session, domain)
     except ReportError as exc:
@@ -76,6 +79,10 @@ def _read_lines(path: str) -> list[tuple[int, str]]:
 
 def _entries(args: argparse.Namespace, session: Session, site: SiteRef, reason: str | None) -> list[Entry]:
     """Every entry the command names; a bad one raises CliError before anything is written."""
+    from sqlalchemy import select
+
+    from monitor.store.models import Backlink, BacklinkTag
+
     entries = []
     for text in args.entries:
         try:
@@ -101,6 +108,11 @@ def _entries(args: argparse.Namespace, session: Session, site: SiteRef, reason: 
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from monitor.store import db
+    from monitor.store.models import DisavowEntry
+
     engine = open_store(args)
     added = 0
     with db.session(engine) as session:
@@ -122,6 +134,11 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from sqlalchemy import delete
+
+    from monitor.store import db
+    from monitor.store.models import DisavowEntry
+
     engine = open_store(args)
     removed = 0
     with db.session(engine) as session:
@@ -136,6 +153,11 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from monitor.store import db
+    from monitor.store.models import DisavowEntry
+
     engine = open_store(args)
     with db.session(engine) as session:
         site = _site(session, args.site)

@@ -25,8 +25,6 @@ from urllib.parse import urlsplit
 from monitor.cli.common import CliError, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store
 from monitor.core.mentions import brand_terms
-from monitor.crawl.mentions import find_mentions
-from monitor.store.mentions import list_mentions, store_mentions
 
 COLUMNS = ("page_url", "term", "sentence", "contact_hints", "found_at")
 
@@ -94,6 +92,9 @@ def _crawl_start(value: str) -> tuple[list[str], str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.crawl.mentions import find_mentions  # the store: loaded by the command, not by --help
+    from monitor.store.mentions import list_mentions, store_mentions
+
     settings = settings_from(args)
     site = args.site.strip().lower().removeprefix("www.")
     if not site or "/" in site:

@@ -7,17 +7,21 @@ Reads settings: redis_url, database_url.
 from __future__ import annotations
 
 import argparse
-
-import redis
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError
 from monitor.cli.store_access import open_store
 from monitor.config import Settings
-from monitor.crawl import workqueue
-from monitor.crawl.runs import utcnow
+
+if TYPE_CHECKING:
+    import redis
 
 
 def check_redis(settings: Settings) -> redis.Redis:
+    import redis  # imported here, as the store below: `linkwatch --help` and `check` never load them
+
+    from monitor.crawl import workqueue
+
     client = workqueue.connect(settings)
     try:
         client.ping()
@@ -28,6 +32,9 @@ def check_redis(settings: Settings) -> redis.Redis:
 
 def enqueue_once(args: argparse.Namespace, settings: Settings) -> int:
     """`linkwatch run --once --enqueue`: one leader step (see monitor.crawl.workqueue.lead_step)."""
+    from monitor.crawl import workqueue
+    from monitor.crawl.runs import utcnow
+
     client = check_redis(settings)
     engine = open_store(args)
     step = workqueue.lead_step(engine, settings, client, utcnow(), include_all=args.include_all,

@@ -25,14 +25,9 @@ from typing import Any
 from monitor.cli.common import CliError, positive_int, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store, parse_when
 from monitor.config import Settings
-from monitor.reports import REPORTS
-from monitor.reports.common import ReportError, jsonable
-from monitor.reports.gap import GapReport, verify_gap
-from monitor.reports.html import render_html
+from monitor.reports import NAMES
 
 logger = logging.getLogger(__name__)
-
-NAMES = tuple(REPORTS)
 
 
 def register(subparsers: Any) -> None:
@@ -72,6 +67,10 @@ def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build(name: str, engine: Any, args: argparse.Namespace, settings: Settings, since: datetime | None) -> Any:
+    from monitor.reports import REPORTS  # SQLAlchemy: loaded by the command, not by --help
+    from monitor.reports.common import ReportError
+    from monitor.reports.gap import verify_gap
+
     try:
         report = REPORTS[name](engine, args.site, since, settings, **_options(name, args))
     except ReportError as exc:
@@ -119,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.json:
+        from monitor.reports.common import jsonable
+
         data = jsonable(report)
         data["report"] = args.name
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
@@ -130,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(name: str, report: Any) -> None:
+    from monitor.reports.gap import GapReport
+
     out = sys.stdout
     out.write(f"{name} report for {report.site}\n")
     width = max((len(str(k)) for k, _ in report.summary()), default=0)
@@ -147,6 +150,8 @@ def _print(name: str, report: Any) -> None:
 
 
 def _write_html(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:
+    from monitor.reports.html import render_html
+
     engine = open_store(args)
     try:
         reports = {name: build(name, engine, args, settings, since) for name in NAMES}

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
-from monitor.cli.queue_access import enqueue_once
 from monitor.cli.store_access import open_store
-from monitor.crawl.runs import RunCycle, RunSummary, run_summary, utcnow
-from monitor.crawl.scheduler import backlink_count, due_count, next_due_time
+
+if TYPE_CHECKING:
+    from monitor.crawl.runs import RunSummary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--max-events: must not be negative")
     settings = crawl_settings(args)
     if args.enqueue:
+        from monitor.cli.queue_access import enqueue_once  # Redis: loaded only by the commands that use it
+
         return enqueue_once(args, settings)
+    from monitor.crawl.runs import RunCycle, run_summary, utcnow  # the store: not for `linkwatch --help`
+    from monitor.crawl.scheduler import backlink_count, due_count, next_due_time
+
     engine = open_store(args)
     total = backlink_count(engine) if args.include_all else due_count(engine, utcnow())
     if args.limit is not None:

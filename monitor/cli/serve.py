@@ -24,8 +24,7 @@ from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
 from monitor.config import ConfigError, parse_host_port
-from monitor.service.loop import DEFAULT_POLL, Service, start_http
-from monitor.service.metrics import exposure_error
+from monitor.service import DEFAULT_POLL
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.service.loop import Service, start_http  # the store: loaded by the command, not by --help
+    from monitor.service.metrics import exposure_error
+
     settings = crawl_settings(args)
     addr = args.metrics_addr or settings.metrics_addr
     try:

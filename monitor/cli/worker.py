@@ -24,7 +24,7 @@ from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.queue_access import check_redis
 from monitor.cli.store_access import open_store
-from monitor.crawl import workqueue
+from monitor.crawl import ALIVE_TTL_SECONDS
 from monitor.crawl.child import open_child, stop_child
 
 
@@ -40,9 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "a worker starting under a dead one's name re-queues the jobs it left")
     parser.add_argument("--exit-when-idle", action="store_true",
                         help="exit once no cycle is open and the queue is empty (default: run until stopped)")
-    parser.add_argument("--alive-ttl", type=int, default=workqueue.ALIVE_TTL_SECONDS, metavar="SECONDS",
+    parser.add_argument("--alive-ttl", type=int, default=ALIVE_TTL_SECONDS, metavar="SECONDS",
                         help="heartbeat lifetime: the leader re-queues this worker's jobs this long after it "
-                        f"dies (default {workqueue.ALIVE_TTL_SECONDS})")
+                        f"dies (default {ALIVE_TTL_SECONDS})")
     add_crawl_flags(parser)
     parser.set_defaults(func=run)
 

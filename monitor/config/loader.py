@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +60,8 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
         if explicit:
             raise ConfigError(f"config file {path} does not exist")
         return {}
+    import tomllib  # ≈10 ms: loaded only when there is a file to read
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -30,6 +30,7 @@ from monitor.config import Settings
 from monitor.core.hosts import host_of, registrable_domain
 from monitor.core.types import PageJob
 from monitor.core.wire import job_from_json, job_to_json
+from monitor.crawl import ALIVE_TTL_SECONDS
 from monitor.crawl.scheduler import iter_due_jobs
 from monitor.store.db import session
 from monitor.store.models import Check, CheckRun
@@ -40,7 +41,6 @@ PREFIX = "linkwatch:"
 QUEUE = PREFIX + "queue"
 WORKERS = PREFIX + "workers"
 CYCLE = PREFIX + "cycle"  # hash: run_id, jobs
-ALIVE_TTL_SECONDS = 30
 ENQUEUE_CHUNK = 1000
 
 # KEYS: queue, processing. ARGV: delay_ms, max_tries, polite key prefix.

@@ -29,6 +29,7 @@ from monitor.config import Settings, parse_host_port
 from monitor.crawl import lease as crawl_lease
 from monitor.crawl.runs import RunCycle, utcnow
 from monitor.crawl.scheduler import due_count
+from monitor.service import DEFAULT_POLL
 from monitor.service.metrics import bearer_matches
 from monitor.store import leases
 from monitor.store.db import session
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 LEASE_NAME = "serve"
 LEASE_TTL = 90.0
-DEFAULT_POLL = 30.0
 
 WsgiApp = Callable[..., Iterable[bytes]]
 
