@@ -24,7 +24,7 @@ from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
 from monitor.config import ConfigError, parse_host_port
-from monitor.service.loop import DEFAULT_POLL, Service, start_http
+from monitor.service.loop import DEFAULT_POLL, Service
 from monitor.service.metrics import exposure_error
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--poll: must be greater than zero")
     engine = open_store(args)
     service = Service(engine, settings, poll=args.poll)
+    from monitor.web.server import start_http  # the web stack loads only for serve
+
     try:
         http = start_http(service, addr)
     except OSError as exc:
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    sys.stderr.write(f"linkwatch serve: /metrics and /healthz on http://{http.host}:{http.port}\n")
+    sys.stderr.write(f"linkwatch serve: the web interface, /metrics and /healthz on http://{http.host}:{http.port}\n")
     sys.stderr.flush()
     try:
         return service.run()

@@ -76,6 +76,7 @@ class Service:
         self._redis: Any = None  # the workers' queue (settings.workers)
         self._waited_for: str | None = None  # the crawl lease holder last waited for
         self.stopping = threading.Event()
+        self._woken = threading.Event()  # set by wake(): look for due work now, not after `poll`
         self._renewer = threading.Thread(target=self._renew_lease, name="lease", daemon=True)
 
     def run(self) -> int:
@@ -83,15 +84,21 @@ class Service:
         try:
             while not self.stopping.is_set():
                 self._step()
-                self.stopping.wait(self.poll)
+                self._woken.wait(self.poll)
+                self._woken.clear()
         finally:
             if self.leader:
                 leases.release(self.engine, LEASE_NAME, self.holder)
             self.leader = False
         return 0
 
+    def wake(self) -> None:
+        """Look for due backlinks now (the web's Check now) instead of after the poll interval."""
+        self._woken.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self._woken.set()
         cycle = self.cycle
         if cycle is not None:
             cycle.stop()
