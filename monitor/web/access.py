@@ -8,7 +8,7 @@
   elsewhere cannot reach it by pointing its own name at 127.0.0.1).
 - A state-changing request from another origin is refused before anything runs; every form carries a
   CSRF token equal to the `lw_csrf` cookie (double submit; the cookie is SameSite=Strict).
-- Every answer carries a Content-Security-Policy without 'unsafe-inline', nosniff and no referrer.
+- Every answer carries a Content-Security-Policy without 'unsafe-inline', nosniff, and no referrer to other sites.
 """
 
 from __future__ import annotations
@@ -71,13 +71,12 @@ def host_is_loopback(request: Request) -> bool:
 
 
 def same_origin(request: Request) -> bool:
-    """False when the browser says the request comes from another site (Origin or Sec-Fetch-Site)."""
-    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
-        return False
+    """False when the browser says the request comes from another origin (Sec-Fetch-Site, else Origin)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
 
 def is_secure(request: Request) -> bool:
@@ -153,7 +152,7 @@ def install(app: FastAPI, settings: Settings, bind_host: str) -> None:
             set_cookie(response, request, CSRF_COOKIE, request.state.csrf, None)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if request.url.path.startswith(("/api/", "/links", "/events", "/alerts", "/login")) or \
                 request.url.path == "/":

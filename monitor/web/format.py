@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 STATE_WORDS = {
     "live": "Live (followed)", "nofollow": "Live, not followed", "lost": "Lost", "gone": "Page gone",
     "error": "Could not check", "blocked": "Blocked by the site", "pending": "Promised (pending)",
-    "unchecked": "Not checked yet",
+    "unchecked": "Not seen yet",
 }
 EVENT_WORDS = {
     "new": "New link found", "lost": "Link lost", "restored": "Link back", "nofollow": "Became not followed",

@@ -121,7 +121,8 @@ def link_page(request: Request, link_id: int, queued: str = "", saved: str = "",
             waiting = queued_at.isoformat()
     return web.render(request, "link.html", {
         "link": link, "checks": checks, "events": events, "reason": verdict_reason(link, checks[0] if checks else None),
-        "waiting": waiting, "saved": saved, "error": error, "event_words": event_words})
+        "waiting": waiting, "landed": bool(queued) and waiting is None, "saved": saved, "error": error,
+        "event_words": event_words})
 
 
 @router.post("/links/{link_id:int}")

@@ -6,8 +6,6 @@
   if (!box || !box.dataset.link || !box.dataset.queued) { return; }
   var queued = Date.parse(box.dataset.queued);
   var tries = 0;
-  var meta = document.querySelector("meta[http-equiv=refresh]");
-  if (meta) { meta.parentNode.removeChild(meta); }
   function poll() {
     tries += 1;
     fetch("/api/v1/links/" + encodeURIComponent(box.dataset.link), {credentials: "same-origin",
