@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.service.loop import Service, start_http  # the store: loaded by the command, not by --help
+    from monitor.service.loop import Service  # the store: loaded by the command, not by --help
     from monitor.service.metrics import exposure_error
 
     settings = crawl_settings(args)
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--poll: must be greater than zero")
     engine = open_store(args)
     service = Service(engine, settings, poll=args.poll)
+    from monitor.web.server import start_http  # the web stack loads only for serve
+
     try:
         http = start_http(service, addr)
     except OSError as exc:
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    sys.stderr.write(f"linkwatch serve: /metrics and /healthz on http://{http.host}:{http.port}\n")
+    sys.stderr.write(f"linkwatch serve: the web interface, /metrics and /healthz on http://{http.host}:{http.port}\n")
     sys.stderr.flush()
     try:
         return service.run()

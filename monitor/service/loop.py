@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from monitor.config import Settings, parse_host_port
+from monitor.config import Settings
 from monitor.crawl import lease as crawl_lease
 from monitor.crawl.runs import RunCycle, utcnow
 from monitor.crawl.scheduler import due_count
@@ -76,6 +76,7 @@ class Service:
         self._redis: Any = None  # the workers' queue (settings.workers)
         self._waited_for: str | None = None  # the crawl lease holder last waited for
         self.stopping = threading.Event()
+        self._woken = threading.Event()  # set by wake(): look for due work now, not after `poll`
         self._renewer = threading.Thread(target=self._renew_lease, name="lease", daemon=True)
 
     def run(self) -> int:
@@ -83,15 +84,21 @@ class Service:
         try:
             while not self.stopping.is_set():
                 self._step()
-                self.stopping.wait(self.poll)
+                self._woken.wait(self.poll)
+                self._woken.clear()
         finally:
             if self.leader:
                 leases.release(self.engine, LEASE_NAME, self.holder)
             self.leader = False
         return 0
 
+    def wake(self) -> None:
+        """Look for due backlinks now (the web's Check now) instead of after the poll interval."""
+        self._woken.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self._woken.set()
         cycle = self.cycle
         if cycle is not None:
             cycle.stop()
@@ -174,14 +181,3 @@ def http_app(service: Service, metrics: WsgiApp) -> WsgiApp:
         return metrics(environ, start_response)
 
     return app
-
-
-def start_http(service: Service, addr: str) -> Any:
-    """Serve /metrics and /healthz at `addr` (HOST:PORT; port 0 picks one) from a thread: a MetricsServer."""
-    from monitor.service.metrics import MetricsServer, build_registry, metrics_app
-
-    host, port = parse_host_port(addr, "--metrics-addr")
-    metrics = metrics_app(build_registry(service.engine, service.settings), service.settings.api_token)
-    from monitor.service.intake import api_app  # POST /api/pending (outreach intake); everything else to /metrics
-
-    return MetricsServer(http_app(service, api_app(service.engine, service.settings, metrics)), host, port)

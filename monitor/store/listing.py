@@ -123,6 +123,21 @@ def check_json(check: Check, link: Backlink) -> dict[str, Any]:
     }
 
 
+def backlink_by_id(engine: Engine, backlink_id: int) -> dict[str, Any] | None:
+    """One stored backlink as the `links --json` object, or None."""
+    with Session(engine) as session:
+        row = session.execute(_backlink_query(None, None, None).where(Backlink.id == backlink_id)).first()
+        return backlink_json(row[0], row[1]) if row else None
+
+
+def checks_of_backlink(engine: Engine, backlink_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """The latest checks of one backlink, newest first, as `history --json` objects (ix_checks_backlink_at)."""
+    query = (select(Check, Backlink).join(Backlink, Check.backlink_id == Backlink.id)
+             .where(Check.backlink_id == backlink_id).order_by(Check.checked_at.desc(), Check.id.desc()).limit(limit))
+    with Session(engine) as session:
+        return [check_json(check, link) for check, link in session.execute(query).all()]
+
+
 def backlinks_of_page(engine: Engine, source_url: str) -> list[dict[str, Any]]:
     """The backlinks stored for a referring page (http/https and www spellings are the same page)."""
     key = source_key(source_url)
@@ -164,18 +179,26 @@ def event_from_record(record: EventRecord, link: Backlink, site: str | None) -> 
 
 def iter_events(engine: Engine, since: datetime | None = None, event_type: str | None = None,
                 site: str | None = None, limit: int | None = None,
-                batch_size: int = DEFAULT_BATCH) -> Iterator[Event]:
-    """Events matching the filters, newest first (at most `limit`), read in batches."""
+                batch_size: int = DEFAULT_BATCH, *, until: datetime | None = None, backlink_id: int | None = None,
+                after: tuple[datetime, int] | None = None) -> Iterator[Event]:
+    """Events matching the filters, newest first (at most `limit`), read in batches.
+
+    `until` (exclusive), one backlink's only, and `after` (the (at, id) of the last event of a page) serve
+    the web's event pages."""
     base = (select(EventRecord, Backlink, Site.domain).join(Backlink, EventRecord.backlink_id == Backlink.id)
             .join(Site, Backlink.site_id == Site.id).order_by(EventRecord.at.desc(), EventRecord.id.desc()))
     if since is not None:
         base = base.where(EventRecord.at >= since)
+    if until is not None:
+        base = base.where(EventRecord.at < until)
+    if backlink_id is not None:
+        base = base.where(EventRecord.backlink_id == backlink_id)
     if event_type:
         base = base.where(EventRecord.type == event_type)
     if site:
         base = base.where(Site.domain.in_(site_filter_domains(site)))
     remaining = limit
-    last: tuple[datetime, int] | None = None
+    last: tuple[datetime, int] | None = after
     while remaining is None or remaining > 0:
         size = batch_size if remaining is None else min(batch_size, remaining)
         query = base.limit(size)

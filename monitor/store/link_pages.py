@@ -1,0 +1,143 @@
+"""Pages of backlinks for the web interface and the API: filters, sort orders and keyset cursors.
+
+A page is read with `LIMIT n` after the cursor of the previous page's last row, never with OFFSET,
+so page 50 costs what page 1 costs.  Each sort order walks an index: `newest` the primary key,
+`traffic` ix_backlinks_site_traffic (with a site), `state` one state after the other, most urgent
+first, each through ix_backlinks_site_state.  Rows are the
+`links --json` objects (monitor.store.listing.backlink_json); the CLI's `links` shares the filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Select, and_, or_
+from sqlalchemy.orm import Session
+
+from monitor.store.listing import _backlink_query, backlink_json
+from monitor.store.models import Backlink
+
+SORTS = ("newest", "traffic", "state")
+#: most urgent first: the order of "sort by state"
+STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
+FLAGS = {
+    "noindex": Backlink.noindex.is_(True),
+    "not_followed": Backlink.follow.is_(False),
+    "redirected": and_(Backlink.final_url.is_not(None), Backlink.final_url != Backlink.source_url),
+}
+
+
+class CursorError(ValueError):
+    """A `next` cursor that this listing did not give."""
+
+
+@dataclass(frozen=True)
+class LinkFilter:
+    """What the Links page and GET /api/v1/links filter on (all optional)."""
+
+    site: str | None = None
+    states: tuple[str, ...] = ()
+    tag: str | None = None
+    flags: tuple[str, ...] = ()
+    text: str | None = None
+    sort: str = "newest"
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def filtered(f: LinkFilter) -> Select[Any]:
+    """The SELECT of (Backlink, site domain) for a filter, without order or cursor."""
+    query: Any = _backlink_query(None, f.site, f.tag)
+    if f.states:
+        query = query.where(Backlink.state.in_(f.states))
+    for flag in f.flags:
+        query = query.where(FLAGS[flag])
+    if f.text and f.text.strip():
+        pattern = _like(f.text.strip().lower())
+        query = query.where(or_(Backlink.source_url.ilike(pattern, escape="\\"),
+                                Backlink.referring_domain.ilike(pattern, escape="\\"),
+                                Backlink.anchor.ilike(pattern, escape="\\"),
+                                Backlink.expected_anchor.ilike(pattern, escape="\\")))
+    return query
+
+
+def _parse_cursor(cursor: str, sort: str) -> tuple[str, int]:
+    value, _, last_id = cursor.rpartition("~")
+    if not last_id.isdigit() or (sort == "newest" and value):
+        raise CursorError("this `next` cursor is not one of this listing's")
+    return value, int(last_id)
+
+
+def _newest(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
+    query = filtered(f).order_by(Backlink.id.desc()).limit(limit)
+    if last_id is not None:
+        query = query.where(Backlink.id < last_id)
+    return list(session.execute(query).all())
+
+
+def _traffic(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
+    query = filtered(f).order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id.desc()).limit(limit)
+    if last_id is not None:
+        if value == "none":
+            query = query.where(Backlink.page_traffic.is_(None), Backlink.id < last_id)
+        else:
+            traffic = float(value)
+            query = query.where(or_(Backlink.page_traffic < traffic, Backlink.page_traffic.is_(None),
+                                    and_(Backlink.page_traffic == traffic, Backlink.id < last_id)))
+    return list(session.execute(query).all())
+
+
+def _by_state(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
+    states = [s for s in STATE_ORDER if not f.states or s in f.states]
+    if last_id is not None:
+        if value not in states:
+            raise CursorError("this `next` cursor is not one of this listing's")
+        states = states[states.index(value):]
+    rows: list[Any] = []
+    for state in states:
+        query = filtered(LinkFilter(f.site, (state,), f.tag, f.flags, f.text)).order_by(Backlink.id.desc())
+        if last_id is not None and state == value:
+            query = query.where(Backlink.id < last_id)
+        rows += session.execute(query.limit(limit - len(rows))).all()
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _cursor_of(sort: str, link: Backlink) -> str:
+    if sort == "traffic":
+        return f"{'none' if link.page_traffic is None else repr(link.page_traffic)}~{link.id}"
+    if sort == "state":
+        return f"{link.state}~{link.id}"
+    return f"~{link.id}"
+
+
+def backlink_page(engine: Engine, f: LinkFilter, cursor: str | None = None,
+                  limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of backlinks matching `f` in its sort order, and the cursor of the next page (None: last page).
+
+    Raises CursorError for a cursor this listing did not give."""
+    read = {"newest": _newest, "traffic": _traffic, "state": _by_state}[f.sort]
+    value, last_id = _parse_cursor(cursor, f.sort) if cursor else ("", None)
+    try:
+        with Session(engine) as session:
+            rows = read(session, f, value, last_id, limit + 1)
+            items = [backlink_json(link, domain) for link, domain in rows[:limit]]
+            cursor = _cursor_of(f.sort, rows[limit - 1][0]) if len(rows) > limit else None
+    except ValueError as exc:
+        raise CursorError("this `next` cursor is not one of this listing's") from exc
+    return items, cursor
+
+
+def iter_backlink_pages(engine: Engine, f: LinkFilter, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every backlink matching `f`, in its sort order, page after page (the CSV download)."""
+    cursor: str | None = None
+    while True:
+        items, cursor = backlink_page(engine, f, cursor, batch)
+        yield from items
+        if cursor is None:
+            return

@@ -1,0 +1,73 @@
+"""The Overview page `/` and signing in and out (`/login`, `/logout`)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.listing import iter_events, site_filter_domains
+from monitor.store.models import Site
+from monitor.web import access
+from monitor.web.app import state_of
+from monitor.web.format import event_words
+from monitor.web.overview import overview
+
+router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=False)
+
+
+@router.get("/")
+def overview_page(request: Request, site: str = "") -> Response:
+    web = state_of(request)
+    figures = overview(web.engine, datetime.now(UTC))
+    all_sites = figures["sites"]
+    shown = [s for s in all_sites if not site or s.domain in site_filter_domains(site)]
+    events = [e.to_json() | {"backlink_id": e.backlink_id}
+              for e in iter_events(web.engine, site=site or None, limit=15)]
+    return web.render(request, "overview.html", {
+        "all_sites": all_sites, "sites": shown, "site": site, "run": figures["last_run"], "due": figures["due"],
+        "overdue": figures["overdue"], "next_due": figures["next_due"], "events": events,
+        "event_words": event_words})
+
+
+def site_names(request: Request) -> list[str]:
+    """Every stored site's domain, for the site selectors."""
+    with Session(state_of(request).engine) as session:
+        return list(session.scalars(select(Site.domain).order_by(Site.competitor, Site.domain)))
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return state_of(request).render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login")
+def login(request: Request, token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    web = state_of(request)
+    expected = web.settings.api_token
+    if not expected:
+        return RedirectResponse("/", status_code=303)
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        return web.render(request, "login.html", {"next": _safe_next(next), "error": "That token is not right."},
+                          status_code=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    access.set_cookie(response, request, access.SESSION_COOKIE, access.session_value(expected),
+                      access.SESSION_SECONDS)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(access.SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=access.is_secure(request))
+    return response
