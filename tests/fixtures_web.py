@@ -2,7 +2,7 @@
 
 `web_serve(env_extra)` starts serve over a fresh SQLite store (loopback, port 0, short poll) and returns
 its base URL and environment; `linkwatch(env, *args)` runs a command on the same store.  `shoot(page, name)`
-writes docs/ui/NAME.png only when LINKWATCH_UI_SHOTS=1, so the normal run never rewrites the docs.
+writes docs/ui/NAME.png only when UPDATE_UI_SHOTS=1, so the normal run never rewrites the docs.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def web_page(chromium_browser: Any) -> Iterator[Any]:
 
 
 def shoot(page: Any, name: str) -> None:
-    """A full-page screenshot for docs/ui.md, when LINKWATCH_UI_SHOTS=1 asks for one."""
-    if os.environ.get("LINKWATCH_UI_SHOTS") == "1":
+    """A full-page screenshot for docs/ui.md, when UPDATE_UI_SHOTS=1 asks for one."""
+    if os.environ.get("UPDATE_UI_SHOTS") == "1":
         DOCS_UI.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_UI / f"{name}.png"), full_page=True)
