@@ -29,11 +29,12 @@ FORMULA = "=cmd|' /C calc'!A0"
 NOW = dt.datetime.now(dt.UTC)
 
 
-def call(served: Served, path: str, method: str = "GET", body: Any = None) -> tuple[int, Any, str]:
-    """(status, JSON or None, text) of one request."""
+def call(served: Served, path: str, method: str = "GET", body: Any = None, token: str = "") -> tuple[int, Any, str]:
+    """(status, JSON or None, text) of one request (with `token` as the bearer token when given)."""
     data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if data else {}
     request = urllib.request.Request(served.base + path, method=method, data=data,
-                                     headers={"Content-Type": "application/json"} if data else {})
+                                     headers=headers | ({"Authorization": f"Bearer {token}"} if token else {}))
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             status, text = answer.status, answer.read().decode()
@@ -62,7 +63,8 @@ def seeded(tmp_path: Path, start: Callable[..., Served], **extra: str) -> tuple[
     store.engine.dispose()
     served = start(**extra)
     links: dict[str, list[int]] = {key: [] for key in made}
-    for item in call(served, "/api/v1/links?limit=1000")[1]["items"]:
+    token = extra.get("LINKWATCH_API_TOKEN", "")
+    for item in call(served, "/api/v1/links?limit=1000", token=token)[1]["items"]:
         links[{"lost": "lost", "live": "new", "gone": "page_gone"}[item["state"]]].append(item["id"])
     return served, links
 
