@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from monitor.cli.common import spreadsheet_safe
+from monitor.core.spreadsheet import spreadsheet_safe
 from monitor.importers import ImportFileError, ImportOptions, ImportReport, import_file
 from monitor.store import db
 from monitor.store.listing import iter_backlinks

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from monitor.config import ConfigError, Settings, config_file_warnings, load_settings
+from monitor.core.spreadsheet import csv_cell, plain_cell
 
 logger = logging.getLogger(__name__)
 
@@ -66,29 +67,11 @@ def positive_int(text: str) -> int:
     return value
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Neutralise a cell that a spreadsheet would run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([spreadsheet_safe(_cell(row.get(col))) for col in columns])
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    if value is None:
-        return ""
-    return value
+        writer.writerow([csv_cell(row.get(col)) for col in columns])
 
 
 def write_json_lines(rows: Iterable[dict[str, Any]], out: TextIO = sys.stdout) -> None:
@@ -100,7 +83,7 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], out: Tex
                 max_width: int = 60) -> None:
     """A plain aligned text table for the terminal."""
     def text(value: Any) -> str:
-        value = _cell(value)
+        value = plain_cell(value)
         value = str(value).replace("\n", " ")
         return value if len(value) <= max_width else value[: max_width - 1] + "…"
 

@@ -74,6 +74,8 @@ class Site(Base):
     domain: Mapped[str] = mapped_column(String(255), unique=True)
     competitor: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: bumped to revoke the site's read-only share link (monitor.web.share)
+    share_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     backlinks: Mapped[list[Backlink]] = relationship(back_populates="site")
 

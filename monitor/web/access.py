@@ -30,7 +30,7 @@ SESSION_COOKIE = "lw_session"
 CSRF_COOKIE = "lw_csrf"
 SESSION_SECONDS = 14 * 24 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-OPEN_PREFIXES = ("/login", "/static/")
+OPEN_PREFIXES = ("/login", "/static/", "/share/")  # a share link checks its own signature (monitor.web.share)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -69,14 +69,15 @@ def state_of(request: Request) -> WebState:
 
 def create_app(engine: Engine, settings: Settings, service: Any = None, bind_host: str = "127.0.0.1") -> FastAPI:
     """The web app over `engine`; `service` (the serve loop) is woken by Check now when given."""
-    from monitor.web import access, api, pages_links, pages_misc, pages_overview
+    from monitor.web import access, api, pages_links, pages_misc, pages_overview, share
 
     app = FastAPI(title="linkwatch API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json")
     app.state.web = WebState(engine, settings, service, bind_host)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (pages_overview, pages_links, pages_misc, api):
+    for module in (pages_overview, pages_links, pages_misc, api, share):
         app.include_router(module.router)
+    app.include_router(share.actions)
     access.install(app, settings, bind_host)
     install_errors(app)
     return app

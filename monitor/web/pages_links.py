@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from monitor.cli.common import spreadsheet_safe
+from monitor.core.spreadsheet import csv_cell
 from monitor.store.link_pages import (
     FLAGS,
     SORTS,
@@ -81,8 +81,7 @@ def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iterato
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for count, row in enumerate(rows, 1):
-        writer.writerow([spreadsheet_safe(" ".join(map(str, v)) if isinstance(v, list) else "" if v is None else v)
-                         for v in (row.get(c) for c in columns)])
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

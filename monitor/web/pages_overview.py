@@ -22,7 +22,9 @@ router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=
 
 
 @router.get("/")
-def overview_page(request: Request, site: str = "") -> Response:
+def overview_page(request: Request, site: str = "", revoked: str = "") -> Response:
+    from monitor.web.share import share_keys
+
     web = state_of(request)
     figures = overview(web.engine, datetime.now(UTC))
     all_sites = figures["sites"]
@@ -32,7 +34,9 @@ def overview_page(request: Request, site: str = "") -> Response:
     return web.render(request, "overview.html", {
         "all_sites": all_sites, "sites": shown, "site": site, "run": figures["last_run"], "due": figures["due"],
         "overdue": figures["overdue"], "next_due": figures["next_due"], "events": events,
-        "event_words": event_words})
+        "event_words": event_words, "revoked": bool(revoked),
+        "share": share_keys(web.engine, web.settings.api_token) if request.state.signed_in else {},
+        "base_url": str(request.base_url).rstrip("/")})
 
 
 def site_names(request: Request) -> list[str]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:25:07.096283
+Create Date: 2026-12-06 18:43:21.804293
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('domain', sa.String(length=255), nullable=False),
     sa.Column('competitor', sa.Boolean(), nullable=False),
     sa.Column('created_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('share_generation', sa.Integer(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('domain', name=op.f('uq_sites_domain'))
     )
