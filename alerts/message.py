@@ -102,9 +102,10 @@ _DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
     ("error", "Error", False),
 )
 # shown elsewhere (anchor, last seen live, state) or noise
-_NOT_EVIDENCE = {"anchor", "last_anchor", "last_live", "follow", "after", "reason", "rendered", "never_seen"}
+_NOT_EVIDENCE = {"anchor", "last_anchor", "last_live", "follow", "after", "reason", "rendered", "rendered_only",
+                 "never_seen"}
 _FLAGS: tuple[tuple[str, str], ...] = (
-    ("rendered", "Found only after JavaScript rendering"),
+    ("rendered_only", "Found only after JavaScript rendering"),
     ("never_seen", "linkwatch never saw this link live"),
 )
 

@@ -31,3 +31,16 @@ def import_rows(env: dict[str, str], tmp_path: Path, name: str, text: str, *flag
     path = tmp_path / name
     path.write_text(text)
     return linkwatch(env, "import", str(path), *flags).stdout
+
+
+def slack_sections(http_sink: Any) -> list[str]:
+    """The text of every event section of every Slack message the sink accepted."""
+    return [block["text"]["text"] for request in http_sink.accepted for block in request.json["blocks"]
+            if block["type"] == "section" and "_What to do:_" in block["text"]["text"]]
+
+
+def section_for(sections: list[str], url: str, title: str) -> str:
+    """The one section about the referring page `url` with this title."""
+    found = [s for s in sections if f"<{url}>" in s and title in s]
+    assert len(found) == 1, (url, title, sections)
+    return found[0]

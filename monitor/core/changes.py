@@ -165,6 +165,8 @@ def _evidence(verdict: Verdict, link: ObservedLink | None = None) -> dict[str, A
                               "rendered": verdict.rendered}
     if link is not None:
         detail.update(href=link.href, rel=list(link.rel), anchor=link.anchor, follow=link.follow)
+        if link.rendered_only:
+            detail["rendered_only"] = True
     if verdict.error:
         detail["error"] = verdict.error
     return detail
