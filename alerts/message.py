@@ -90,6 +90,7 @@ NOINDEX_SOURCES: Mapping[str, str] = {
 # detail key -> label, in the order shown; URLs are marked so channels can link them
 _DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
     ("http_status", "HTTP status", False),
+    ("redirected_to", "Redirected to", True),
     ("final_url", "Final URL", True),
     ("old_final_url", "Previous final URL", True),
     ("rel", "rel", False),

@@ -160,9 +160,18 @@ def choose_link(links: tuple[ObservedLink, ...], previous: LinkMemory) -> Observ
     return max(links, key=rank)  # max keeps the first of equals: document order
 
 
+def redirected_away(verdict: Verdict) -> str | None:
+    """The page the referring page now redirects to, when that is another page (not http -> https or www)."""
+    if verdict.final_url == verdict.url or page_key(verdict.final_url) == page_key(verdict.url):
+        return None
+    return verdict.final_url
+
+
 def _evidence(verdict: Verdict, link: ObservedLink | None = None) -> dict[str, Any]:
     detail: dict[str, Any] = {"http_status": verdict.http_status, "final_url": verdict.final_url,
                               "rendered": verdict.rendered}
+    if (destination := redirected_away(verdict)) is not None:
+        detail["redirected_to"] = destination
     if link is not None:
         detail.update(href=link.href, rel=list(link.rel), anchor=link.anchor, follow=link.follow)
         if link.rendered_only:

@@ -110,7 +110,9 @@ def _rollup_totals(conn: Any, site_id: int) -> tuple[tuple[int, float], list[tup
     return (sum(g[2] for g in groups), traffic), groups
 
 
-def _reason(event_type: str | None, state: str) -> str:
+def _reason(event_type: str | None, state: str, detail: dict[str, Any] | None = None) -> str:
+    if detail and detail.get("redirected_to") and state in DEAD:
+        return "redirected"  # the link is missing because the page now redirects to another one
     if event_type in REASONS and not (event_type == EventType.NOFOLLOW.value and state in DEAD):
         return REASONS[event_type]
     return STATE_REASONS.get(state, "removed")
@@ -139,16 +141,33 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     for r in rows:
         detail = r.detail if isinstance(r.detail, dict) else {}
         report.rows.append({
-            "reason": _reason(r.event_type, r.state), "page_traffic": r.page_traffic, "source_url": r.source_url,
+            "reason": _reason(r.event_type, r.state, detail), "page_traffic": r.page_traffic,
+            "source_url": r.source_url,
             "target": r.target, "referring_domain": r.referring_domain, "state": r.state,
             "lost_at": r.event_at, "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
             "contact_hints": list(r.contact_hints or []), "evidence": _evidence(detail),
+            "redirected_to": detail.get("redirected_to"),
         })
+    _count_redirects(report)
     return report
+
+
+def _count_redirects(report: ReclaimReport) -> None:
+    """Move the links lost because their page redirects elsewhere from `removed` to `redirected` in the
+    counts by reason (the rollups count by event type; the redirect is in the event's detail).  Exact when
+    every row of the worklist is shown, the usual case; otherwise only the shown rows move."""
+    moved = sum(1 for row in report.rows if row["reason"] == "redirected" and row["state"] in DEAD)
+    moved = min(moved, report.by_reason.get("removed", 0))
+    if moved:
+        report.by_reason["removed"] -= moved
+        report.by_reason["redirected"] = report.by_reason.get("redirected", 0) + moved
+        report.by_reason = {k: v for k, v in sorted(report.by_reason.items()) if v}
 
 
 def _evidence(detail: dict[str, Any]) -> str:
     """A short text of the event's evidence: reason, HTTP status, where the page went."""
+    if detail.get("redirected_to"):
+        return f"redirected to {detail['redirected_to']}"
     parts = []
     for key in ("reason", "sources", "http_status", "final_url"):
         value = detail.get(key)
