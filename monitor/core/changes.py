@@ -140,6 +140,22 @@ def page_key(url: str | None) -> str | None:
         return url
 
 
+def canonical_elsewhere(canonical: str | None, source_url: str, final_url: str | None) -> bool:
+    """Whether a page's canonical names another page than itself (the page asked or where it redirected)."""
+    if not canonical:
+        return False
+    return page_key(canonical) not in (page_key(source_url), page_key(final_url or source_url))
+
+
+def page_flags(noindex: bool | None, canonical: str | None, source_url: str, final_url: str | None) -> list[str]:
+    """What the referring page says about itself that makes its link count for less: `noindex`,
+    `canonical elsewhere` (the names `links` shows; reclaim reasons are `noindex`, `canonical_elsewhere`)."""
+    flags = ["noindex"] if noindex else []
+    if canonical_elsewhere(canonical, source_url, final_url):
+        flags.append("canonical elsewhere")
+    return flags
+
+
 def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:
     """Why a link is not followed: rel tokens first, then page-level meta/header directives."""
     reasons = [str(source) for token, source in _REL_REASONS if token in link.rel]

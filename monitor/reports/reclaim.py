@@ -28,6 +28,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
+from monitor.core.changes import canonical_elsewhere
 from monitor.core.types import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
 from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
@@ -149,7 +150,37 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
             "redirected_to": detail.get("redirected_to"),
         })
     _count_redirects(report)
+    with connection(db) as conn:
+        _add_flagged_pages(conn, report, ref.id, limit - len(report.rows))
     return report
+
+
+def _add_flagged_pages(conn: Any, report: ReclaimReport, site_id: int, room: int) -> None:
+    """Live links whose page turned noindex or names another page as canonical: the link
+    counts for little until the site lifts the noindex or the canonical.  Current flags, whatever `since`;
+    reasons `noindex`, then `canonical_elsewhere`, highest traffic first, after the lost links."""
+    query = (select(Backlink.source_url, Backlink.target, Backlink.referring_domain, Backlink.state,
+                    Backlink.noindex, Backlink.canonical, Backlink.final_url, Backlink.page_traffic,
+                    Backlink.last_live, Backlink.anchor, Backlink.expected_anchor, Backlink.contact_hints)
+             .where(Backlink.site_id == site_id, Backlink.state == "live",
+                    or_(Backlink.noindex.is_(True), Backlink.canonical.is_not(None)))
+             .order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id))
+    for r in conn.execute(query):
+        reason = "noindex" if r.noindex else "canonical_elsewhere"
+        if not r.noindex and not canonical_elsewhere(r.canonical, r.source_url, r.final_url):
+            continue  # a canonical naming the page itself
+        report.links += 1
+        report.traffic += float(r.page_traffic or 0)
+        report.by_reason[reason] = report.by_reason.get(reason, 0) + 1
+        if room > 0:
+            room -= 1
+            evidence = "the page is noindex" if r.noindex else f"canonical {r.canonical}"
+            report.rows.append({
+                "reason": reason, "page_traffic": r.page_traffic, "source_url": r.source_url, "target": r.target,
+                "referring_domain": r.referring_domain, "state": r.state, "lost_at": None,
+                "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
+                "contact_hints": list(r.contact_hints or []), "evidence": evidence, "redirected_to": None})
+    report.by_reason = dict(sorted(report.by_reason.items()))
 
 
 def _count_redirects(report: ReclaimReport) -> None:
