@@ -5,9 +5,12 @@ lost (state lost or gone) or were made nofollow (state nofollow and their latest
 loss-type event is `nofollow`), with the reason from that latest event:
 `removed` (lost), `page_gone`, `redirected`, `noindex`, `made_nofollow` (with the
 evidence, e.g. rel_sponsored); when there is no event, the state decides (lost:
-removed, gone: page_gone).  Each row has when the loss happened, when the link was
-last seen live, its last anchor, its page traffic and the contact hints found on
-the referring site (`backlinks.contact_hints`: mailto links, contact pages).
+removed, gone: page_gone); a lost link whose page now redirects to another page is `redirected`
+(with `redirected_to`).  After them come the live links whose page is noindex or names another page
+as canonical (reasons `noindex`, `canonical_elsewhere`: `_add_flagged_pages`).  Each row has
+when the loss happened, when the link was last seen live, its last anchor, its page
+traffic and the contact hints found on the referring site (`backlinks.contact_hints`:
+mailto links, contact pages).
 Highest traffic first.  `since` keeps the links lost on or after that date.
 The worklist is read from `rollup_reclaim` (monitor/store/rollups.py: one row per
 link on it, kept current by every write), in the order of its index, so the cost
