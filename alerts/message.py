@@ -64,6 +64,16 @@ ACTIONS: Mapping[EventType, str] = {
     EventType.NEW: "Nothing to do: a new link was found.",
 }
 
+#: What to do about a link linkwatch never saw live: it cannot be reclaimed, the export may be wrong.
+NEVER_SEEN_ACTIONS: Mapping[EventType, str] = {
+    EventType.LOST: "The link was not on the page when linkwatch first checked it: check the export, "
+                    "or remove the backlink.",
+    EventType.PAGE_GONE: "The page was already gone when linkwatch first checked it: check the export, "
+                         "or remove the backlink.",
+}
+#: Facts that describe a link still missing: not shown once it is back.
+_ABSENCE_FACTS = {"misses", "last_href"}
+
 NOFOLLOW_SOURCES: Mapping[str, str] = {
     "rel_nofollow": 'rel="nofollow" on the link',
     "rel_sponsored": 'rel="sponsored" on the link',
@@ -80,6 +90,7 @@ NOINDEX_SOURCES: Mapping[str, str] = {
 # detail key -> label, in the order shown; URLs are marked so channels can link them
 _DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
     ("http_status", "HTTP status", False),
+    ("redirected_to", "Redirected to", True),
     ("final_url", "Final URL", True),
     ("old_final_url", "Previous final URL", True),
     ("rel", "rel", False),
@@ -102,9 +113,10 @@ _DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
     ("error", "Error", False),
 )
 # shown elsewhere (anchor, last seen live, state) or noise
-_NOT_EVIDENCE = {"anchor", "last_anchor", "last_live", "follow", "after", "reason", "rendered", "never_seen"}
+_NOT_EVIDENCE = {"anchor", "last_anchor", "last_live", "follow", "after", "reason", "rendered", "rendered_only",
+                 "never_seen"}
 _FLAGS: tuple[tuple[str, str], ...] = (
-    ("rendered", "Found only after JavaScript rendering"),
+    ("rendered_only", "Found only after JavaScript rendering"),
     ("never_seen", "linkwatch never saw this link live"),
 )
 
@@ -140,11 +152,14 @@ def _value_text(key: str, value: Any) -> str:
     return str(value)
 
 
-def _evidence(detail: Mapping[str, Any]) -> list[Fact]:
+def _evidence(detail: Mapping[str, Any], present: bool = False) -> list[Fact]:
+    """The labelled facts of an event's detail; `present`: the link is on the page, say nothing of its absence."""
     facts = []
     known = set(_NOT_EVIDENCE)
     for key, label, is_url in _DETAIL_FACTS:
         known.add(key)
+        if present and key in _ABSENCE_FACTS:
+            continue
         if detail.get(key) not in (None, "", [], ()):
             facts.append(Fact(label, _value_text(key, detail[key]), is_url))
     if detail.get("reason") and not detail.get("reasons"):
@@ -165,7 +180,7 @@ def describe(event: Event) -> EventView:
     anchor = event.detail.get("anchor") or event.detail.get("last_anchor") or event.anchor
     if anchor:
         facts.append(Fact("Anchor", str(anchor)))
-    facts.extend(_evidence(event.detail))
+    facts.extend(_evidence(event.detail, present=event.type == EventType.RESTORED))
     facts.append(Fact("Last seen live", _when(event.last_live_at) if event.last_live_at
                       else str(event.detail.get("last_live") or "never")))
     if event.page_traffic is not None:
@@ -173,8 +188,10 @@ def describe(event: Event) -> EventView:
     if event.site or event.tags:
         facts.append(Fact("Site", " ".join([event.site or "", *(f"#{t}" for t in event.tags)]).strip()))
     facts.append(Fact("Detected", _when(event.at)))
-    return EventView(event, TITLES.get(event.type, str(event.type)), tuple(facts),
-                     ACTIONS.get(event.type, "Check the link."))
+    action = ACTIONS.get(event.type, "Check the link.")
+    if event.detail.get("never_seen") is True:
+        action = NEVER_SEEN_ACTIONS.get(event.type, action)
+    return EventView(event, TITLES.get(event.type, str(event.type)), tuple(facts), action)
 
 
 def _value_key(event: Event) -> tuple[int, float, int, float]:

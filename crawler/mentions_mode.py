@@ -32,15 +32,26 @@ from monitor.core.types import FetchStatus, ObservedLink, PageObservation
 from monitor.core.wire import job_from_json, observation_to_json
 
 HIDDEN = ["script", "style", "template", "noscript"]
+#: Elements that end a line of text: a heading is never glued to the paragraph after it.
+BLOCKS = ",".join(("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+                   "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+                   "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul"))
 _LOC = re.compile(rb"<loc>\s*([^<\s]+)\s*</loc>", re.IGNORECASE)
 MAX_SITEMAP_URLS = 50_000
 
 
 def visible_text(html: str) -> str:
-    """The text a reader sees: body text without script, style, template or noscript contents."""
+    """The text a reader sees: body text without script, style, template or noscript contents.
+
+    Block elements (headings, paragraphs, list items, cells...) end with a line break, so that
+    a sentence never starts with the heading above it ("News We love Acme").
+    """
     tree = LexborHTMLParser(html)
     tree.strip_tags(HIDDEN)
     root = tree.body or tree.root
+    if root is not None:
+        for node in root.css(BLOCKS):
+            node.insert_after("\n")
     return root.text(separator=" ") if root is not None else ""
 
 

@@ -321,15 +321,22 @@ def _headers(response: Response) -> dict[str, list[str]]:
 
 
 def _merge_rendered(static: PageObservation, rendered: PageObservation) -> PageObservation:
-    """The rendered DOM's links and directives, with the static fetch's HTTP facts."""
-    return _replace(static, final_url=rendered.final_url, directives=rendered.directives, links=rendered.links,
+    """The rendered DOM's links and directives, with the static fetch's HTTP facts.
+
+    A link that the static HTML does not have (same target, same href) is marked `rendered_only`:
+    only of such a link do alerts say it was found only after JavaScript rendering.
+    """
+    static_links = {(link.target, link.href) for link in static.links}
+    links = tuple(link if (link.target, link.href) in static_links else _replace(link, rendered_only=True)
+                  for link in rendered.links)
+    return _replace(static, final_url=rendered.final_url, directives=rendered.directives, links=links,
                     rendered=True, duration_seconds=rendered.duration_seconds)
 
 
-def _replace(observation: PageObservation, **changes: Any) -> PageObservation:
+def _replace(value: Any, **changes: Any) -> Any:
     from dataclasses import replace
 
-    return replace(observation, **changes)
+    return replace(value, **changes)
 
 
 def _short(exc: BaseException) -> str:

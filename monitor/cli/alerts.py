@@ -117,18 +117,27 @@ def run_test(args: argparse.Namespace) -> int:
     if args.channel and (problem := channel_problem(settings, args.channel)):
         raise CliError(problem)
     failed = 0
+    key = test_delivery_key()
     for name in names:
         problem = channel_problem(settings, name)
         try:
             if problem:
                 raise DeliveryError(problem, name)
-            build_channel(settings, name).send(probe_message(name), "linkwatch-test")
+            build_channel(settings, name).send(probe_message(name), f"{key}-{name}")
         except DeliveryError as exc:
             failed += 1
             print(f"{name}: failed: {exc}")
             continue
         print(f"{name}: test message sent")
     return 1 if failed else 0
+
+
+def test_delivery_key() -> str:
+    """A key of its own for each `alerts test`: the email's Message-ID and the webhook's Idempotency-Key
+    come from it, and a repeated test must not look like a retry (mail clients hide or thread those)."""
+    import secrets
+
+    return f"linkwatch-test-{secrets.token_hex(8)}"
 
 
 def _print_overview(overview: dict[str, Any]) -> None:

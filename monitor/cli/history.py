@@ -18,7 +18,8 @@ from monitor.cli.store_access import open_store
 JSON_FIELDS = ("checked_at", "source_url", "target", "backlink_id", "state", "fetch_status", "http_status",
                "final_url", "follow", "links", "noindex", "nofollow", "canonical", "redirects", "rendered",
                "duration_seconds", "error", "run_id")
-TABLE_COLUMNS = ("checked_at", "target", "state", "http_status", "follow", "anchor", "rel", "rendered", "error")
+TABLE_COLUMNS = ("checked_at", "target", "state", "http_status", "final_url", "follow", "anchor", "rel", "rendered",
+                 "error")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store
@@ -19,7 +20,7 @@ from monitor.core.types import BacklinkState
 JSON_FIELDS = ("id", "source_url", "target", "site", "state", "follow", "rel", "anchor", "expected_anchor",
                "http_status", "final_url", "first_seen", "last_checked", "last_live", "next_due_at", "tags",
                "referring_domain", "page_traffic", "origin", "campaign", "cost", "placed_on", "notes")
-TABLE_COLUMNS = ("id", "state", "source_url", "target", "anchor", "http_status", "last_checked", "tags")
+TABLE_COLUMNS = ("id", "state", "source_url", "target", "anchor", "http_status", "last_checked", "tags", "page")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,11 +38,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run, output="table")
 
 
+def _for_table(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its `page` column: the page flags (noindex, canonical elsewhere), so that a link on a
+    page turned noindex does not read as plainly `live`."""
+    from monitor.core.changes import page_flags  # here: the command starts without loading the URL parser
+
+    flags = page_flags(row["page_noindex"], row["canonical"], row["source_url"], row["final_url"])
+    return {**row, "page": ", ".join(flags)}
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.store.listing import iter_backlinks
 
     engine = open_store(args)
     rows = iter_backlinks(engine, state=args.state, site=args.site, tag=args.tag)
+    if args.output == "table":
+        rows = (_for_table(row) for row in rows)
     count = emit(rows, args.output, JSON_FIELDS, TABLE_COLUMNS)
     if count == 0:
         sys.stderr.write("no backlinks match\n")

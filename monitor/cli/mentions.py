@@ -91,6 +91,19 @@ def _crawl_start(value: str) -> tuple[list[str], str]:
     return [f"https://{domain}/"], domain
 
 
+def _summary(result: Any, terms: tuple[str, ...], added: int, stored: int, site: str) -> str:
+    """'checked 3 pages for Acme: 2 unlinked mentions on 1 page (2 new)', and how many are listed when
+    mentions found by earlier crawls are listed too (the count is of this crawl's page and term pairs)."""
+    found = len(result.found)
+    pages = len({url for url, _, _, _ in result.found})
+    checked = "page" if result.pages == 1 else "pages"
+    line = (f"checked {result.pages} {checked} for {', '.join(terms)}: {found} unlinked "
+            f"{'mention' if found == 1 else 'mentions'} on {pages} {'page' if pages == 1 else 'pages'} ({added} new)")
+    if stored != found:
+        line += f"; listing all {stored} stored for {site}, earlier crawls' included"
+    return line + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.crawl.mentions import find_mentions  # the store: loaded by the command, not by --help
     from monitor.store.mentions import list_mentions, store_mentions
@@ -108,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
             added = store_mentions(engine, site, result.found)
             for url, error in result.failed:
                 sys.stderr.write(f"could not check {url}: {error}\n")
-            sys.stderr.write(f"checked {result.pages} pages for {', '.join(terms)}: {len(result.found)} "
-                             f"unlinked mentions ({added} new)\n")
         rows = list_mentions(engine, site)
+        if not args.list:
+            sys.stderr.write(_summary(result, terms, added, len(rows), site))
     finally:
         engine.dispose()
     if args.json:

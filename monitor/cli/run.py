@@ -145,6 +145,8 @@ def print_writes(done: dict[str, Any], out: TextIO) -> None:
 
 def _evidence(detail: Any) -> str:
     parts = []
+    if detail.get("redirected_to"):
+        parts.append(f"redirected to {detail['redirected_to']}")
     if detail.get("http_status") is not None:
         parts.append(f"http {detail['http_status']}")
     if detail.get("reason"):

@@ -128,6 +128,22 @@ def page_key(url: str | None) -> str | None:
         return url
 
 
+def canonical_elsewhere(canonical: str | None, source_url: str, final_url: str | None) -> bool:
+    """Whether a page's canonical names another page than itself (the page asked or where it redirected)."""
+    if not canonical:
+        return False
+    return page_key(canonical) not in (page_key(source_url), page_key(final_url or source_url))
+
+
+def page_flags(noindex: bool | None, canonical: str | None, source_url: str, final_url: str | None) -> list[str]:
+    """What the referring page says about itself that makes its link count for less: `noindex`,
+    `canonical elsewhere` (the names `links` shows; reclaim reasons are `noindex`, `canonical_elsewhere`)."""
+    flags = ["noindex"] if noindex else []
+    if canonical_elsewhere(canonical, source_url, final_url):
+        flags.append("canonical elsewhere")
+    return flags
+
+
 def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:
     """Why a link is not followed: rel tokens first, then page-level meta/header directives."""
     reasons = [str(source) for token, source in _REL_REASONS if token in link.rel]
@@ -148,11 +164,22 @@ def choose_link(links: tuple[ObservedLink, ...], previous: LinkMemory) -> Observ
     return max(links, key=rank)  # max keeps the first of equals: document order
 
 
+def redirected_away(verdict: Verdict) -> str | None:
+    """The page the referring page now redirects to, when that is another page (not http -> https or www)."""
+    if verdict.final_url == verdict.url or page_key(verdict.final_url) == page_key(verdict.url):
+        return None
+    return verdict.final_url
+
+
 def _evidence(verdict: Verdict, link: ObservedLink | None = None) -> dict[str, Any]:
     detail: dict[str, Any] = {"http_status": verdict.http_status, "final_url": verdict.final_url,
                               "rendered": verdict.rendered}
+    if (destination := redirected_away(verdict)) is not None:
+        detail["redirected_to"] = destination
     if link is not None:
         detail.update(href=link.href, rel=list(link.rel), anchor=link.anchor, follow=link.follow)
+        if link.rendered_only:
+            detail["rendered_only"] = True
     if verdict.error:
         detail["error"] = verdict.error
     return detail

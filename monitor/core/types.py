@@ -87,6 +87,7 @@ class ObservedLink:
     anchor: str  # textContent collapsed, else the first <img> alt (the <area>'s own alt)
     follow: bool  # False when rel holds nofollow/sponsored/ugc or the page is nofollow
     target: str = ""  # which target (as given) the link matched
+    rendered_only: bool = False  # in the rendered DOM but not in the static HTML (a script added it)
 
     def to_json(self, with_target: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {

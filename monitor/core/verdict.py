@@ -77,6 +77,16 @@ def site_links(observation: PageObservation, target: Target | str) -> tuple[Obse
     return tuple(link for link in observation.links if link.target == site.raw and not parsed.matches(link.href))
 
 
+def untracked(links: tuple[ObservedLink, ...], tracked: Iterable[str]) -> tuple[ObservedLink, ...]:
+    """The links that point at none of the `tracked` targets (the page's other backlinks).
+
+    A link to another URL of the site that is itself tracked on the page is that backlink's link:
+    removing the link to this target beside it is `lost`, not `target_changed`.
+    """
+    parsed = [parse_target(raw) for raw in tracked]
+    return tuple(link for link in links if not any(t.matches(link.href) for t in parsed))
+
+
 def verdicts(observation: PageObservation, targets: Iterable[Target | str]) -> list[Verdict]:
     """One verdict per target, in the order given."""
     return [verdict_for(observation, target) for target in targets]

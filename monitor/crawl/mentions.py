@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from monitor.config import Settings
 from monitor.core.mentions import settings_for_terms, terms_in
-from monitor.core.types import FetchStatus, PageJob, RenderMode
+from monitor.core.types import FetchStatus, PageJob, PageObservation, RenderMode
 from monitor.crawl.child import crawl
 
 
@@ -22,6 +22,18 @@ class CrawlResult:
     pages: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url, error)
     found: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)  # url, term, sentence, hints
+
+
+def _add_found(result: CrawlResult, obs: PageObservation, terms: Sequence[str]) -> None:
+    """One mention per page and term (the first sentence naming it), as stored: a sentence naming two
+    terms, or a term named in two sentences, must not count twice."""
+    url = obs.final_url or obs.url
+    known = {(found_url, term) for found_url, term, _, _ in result.found if found_url == url}
+    for sentence in obs.mentions:
+        for term in terms_in(sentence, terms):
+            if (url, term) not in known:
+                known.add((url, term))
+                result.found.append((url, term, sentence, obs.contact_hints))
 
 
 def find_mentions(settings: Settings, site: str, terms: Sequence[str], urls: Sequence[str] = (),
@@ -41,9 +53,7 @@ def find_mentions(settings: Settings, site: str, terms: Sequence[str], urls: Seq
             if obs.fetch is not FetchStatus.OK:
                 result.failed.append((obs.url, obs.error or str(obs.fetch)))
                 continue
-            for sentence in obs.mentions:
-                for term in terms_in(sentence, terms):
-                    result.found.append((obs.final_url or obs.url, term, sentence, obs.contact_hints))
+            _add_found(result, obs, terms)
             for link in obs.links:
                 if link.target == "sitemap" or (crawl_domain and link.target != site):
                     href = link.href.split("#")[0]

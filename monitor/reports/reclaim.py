@@ -2,11 +2,12 @@
 
 `reclaim_report(db, site, since, settings)` lists the site's backlinks that are lost (state lost
 or gone) or were made nofollow, with the reason from their latest loss-type event (else from the
-state), when the loss happened, the last anchor, the page traffic and the contact hints; highest
-traffic first; `since` keeps the links lost on or after that date.  Invariant: the cost is that of
-the rows shown, not of the profile: the worklist is read from `rollup_reclaim`
-(monitor/store/rollups.py, kept current by every write) in the order of its index, the totals over
-all links from rollup_links.  Definitions: docs/reports.md#reclaim.
+state): `removed`, `page_gone`, `redirected` (with `redirected_to`), `noindex`, `made_nofollow`; then
+the live links whose page is noindex or names another page as canonical (`noindex`,
+`canonical_elsewhere`).  Each row: when, the last anchor, the page traffic, the contact hints; highest
+traffic first; `since` keeps the links lost on or after that date.  Invariant: the lost-link worklist
+is read from `rollup_reclaim` (monitor/store/rollups.py, kept current by every write) in the order of
+its index, the totals over all links from rollup_links.  Definitions: docs/reports.md#reclaim.
 
 Reads no settings.
 """
@@ -21,6 +22,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
+from monitor.core.changes import canonical_elsewhere
 from monitor.core.types import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
 from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
@@ -103,7 +105,9 @@ def _rollup_totals(conn: Any, site_id: int) -> tuple[tuple[int, float], list[tup
     return (sum(g[2] for g in groups), traffic), groups
 
 
-def _reason(event_type: str | None, state: str) -> str:
+def _reason(event_type: str | None, state: str, detail: dict[str, Any] | None = None) -> str:
+    if detail and detail.get("redirected_to") and state in DEAD:
+        return "redirected"  # the link is missing because the page now redirects to another one
     if event_type in REASONS and not (event_type == EventType.NOFOLLOW.value and state in DEAD):
         return REASONS[event_type]
     return STATE_REASONS.get(state, "removed")
@@ -132,16 +136,63 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     for r in rows:
         detail = r.detail if isinstance(r.detail, dict) else {}
         report.rows.append({
-            "reason": _reason(r.event_type, r.state), "page_traffic": r.page_traffic, "source_url": r.source_url,
+            "reason": _reason(r.event_type, r.state, detail), "page_traffic": r.page_traffic,
+            "source_url": r.source_url,
             "target": r.target, "referring_domain": r.referring_domain, "state": r.state,
             "lost_at": r.event_at, "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
             "contact_hints": list(r.contact_hints or []), "evidence": _evidence(detail),
+            "redirected_to": detail.get("redirected_to"),
         })
+    _count_redirects(report)
+    with connection(db) as conn:
+        _add_flagged_pages(conn, report, ref.id, limit - len(report.rows))
     return report
+
+
+def _add_flagged_pages(conn: Any, report: ReclaimReport, site_id: int, room: int) -> None:
+    """Live links whose page turned noindex or names another page as canonical: the link
+    counts for little until the site lifts the noindex or the canonical.  Current flags, whatever `since`;
+    reasons `noindex`, then `canonical_elsewhere`, highest traffic first, after the lost links."""
+    query = (select(Backlink.source_url, Backlink.target, Backlink.referring_domain, Backlink.state,
+                    Backlink.noindex, Backlink.canonical, Backlink.final_url, Backlink.page_traffic,
+                    Backlink.last_live, Backlink.anchor, Backlink.expected_anchor, Backlink.contact_hints)
+             .where(Backlink.site_id == site_id, Backlink.state == "live",
+                    or_(Backlink.noindex.is_(True), Backlink.canonical.is_not(None)))
+             .order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id))
+    for r in conn.execute(query):
+        reason = "noindex" if r.noindex else "canonical_elsewhere"
+        if not r.noindex and not canonical_elsewhere(r.canonical, r.source_url, r.final_url):
+            continue  # a canonical naming the page itself
+        report.links += 1
+        report.traffic += float(r.page_traffic or 0)
+        report.by_reason[reason] = report.by_reason.get(reason, 0) + 1
+        if room > 0:
+            room -= 1
+            evidence = "the page is noindex" if r.noindex else f"canonical {r.canonical}"
+            report.rows.append({
+                "reason": reason, "page_traffic": r.page_traffic, "source_url": r.source_url, "target": r.target,
+                "referring_domain": r.referring_domain, "state": r.state, "lost_at": None,
+                "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
+                "contact_hints": list(r.contact_hints or []), "evidence": evidence, "redirected_to": None})
+    report.by_reason = dict(sorted(report.by_reason.items()))
+
+
+def _count_redirects(report: ReclaimReport) -> None:
+    """Move the links lost because their page redirects elsewhere from `removed` to `redirected` in the
+    counts by reason (the rollups count by event type; the redirect is in the event's detail).  Exact when
+    every row of the worklist is shown, the usual case; otherwise only the shown rows move."""
+    moved = sum(1 for row in report.rows if row["reason"] == "redirected" and row["state"] in DEAD)
+    moved = min(moved, report.by_reason.get("removed", 0))
+    if moved:
+        report.by_reason["removed"] -= moved
+        report.by_reason["redirected"] = report.by_reason.get("redirected", 0) + moved
+        report.by_reason = {k: v for k, v in sorted(report.by_reason.items()) if v}
 
 
 def _evidence(detail: dict[str, Any]) -> str:
     """A short text of the event's evidence: reason, HTTP status, where the page went."""
+    if detail.get("redirected_to"):
+        return f"redirected to {detail['redirected_to']}"
     parts = []
     for key in ("reason", "sources", "http_status", "final_url"):
         value = detail.get(key)

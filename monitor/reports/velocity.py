@@ -2,11 +2,11 @@
 
 `velocity_report(db, site, since, settings, period)` counts, per day, week or month since `since`
 (default: 90 days ago), the links gained and lost (by event type) and the referring domains gained
-(first gain event ever in the period) and lost (no present link now, latest loss event in the
-period), with the net of each, and warns when losses outpace gains over the whole window.
-Counting happens in SQL per day, from the rollups kept by every write (monitor/store/rollups.py:
-events per site and day; per referring domain its first gain, last loss and present links); days
-are rolled up into weeks/months here.  Definitions: docs/reports.md#velocity.
+and lost, with the net of each, and warns when losses outpace gains over the whole window.  An
+imported link counts as gained on its acquisition date (the export's `First seen`, else the day it
+was imported): its first check is a baseline, not a gain.  Counting happens in SQL per day, from the
+rollups kept by every write (monitor/store/rollups.py); days are rolled up into weeks/months here.
+Definitions: docs/reports.md#velocity.
 
 Reads no settings.
 """
@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 from sqlalchemy import func, select
 
 from monitor.config import Settings
+from monitor.core.types import EventType
 from monitor.reports.common import Db, ReportError, connection, day_of, event_days, resolve_site, roll_up
-from monitor.store.models import DomainRollup
+from monitor.store.models import Backlink, DomainRollup, EventRecord
 from monitor.store.rollups import GAIN_EVENTS, LOSS_EVENTS
 
 DEFAULT_WINDOW = timedelta(days=90)
@@ -93,20 +94,57 @@ def velocity_report(db: Db, site: str | None, since: datetime | None, settings: 
     return report
 
 
+#: Gains counted by event day; a `new` event (a first check that found the link) counts only for a link
+#: added by hand: an imported link counts on its acquisition date (`_acquired`).
+EVENT_GAINS = tuple(kind for kind in GAIN_EVENTS if kind != EventType.NEW.value)
+#: Origins of links added one by one, whose first check is their acquisition (everything else was imported).
+ADDED_BY_HAND = ("manual", "api")
+
+
 def _link_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
-    """Per day: links gained, links lost (the per-day event rollup)."""
+    """Per day: links gained (acquisitions, `new` of links added by hand, went_live, restored), links lost."""
     days: dict[str, list[int]] = {}
-    for day, kind, count in event_days(conn, site_id, GAIN_EVENTS + LOSS_EVENTS, since):
+    for day, kind, count in event_days(conn, site_id, EVENT_GAINS + LOSS_EVENTS, since):
         days.setdefault(day, [0, 0])[0 if kind in GAIN_EVENTS else 1] += count
+    on = day_of(conn, EventRecord.at)
+    by_hand = conn.execute(select(on, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
+                           .where(Backlink.site_id == site_id, Backlink.origin.in_(ADDED_BY_HAND),
+                                  EventRecord.type == EventType.NEW.value, EventRecord.at >= since).group_by(on))
+    for day, count in by_hand:
+        days.setdefault(str(day)[:10], [0, 0])[0] += int(count)
+    for day, _domain in _acquired(conn, site_id):
+        if day >= since.date().isoformat():
+            days.setdefault(day, [0, 0])[0] += 1
     return [(day, gained, lost) for day, (gained, lost) in sorted(days.items())]
 
 
+def _acquired(conn: Any, site_id: int) -> list[tuple[str, str]]:
+    """(acquisition day YYYY-MM-DD, referring domain) of every imported link that its first check found (it
+    has a `new` event): the export's `First seen`, else the day it was imported."""
+    found = select(EventRecord.id).where(EventRecord.backlink_id == Backlink.id,
+                                         EventRecord.type == EventType.NEW.value).exists()
+    rows = conn.execute(select(Backlink.imported_first_seen, day_of(conn, Backlink.created_at),
+                               Backlink.referring_domain)
+                        .where(Backlink.site_id == site_id, Backlink.origin.not_in(ADDED_BY_HAND),
+                               Backlink.first_seen.is_not(None), found))
+    return [(first_seen.isoformat() if first_seen else str(added)[:10], domain) for first_seen, added, domain in rows]
+
+
 def _domain_gain_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
-    """Per day, the domains whose first gain event ever is on that day (rollup_domains.first_gain_at)."""
-    day = day_of(conn, DomainRollup.first_gain_at)
-    return list(conn.execute(select(day, func.count())
-                             .where(DomainRollup.site_id == site_id, DomainRollup.first_gain_at >= since)
-                             .group_by(day)).all())
+    """Per day, the domains whose first gain is that day: the earliest of their links' acquisitions (imported
+    links) and of their gain events (rollup_domains.first_gain_at)."""
+    earliest: dict[str, str] = {}
+    for day, domain in _acquired(conn, site_id):
+        earliest[domain] = min(day, earliest.get(domain, day))
+    on = day_of(conn, DomainRollup.first_gain_at)
+    for domain, day in conn.execute(select(DomainRollup.referring_domain, on)
+                                    .where(DomainRollup.site_id == site_id, DomainRollup.first_gain_at.is_not(None))):
+        earliest[domain] = min(str(day)[:10], earliest.get(domain, str(day)[:10]))
+    days: dict[str, int] = {}
+    for day in earliest.values():
+        if day >= since.date().isoformat():
+            days[day] = days.get(day, 0) + 1
+    return sorted(days.items())
 
 
 def _domain_loss_days(conn: Any, site_id: int, since: datetime) -> list[Any]:

@@ -47,7 +47,7 @@ from monitor.core.types import (
     RenderMode,
     Verdict,
 )
-from monitor.core.verdict import site_links, unverified_static_miss, verdict_for
+from monitor.core.verdict import site_links, untracked, unverified_static_miss, verdict_for
 from monitor.store import metric_counts, rollups
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
@@ -252,12 +252,19 @@ class _BatchWriter:
     def _decide(self, row: Any, observation: PageObservation, render: RenderMode, reused: Any) -> _Written:
         verdict = self._verdict(row, observation, render, reused)
         elsewhere = site_links(observation, row.target) if verdict.state == CheckState.LOST else ()
+        if elsewhere:  # rare: a confirmed or suspected miss with links to other URLs of the site
+            elsewhere = untracked(elsewhere, self._other_url_targets(row))
         result = detect_changes(memory_of(row), verdict, self.now, self.ing.rules, elsewhere)
         check = self._check_row(row.id, observation, verdict)
         backlink = self._backlink_update(row, observation, verdict, result)
         events = [{"backlink_id": row.id, "type": str(e.type), "at": self.now, "old_state": row.state,
                    "new_state": str(result.state), "detail": e.detail, "routed": False} for e in result.events]
         return _Written(check, backlink, events, row.site_domain, observation)
+
+    def _other_url_targets(self, row: Any) -> list[str]:
+        """The URL targets of the other backlinks of the same referring page."""
+        query = select(Backlink.target).where(Backlink.source_key == row.source_key, Backlink.id != row.id)
+        return [target for target in self.s.scalars(query) if "://" in target]
 
     def _check_row(self, backlink_id: int, observation: PageObservation, verdict: Verdict) -> dict[str, Any]:
         directives = verdict.directives

@@ -58,6 +58,8 @@ def backlink_json(link: Backlink, site: str) -> dict[str, Any]:
         "cost": link.cost,
         "placed_on": link.placed_on.isoformat() if link.placed_on else None,
         "notes": link.notes,
+        "page_noindex": link.noindex,
+        "canonical": link.canonical,
     }
 
 

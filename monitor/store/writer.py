@@ -79,6 +79,28 @@ def _domain_of(host: str) -> str:
     return registrable_domain(host)
 
 
+def _same_site(a: TargetIdentity, b: TargetIdentity) -> bool:
+    """A domain target and a URL target of that domain (or of a subdomain): the same site."""
+    domain, url = (a, b) if a[0] == "domain" else (b, a)
+    if domain[0] != "domain" or url[0] != "url":
+        return False
+    return url[1] == domain[1] or url[1].endswith("." + domain[1])
+
+
+def _merge_same_link(first: dict[Key, int], stored: dict[Key, Any],
+                     pages: dict[str, list[tuple[Key, Any]]]) -> None:
+    """An imported item with a domain target for a page that has a backlink with a URL target on that site
+    (or the other way round) is that backlink: one link on the page, given once by Search Console (domain)
+    and once by Ahrefs (URL).  Such an item is re-keyed to the stored backlink, which it updates, instead
+    of becoming a second backlink (two alerts and two reclaim rows for one removed link)."""
+    for key in [k for k in first if k not in stored]:
+        same = [(other, row) for other, row in pages.get(key[0], ()) if _same_site(key[1], other[1])]
+        if same and same[0][0] not in first:
+            other, row = same[0]
+            first[other] = first.pop(key)
+            stored[other] = row
+
+
 def _upgrades(stored: str, given: str) -> bool:
     """Whether a new spelling of the same page replaces the stored one: only http -> https (never back)."""
     return stored.startswith("http://") and given.startswith("https://")
@@ -176,6 +198,8 @@ class BacklinkWriter:
         if not first:
             return repeats
         stored = self._stored(first)
+        if self.remember:
+            _merge_same_link(first, stored, self._stored_of_pages(first))
         if self.remember and stored:
             seen = self._seen([row.id for row in stored.values()])
             for key in [k for k, row in stored.items() if row.id in seen]:
@@ -205,6 +229,14 @@ class BacklinkWriter:
         rows = self.session.execute(select(*_STORED).where(BACKLINKS.c.source_key.in_(source_keys)))
         found = {(row.source_key, target_identity(row.target)): row for row in rows}
         return {key: row for key, row in found.items() if key in wanted}
+
+    def _stored_of_pages(self, keys: Iterable[Key]) -> dict[str, list[tuple[Key, Any]]]:
+        """Every stored backlink of these keys' referring pages, by source_key."""
+        source_keys = sorted({key[0] for key in keys})
+        pages: dict[str, list[tuple[Key, Any]]] = {}
+        for row in self.session.execute(select(*_STORED).where(BACKLINKS.c.source_key.in_(source_keys))):
+            pages.setdefault(row.source_key, []).append(((row.source_key, target_identity(row.target)), row))
+        return pages
 
     def _seen(self, ids: list[int]) -> dict[int, tuple[int, int]]:
         query = select(_SEEN.c.backlink_id, _SEEN.c.line, _SEEN.c.values_hash).where(_SEEN.c.backlink_id.in_(ids))

@@ -1,0 +1,46 @@
+"""Shared set-up of the "what people read" scenario tests (issue 16): an agency's monitored site
+`mysite.com`, referring pages on the local test site, and `linkwatch` run as a real process with alerts to
+the Slack-like HTTP sink and aiosmtpd.  Not a fixtures plugin: the tests import these helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.test_monitoring_e2e import environment, linkwatch, page
+
+__all__ = ["agency_env", "import_rows", "linkwatch", "page"]
+
+
+def agency_env(tmp_path: Path, http_sink: Any = None, smtp_sink: Any = None, render: str = "never",
+               config: str = "") -> dict[str, str]:
+    """The environment of `linkwatch` for one scenario: a SQLite store in tmp_path, lost after 2 misses."""
+    env = environment(tmp_path, f"sqlite:///{tmp_path / 'lw.db'}", config)
+    env.update(LINKWATCH_RENDER=render, LINKWATCH_LOST_AFTER="2")
+    if http_sink is not None:
+        env["LINKWATCH_SLACK_WEBHOOK_URL"] = http_sink.url
+    if smtp_sink is not None:
+        env.update(LINKWATCH_SMTP_HOST=smtp_sink.host, LINKWATCH_SMTP_PORT=str(smtp_sink.port),
+                   LINKWATCH_SMTP_STARTTLS="false", LINKWATCH_EMAIL_FROM="linkwatch@agency.example",
+                   LINKWATCH_EMAIL_TO="seo@agency.example")
+    return env
+
+
+def import_rows(env: dict[str, str], tmp_path: Path, name: str, text: str, *flags: str) -> str:
+    """Write an export file and `linkwatch import` it; returns the import's output."""
+    path = tmp_path / name
+    path.write_text(text)
+    return linkwatch(env, "import", str(path), *flags).stdout
+
+
+def slack_sections(http_sink: Any) -> list[str]:
+    """The text of every event section of every Slack message the sink accepted."""
+    return [block["text"]["text"] for request in http_sink.accepted for block in request.json["blocks"]
+            if block["type"] == "section" and "_What to do:_" in block["text"]["text"]]
+
+
+def section_for(sections: list[str], url: str, title: str) -> str:
+    """The one section about the referring page `url` with this title."""
+    found = [s for s in sections if f"<{url}>" in s and title in s]
+    assert len(found) == 1, (url, title, sections)
+    return found[0]
