@@ -2,8 +2,10 @@
 
 In a fresh interpreter: `linkwatch --help` and `linkwatch CMD --help` for every command and subcommand
 load no database (SQLAlchemy, Alembic, monitor.store), no Redis and no crawl stack; `linkwatch check`
-(a whole run, crawl child included) loads no SQLAlchemy or Alembic in the parent.  A control shows the
-probe sees the database when a command does use it (`linkwatch links`).
+(a whole run, crawl child included) loads no SQLAlchemy or Alembic in the parent.  `linkwatch links` on a
+database whose schema is current loads no Alembic, no PostgreSQL dialect and no tldextract (nor the
+requests it imports).  A control shows the probe sees the database when a command does use it (the
+first `linkwatch links`, which creates the database through Alembic).
 """
 
 from __future__ import annotations
@@ -77,3 +79,12 @@ def test_the_probe_sees_the_database_of_a_command_that_uses_it(tmp_path: Path) -
     found = probe([["links"]], tmp_path)
     assert found["codes"] == [0]
     assert {"sqlalchemy", "alembic", "monitor.store"} <= set(heavy(found["modules"]))
+
+
+def test_links_on_a_current_database_loads_no_alembic(tmp_path: Path) -> None:
+    probe([["links"]], tmp_path)  # creates the database
+    found = probe([["links"]], tmp_path)
+    assert found["codes"] == [0]
+    assert "sqlalchemy" in heavy(found["modules"])
+    unused = ("alembic", "sqlalchemy.dialects.postgresql", "tldextract", "requests")
+    assert [m for m in found["modules"] if m in unused or m.startswith(tuple(u + "." for u in unused))] == []
