@@ -24,6 +24,20 @@ logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 10
 
+#: Scrapy's DOWNLOADER_MIDDLEWARES_BASE (same priorities) without the ones that do nothing here, which Scrapy
+#: would still import (setting one to None imports it too): its robots.txt one (crawler.robots instead),
+#: offsite (no allowed_domains), HTTP auth, per-request stats nobody reads, and those our settings turn off
+#: (retry, meta refresh, cookies, HTTP cache; the cookies one imports tldextract and requests)
+DOWNLOADER_MIDDLEWARES_BASE = {f"scrapy.downloadermiddlewares.{path}": priority for path, priority in (
+    ("downloadtimeout.DownloadTimeoutMiddleware", 350), ("defaultheaders.DefaultHeadersMiddleware", 400),
+    ("useragent.UserAgentMiddleware", 500), ("httpcompression.HttpCompressionMiddleware", 590),
+    ("redirect.RedirectMiddleware", 600), ("httpproxy.HttpProxyMiddleware", 750))}
+#: Scrapy's SPIDER_MIDDLEWARES_BASE without URL length, depth and meta-copy detection: one request per page,
+#: no link following (the Referer one stays: RedirectMiddleware warns without it)
+SPIDER_MIDDLEWARES_BASE = {f"scrapy.spidermiddlewares.{path}": priority for path, priority in (
+    ("start.StartSpiderMiddleware", 25), ("httperror.HttpErrorMiddleware", 50),
+    ("referer.RefererMiddleware", 700))}
+
 
 def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
     """The Scrapy settings dict; `render` enables scrapy-playwright's download handler."""
@@ -62,11 +76,10 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         "TWISTED_DNS_RESOLVER": "crawler.ssrf.GuardedResolver",
         "LINKWATCH_ALLOW_PRIVATE": settings.allow_private,
         "LINKWATCH_RESOLVE": dict(settings.resolve),
+        # start-up: Scrapy imports every middleware named in these settings, a disabled (None) one too, so
+        # the bases list only those that act (DOWNLOADER_MIDDLEWARES_BASE, SPIDER_MIDDLEWARES_BASE above)
+        "DOWNLOADER_MIDDLEWARES_BASE": dict(DOWNLOADER_MIDDLEWARES_BASE),
         "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # no allowed_domains: a no-op
-            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-            "scrapy.downloadermiddlewares.stats.DownloaderStats": None,  # per-request counters nobody reads
             "crawler.ssrf.SsrfMiddleware": 50,
             "crawler.limits.LimitsMiddleware": 60,
             "crawler.robots.RobotsMiddleware": 100,
@@ -91,11 +104,7 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         # never read: linkwatch's figures come from its own observations (runs table, /metrics)
         "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        "SPIDER_MIDDLEWARES": {
-            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
-            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
-        },
+        "SPIDER_MIDDLEWARES_BASE": dict(SPIDER_MIDDLEWARES_BASE),
         "LOG_LEVEL": settings.log_level,  # the handler's; the loggers' levels: apply_log_levels
         "LOG_STDOUT": False,
         "STATS_DUMP": False,

@@ -2,10 +2,13 @@
 
 In a fresh interpreter: `linkwatch --help` and `linkwatch CMD --help` for every command and subcommand
 load no database (SQLAlchemy, Alembic, monitor.store), no Redis and no crawl stack; `linkwatch check`
-(a whole run, crawl child included) loads no SQLAlchemy or Alembic in the parent.  `linkwatch links` on a
-database whose schema is current loads no Alembic, no PostgreSQL dialect and no tldextract (nor the
-requests it imports).  A control shows the probe sees the database when a command does use it (the
-first `linkwatch links`, which creates the database through Alembic).
+(a whole run, crawl child included) loads no SQLAlchemy or Alembic in the parent, and its crawl
+child, with `--render auto` and a page that has its followed link, loads no Playwright or
+scrapy-playwright (crawler.render_download) and no tldextract or requests (crawler.settings'
+middleware bases).  `linkwatch links` on a database whose schema is current loads no Alembic, no
+PostgreSQL dialect and no tldextract (nor the requests it imports).  A control shows the probe sees
+the database when a command does use it (the first `linkwatch links`, which creates the database
+through Alembic).
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from monitor.config import Settings
+from monitor.core.types import PageJob, RenderMode
+from monitor.core.wire import job_to_json, observation_from_json, settings_to_json
+from tests.fixtures_site import TestSite
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sqlalchemy", "alembic", "psycopg", "redis", "monitor.store", "scrapy", "twisted", "playwright")
@@ -88,3 +96,29 @@ def test_links_on_a_current_database_loads_no_alembic(tmp_path: Path) -> None:
     assert "sqlalchemy" in heavy(found["modules"])
     unused = ("alembic", "sqlalchemy.dialects.postgresql", "tldextract", "requests")
     assert [m for m in found["modules"] if m in unused or m.startswith(tuple(u + "." for u in unused))] == []
+
+
+CHILD = """
+import atexit, json, runpy, sys
+modules_file = sys.argv[1]
+atexit.register(lambda: open(modules_file, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = ["crawler", "check"]
+runpy.run_module("crawler", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_the_check_child_of_a_page_with_its_followed_link_loads_no_browser(site: TestSite, tmp_path: Path) -> None:
+    url = site.set_page("/post", '<p><a href="https://example.com/x">example</a></p>')
+    job = PageJob(url, ("example.com",), RenderMode.AUTO)
+    lines = [settings_to_json(Settings(allow_private=True)), job_to_json(job)]
+    modules_file = tmp_path / "modules.json"
+    result = subprocess.run([sys.executable, "-P", "-c", CHILD, str(modules_file)], input="\n".join(lines) + "\n",
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    observation = observation_from_json(result.stdout)
+    assert [(link.href, link.follow) for link in observation.links] == [("https://example.com/x", True)]
+    assert not observation.rendered
+    modules = json.loads(modules_file.read_text())
+    assert "scrapy" in modules and "crawler.render_download" in modules  # the render-capable handler ran
+    unused = ("playwright", "scrapy_playwright", "crawler.render_handler", "tldextract", "requests")
+    assert [m for m in modules if m in unused or m.startswith(tuple(u + "." for u in unused))] == []
