@@ -3,7 +3,7 @@
 Requests without `meta["playwright"]` (every static fetch, robots.txt, redirects) go through
 Scrapy's HTTP/1.1 handler, as scrapy-playwright's handler would send them; the first request to
 render builds crawler.render_handler.LazyPlaywrightHandler, which then takes every rendered
-request.  Why: importing scrapy-playwright and Playwright costs ≈0.1 CPU second, which a
+request.  Why: importing scrapy-playwright and Playwright costs ≈0.07 CPU seconds, which a
 `--render auto` crawl whose pages all have their followed link (the common case) never needs
 (docs/performance.md, "Start-up"; tests/test_startup_imports.py).  Its close closes both.
 
