@@ -18,25 +18,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from monitor.config import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 10
 
-#: Scrapy's DOWNLOADER_MIDDLEWARES_BASE (same priorities) without the ones that do nothing here, which Scrapy
-#: would still import (setting one to None imports it too): its robots.txt one (crawler.robots instead),
-#: offsite (no allowed_domains), HTTP auth, per-request stats nobody reads, and those our settings turn off
-#: (retry, meta refresh, cookies, HTTP cache; the cookies one imports tldextract and requests)
-DOWNLOADER_MIDDLEWARES_BASE = {f"scrapy.downloadermiddlewares.{path}": priority for path, priority in (
-    ("downloadtimeout.DownloadTimeoutMiddleware", 350), ("defaultheaders.DefaultHeadersMiddleware", 400),
-    ("useragent.UserAgentMiddleware", 500), ("httpcompression.HttpCompressionMiddleware", 590),
-    ("redirect.RedirectMiddleware", 600), ("httpproxy.HttpProxyMiddleware", 750))}
-#: Scrapy's SPIDER_MIDDLEWARES_BASE without URL length, depth and meta-copy detection: one request per page,
-#: no link following (the Referer one stays: RedirectMiddleware warns without it)
-SPIDER_MIDDLEWARES_BASE = {f"scrapy.spidermiddlewares.{path}": priority for path, priority in (
-    ("start.StartSpiderMiddleware", 25), ("httperror.HttpErrorMiddleware", 50),
-    ("referer.RefererMiddleware", 700))}
+#: Scrapy's default middlewares that do nothing here, left out of its bases because Scrapy imports every
+#: middleware it is given, one set to None too: its robots.txt one (crawler.robots instead), offsite (no
+#: allowed_domains), HTTP auth, per-request stats nobody reads, those our settings turn off (retry, meta
+#: refresh, cookies, HTTP cache; the cookies one imports tldextract and requests), and the spider side's URL
+#: length, depth and meta-copy checks (one request per page, no link following; the Referer one stays:
+#: RedirectMiddleware warns without it).  Any other default of Scrapy's stays, with its priority.
+UNUSED_MIDDLEWARES = frozenset({f"scrapy.downloadermiddlewares.{name}" for name in (
+    "robotstxt.RobotsTxtMiddleware", "offsite.OffsiteMiddleware", "httpauth.HttpAuthMiddleware",
+    "stats.DownloaderStats", "retry.RetryMiddleware", "redirect.MetaRefreshMiddleware",
+    "cookies.CookiesMiddleware", "httpcache.HttpCacheMiddleware")} | {f"scrapy.spidermiddlewares.{name}" for name in (
+    "urllength.UrlLengthMiddleware", "depth.DepthMiddleware", "metacopy.MetaCopyDetectionMiddleware")})
+
+
+def middleware_base(scrapy_default: dict[str, int]) -> dict[str, int]:
+    """One of Scrapy's middleware bases without UNUSED_MIDDLEWARES."""
+    return {path: priority for path, priority in scrapy_default.items() if path not in UNUSED_MIDDLEWARES}
 
 
 def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
@@ -76,9 +81,8 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         "TWISTED_DNS_RESOLVER": "crawler.ssrf.GuardedResolver",
         "LINKWATCH_ALLOW_PRIVATE": settings.allow_private,
         "LINKWATCH_RESOLVE": dict(settings.resolve),
-        # start-up: Scrapy imports every middleware named in these settings, a disabled (None) one too, so
-        # the bases list only those that act (DOWNLOADER_MIDDLEWARES_BASE, SPIDER_MIDDLEWARES_BASE above)
-        "DOWNLOADER_MIDDLEWARES_BASE": dict(DOWNLOADER_MIDDLEWARES_BASE),
+        # start-up: the bases list only the middlewares that act (UNUSED_MIDDLEWARES)
+        "DOWNLOADER_MIDDLEWARES_BASE": middleware_base(default_settings.DOWNLOADER_MIDDLEWARES_BASE),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.ssrf.SsrfMiddleware": 50,
             "crawler.limits.LimitsMiddleware": 60,
@@ -104,7 +108,7 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         # never read: linkwatch's figures come from its own observations (runs table, /metrics)
         "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        "SPIDER_MIDDLEWARES_BASE": dict(SPIDER_MIDDLEWARES_BASE),
+        "SPIDER_MIDDLEWARES_BASE": middleware_base(default_settings.SPIDER_MIDDLEWARES_BASE),
         "LOG_LEVEL": settings.log_level,  # the handler's; the loggers' levels: apply_log_levels
         "LOG_STDOUT": False,
         "STATS_DUMP": False,
