@@ -3,8 +3,9 @@
 Rendering is opted into per request (`meta["playwright"] = True`); every other request goes
 through Scrapy's own HTTP client.  The browser is Debian's Chromium, launched by path
 (`Settings.chromium_path`), never a downloaded one, once per crawl and only when a page needs
-rendering (crawler.render_handler); at most `render_concurrency` pages render at once (the
-spider's crawler.render_queue hands out the slots) and a context serves
+rendering (crawler.render_download builds crawler.render_handler on the first render request, so a
+crawl that renders nothing never imports scrapy-playwright); at most `render_concurrency` pages render
+at once (the spider's crawler.render_queue hands out the slots) and a context serves
 `render_pages_per_context` pages.  `RenderRequestFilter` (PLAYWRIGHT_ABORT_REQUEST, called for
 every request Chromium makes) holds the SSRF guard, since Chromium resolves names itself: every
 host is resolved here first and aborted when an address is not public (unless private addresses
@@ -121,8 +122,8 @@ def playwright_settings(settings: Settings) -> dict[str, Any]:
         args.append(f"--host-resolver-rules={rules}")
     return {
         "DOWNLOAD_HANDLERS": {
-            "http": "crawler.render_handler.LazyPlaywrightHandler",
-            "https": "crawler.render_handler.LazyPlaywrightHandler",
+            "http": "crawler.render_download.RenderDownloadHandler",
+            "https": "crawler.render_download.RenderDownloadHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {

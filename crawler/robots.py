@@ -6,7 +6,9 @@ waits for it; later ones reuse the answer) and parsed with protego for the produ
 that never ends in a document): everything allowed; 5xx: everything disallowed (`blocked`);
 unreachable: the page is `error` with the network reason.  A disallowed page fails with
 `RobotsBlocked` (`FetchStatus.BLOCKED`).  The robots.txt request carries the page's deadline, so
-it counts against the page's `--timeout`.  For users: docs/check.md, "Fetching".
+it counts against the page's `--timeout`; it goes through a download slot of its own, so it does not
+start the host's politeness delay: the first page follows it at once, and pages stay `delay` apart
+(across `linkwatch worker`s it still takes a turn, crawler.polite).  For users: docs/check.md, "Fetching".
 
 Scrapy settings read: LINKWATCH_OBEY_ROBOTS (default True), LINKWATCH_ROBOTS_TOKEN
 (default "linkwatch").
@@ -97,7 +99,8 @@ class RobotsMiddleware:
         return rules
 
     async def _fetch(self, origin: str, page: Request) -> RobotsRules:
-        meta = {"dont_obey_robotstxt": True, "linkwatch_robots": True}
+        # its own download slot: robots.txt does not start the host's `delay` clock (docs/check.md, "Fetching")
+        meta = {"dont_obey_robotstxt": True, "linkwatch_robots": True, "download_slot": f"robots.txt {origin}"}
         if DEADLINE_KEY in page.meta:
             meta[DEADLINE_KEY] = page.meta[DEADLINE_KEY]
         robots = Request(f"{origin}/robots.txt", meta=meta, callback=NO_CALLBACK, dont_filter=True, priority=1000)

@@ -18,11 +18,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from monitor.config import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 10
+
+#: Scrapy's default middlewares that do nothing here, left out of its bases because Scrapy imports every
+#: middleware it is given, one set to None too: its robots.txt one (crawler.robots instead), offsite (no
+#: allowed_domains), HTTP auth, per-request stats nobody reads, those our settings turn off (retry, meta
+#: refresh, cookies, HTTP cache; the cookies one imports tldextract and requests), and the spider side's URL
+#: length, depth and meta-copy checks (one request per page, no link following; the Referer one stays:
+#: RedirectMiddleware warns without it).  Any other default of Scrapy's stays, with its priority.
+UNUSED_MIDDLEWARES = frozenset({f"scrapy.downloadermiddlewares.{name}" for name in (
+    "robotstxt.RobotsTxtMiddleware", "offsite.OffsiteMiddleware", "httpauth.HttpAuthMiddleware",
+    "stats.DownloaderStats", "retry.RetryMiddleware", "redirect.MetaRefreshMiddleware",
+    "cookies.CookiesMiddleware", "httpcache.HttpCacheMiddleware")} | {f"scrapy.spidermiddlewares.{name}" for name in (
+    "urllength.UrlLengthMiddleware", "depth.DepthMiddleware", "metacopy.MetaCopyDetectionMiddleware")})
+
+
+def middleware_base(scrapy_default: dict[str, int]) -> dict[str, int]:
+    """One of Scrapy's middleware bases without UNUSED_MIDDLEWARES."""
+    return {path: priority for path, priority in scrapy_default.items() if path not in UNUSED_MIDDLEWARES}
 
 
 def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
@@ -62,11 +81,9 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         "TWISTED_DNS_RESOLVER": "crawler.ssrf.GuardedResolver",
         "LINKWATCH_ALLOW_PRIVATE": settings.allow_private,
         "LINKWATCH_RESOLVE": dict(settings.resolve),
+        # start-up: the bases list only the middlewares that act (UNUSED_MIDDLEWARES)
+        "DOWNLOADER_MIDDLEWARES_BASE": middleware_base(default_settings.DOWNLOADER_MIDDLEWARES_BASE),
         "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # no allowed_domains: a no-op
-            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-            "scrapy.downloadermiddlewares.stats.DownloaderStats": None,  # per-request counters nobody reads
             "crawler.ssrf.SsrfMiddleware": 50,
             "crawler.limits.LimitsMiddleware": 60,
             "crawler.robots.RobotsMiddleware": 100,
@@ -91,11 +108,7 @@ def scrapy_settings(settings: Settings, *, render: bool) -> dict[str, Any]:
         # never read: linkwatch's figures come from its own observations (runs table, /metrics)
         "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        "SPIDER_MIDDLEWARES": {
-            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
-            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
-        },
+        "SPIDER_MIDDLEWARES_BASE": middleware_base(default_settings.SPIDER_MIDDLEWARES_BASE),
         "LOG_LEVEL": settings.log_level,  # the handler's; the loggers' levels: apply_log_levels
         "LOG_STDOUT": False,
         "STATS_DUMP": False,

@@ -59,6 +59,29 @@ def test_migrations_bring_an_empty_database_to_head(database_url: str) -> None:
     engine.dispose()
 
 
+def test_head_revision_is_the_head_of_the_migrations(tmp_path: Any) -> None:
+    engine = db.create(f"sqlite:///{tmp_path / 'head.db'}")
+    assert ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head() == db.HEAD_REVISION
+
+
+def test_a_database_at_head_is_recognised_without_alembic(database_url: str, monkeypatch: Any) -> None:
+    engine = db.create(database_url)
+    assert not db.is_current(engine)  # new: no alembic_version table yet
+    db.upgrade(engine)
+    assert db.is_current(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
+    assert not db.is_current(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{db.HEAD_REVISION}'")
+    monkeypatch.setattr(db, "HEAD_REVISION", "newer")  # the code knows a newer head: Alembic takes over
+    migrated: list[str] = []
+    monkeypatch.setattr("alembic.command.upgrade", lambda config, to: migrated.append(to))
+    db.upgrade(engine)
+    assert migrated == []  # Alembic's own head is the database's: nothing to do
+    engine.dispose()
+
+
 def test_upsert_is_idempotent(engine: Engine) -> None:
     first = upsert(engine, item("https://blog.example.org/post", anchor="best tool", tags=("pr",)))
     again = upsert(engine, item("https://blog.example.org/post", anchor="best tool", tags=("pr",)))

@@ -1,9 +1,11 @@
 """Regenerate a migration from the models: `python tools/make_migration.py MESSAGE [--initial]`.
 
 With --initial the single initial revision is rewritten from scratch (before the
-first release only).  Runs against a scratch SQLite database.
+first release only).  Runs against a scratch SQLite database.  Writes the new head into
+`HEAD_REVISION` of monitor/store/db.py (how a command knows, without Alembic, that a database is current).
 """
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +29,19 @@ def main() -> None:
         if not initial:
             command.upgrade(config, "head")
         rev_id = "0001" if initial else None
-        command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
+        script = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
+    assert script is not None and not isinstance(script, list)
+    write_head(script.revision)
+
+
+def write_head(revision: str) -> None:
+    """Set `HEAD_REVISION` in monitor/store/db.py to the new head."""
+    source = Path(db.__file__)
+    text, count = re.subn(r'^HEAD_REVISION = "[^"]*"', f'HEAD_REVISION = "{revision}"',
+                          source.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
+    if count != 1:
+        raise SystemExit(f"HEAD_REVISION not found in {source}")
+    source.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

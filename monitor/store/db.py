@@ -2,8 +2,13 @@
 
 `connect(url)` returns an Engine whose schema is at the newest Alembic revision (SQLite: directory
 created, WAL mode, foreign keys and a busy timeout on every connection; PostgreSQL URLs used as
-given).  `session(engine)` is the one way to write: a transaction that commits on success and rolls
-back on any exception.  `retry_after_reconnect(engine, work, what)` runs `work()` once more when it
+given).  A database already at `HEAD_REVISION` is recognised with one plain query of `alembic_version`,
+so a command starts without importing Alembic (docs/performance.md, "Start-up"); any other database
+(new, older, or unreadable) goes through Alembic.  `HEAD_REVISION` is the head of
+monitor/migrations/versions: tools/make_migration.py writes it, tests/test_store.py holds it.
+
+`session(engine)` is the one way to write: a transaction that commits on success and rolls back on any
+exception.  `retry_after_reconnect(engine, work, what)` runs `work()` once more when it
 failed because the connection to the server was lost, after waiting (at most RECONNECT_SECONDS)
 for the server to answer again; `is_disconnect(engine, exc)` tells such errors apart.  Tested:
 docs/reliability.md.
@@ -18,21 +23,21 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RECONNECT_SECONDS = 30.0  # how long a lost database server may take to come back before we give up
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+HEAD_REVISION = "0001"  # the newest revision in MIGRATIONS/versions (written by tools/make_migration.py)
 
 
 class StoreError(Exception):
@@ -67,14 +72,33 @@ def create(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+def is_current(engine: Engine) -> bool:
+    """True when the database's one `alembic_version` row is HEAD_REVISION; False when it is another,
+    several, or none (no table yet: a new database).  Connection errors are raised."""
+    with engine.connect() as conn:
+        try:
+            versions = [row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")]
+        except DBAPIError:  # no such table: Alembic creates it
+            return False
+    return versions == [HEAD_REVISION]
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is already there)."""
+    if is_current(engine):
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(engine)
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as conn:

@@ -43,7 +43,6 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
@@ -266,6 +265,8 @@ def _upsert(session: Session, model: Any, keys: Sequence[str], rows: list[dict[s
             set_: dict[str, Any]) -> None:
     if not rows:
         return
+    from sqlalchemy.dialects import postgresql, sqlite  # here: a command that writes no rollup skips ≈0.03 s
+
     dialect = session.get_bind().dialect.name
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
     values = {name: expr(getattr(model, name), statement.excluded[name]) for name, expr in set_.items()}
