@@ -102,4 +102,5 @@ def test_an_unknown_level_is_a_one_line_error(database_url: str, tmp_path: Path)
     result = linkwatch(env, "links", check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "linkwatch: error: [log] level: expected one of debug, info, warning, error, critical, got 'loud' (from LINKWATCH_LOG_LEVEL)"]
+        "linkwatch: error: [log] level: expected one of debug, info, warning, error, critical, got 'loud' "
+        "(from LINKWATCH_LOG_LEVEL)"]
