@@ -3,7 +3,8 @@
 `extract_page(html, url, targets, x_robots_tag)` is a pure function: one HTML5 parse
 (selectolax's Lexbor parser, scripting disabled, so `<noscript>` content is markup; markup nested
 deeper than Chromium's cap of 512 flattened first, crawler/flatten.py), then one pass over the
-`<a href>` and `<area href>` elements.  Invariant: what a browser would see, no more: `<template>`
+`<a href>` and `<area href>` elements, each one matching a target read with its context and position
+(crawler.context).  Invariant: what a browser would see, no more: `<template>`
 contents and SVG/MathML `<a>` are not links; an href is serialised as `element.href` (WHATWG URL
 parser, ada-url) against the document base URL, and one that does not parse is not a link.  How
 rel, anchor and follow are read: docs/links.md, "Which elements are links".
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import ada_url
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from crawler.context import collapse_whitespace, link_context, link_position
 from crawler.directives import META_NAMES, robots_directives
 from crawler.flatten import cap_nesting
 from monitor.core.targets import Target
@@ -31,8 +33,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["ExtractedPage", "collapse_whitespace", "extract_page", "lacks_followed_link", "split_rel"]
 
 NOFOLLOW_RELS = frozenset({"nofollow", "sponsored", "ugc"})
-# what JavaScript's \s matches: the anchors of the ground truth were collapsed that way
-_WHITESPACE_RE = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 _ASCII_WS = "\t\n\f\r "
 _ASCII_WS_RE = re.compile("[\t\n\f\r ]+")
 _REL_SPLIT_RE = re.compile("[\t\n\f\r ,]+")
@@ -50,11 +50,6 @@ class ExtractedPage:
     base_url: str
     title: str | None
     contact_hints: tuple[str, ...] = ()  # mailto: addresses and contact/about pages linked from the page
-
-
-def collapse_whitespace(text: str) -> str:
-    """Collapse runs of whitespace (NBSP included) to one space and trim."""
-    return _WHITESPACE_RE.sub(" ", text).strip(" ")
 
 
 def lacks_followed_link(targets: Iterable[str], links: Iterable[ObservedLink]) -> bool:
@@ -240,7 +235,9 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
         rel = split_rel(node.attrs.get("rel"))
         follow = not directives.nofollow and NOFOLLOW_RELS.isdisjoint(rel)
         anchor = _anchor(node, node.tag == "area")
-        links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw) for t in matched)
+        context, position = link_context(node), link_position(node)
+        links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw, context=context,
+                                  position=position) for t in matched)
     return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=doc.title(),
                          contact_hints=tuple(contacts.hints))
 

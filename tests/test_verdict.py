@@ -56,7 +56,8 @@ def test_verdict_carries_the_observation() -> None:
         "http_status": 200,
         "state": "live",
         "page": {"noindex": True, "nofollow": False, "canonical": "https://page.test/c"},
-        "links": [{"href": "https://example.com/", "rel": [], "anchor": "x", "follow": True}],
+        "links": [{"href": "https://example.com/", "rel": [], "anchor": "x", "follow": True,
+                   "context": {"before": "", "after": ""}, "position": "unknown"}],
         "rendered": True,
         "error": None,
     }

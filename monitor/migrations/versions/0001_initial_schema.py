@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:25:07.096283
+Create Date: 2026-12-06 18:26:34.250780
 """
 
 from collections.abc import Sequence
@@ -102,6 +102,7 @@ def upgrade() -> None:
     sa.Column('etag', sa.Text(), nullable=True),
     sa.Column('last_modified', sa.Text(), nullable=True),
     sa.Column('contact_hints', sa.JSON(), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=True),
     sa.Column('created_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_backlinks_site_id_sites'), ondelete='CASCADE'),
