@@ -174,6 +174,9 @@ class PageObservation:
     last_modified: str | None = None
     mentions: tuple[str, ...] = ()  # sentences naming a brand term without a link (mentions crawl)
     contact_hints: tuple[str, ...] = ()  # mailto: links and contact pages found on the page
+    # may Googlebot crawl the page (robots.txt's Googlebot group, else `*`, for every URL of the redirect chain);
+    # None when a robots.txt was not available or not read
+    googlebot_allowed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,7 @@ class Verdict:
     links: tuple[ObservedLink, ...]
     rendered: bool
     error: str | None
+    googlebot_allowed: bool | None = None  # see PageObservation
 
     def to_json(self, with_target: bool = False) -> dict[str, Any]:
         return {
@@ -211,7 +215,7 @@ class Verdict:
             "final_url": self.final_url,
             "http_status": self.http_status,
             "state": str(self.state),
-            "page": self.directives.to_json(),
+            "page": {**self.directives.to_json(), "googlebot_allowed": self.googlebot_allowed},
             "links": [link.to_json(with_target) for link in self.links],
             "rendered": self.rendered,
             "error": self.error,

@@ -279,6 +279,7 @@ class _BatchWriter:
             "http_status": observation.http_status, "final_url": verdict.final_url,
             "links": [link.to_json() for link in verdict.links], "noindex": directives.noindex,
             "nofollow": directives.nofollow, "canonical": directives.canonical,
+            "googlebot_allowed": observation.googlebot_allowed,
             "directive_sources": {"noindex": list(directives.noindex_sources),
                                   "nofollow": list(directives.nofollow_sources)},
             "redirects": list(observation.redirects), "rendered": verdict.rendered,

@@ -192,6 +192,8 @@ class Check(Base):
     noindex: Mapped[bool] = mapped_column(Boolean, default=False)
     nofollow: Mapped[bool] = mapped_column(Boolean, default=False)
     canonical: Mapped[str | None] = mapped_column(Text)
+    # robots.txt lets Googlebot crawl the page (and every hop to it); None: robots.txt not available
+    googlebot_allowed: Mapped[bool | None] = mapped_column(Boolean)
     directive_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # meta/header evidence
     redirects: Mapped[list[str]] = mapped_column(JSON, default=list)
     rendered: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 18:26:34.250780
+Create Date: 2026-12-06 18:30:12.954328
 """
 
 from collections.abc import Sequence
@@ -215,6 +215,7 @@ def upgrade() -> None:
     sa.Column('noindex', sa.Boolean(), nullable=False),
     sa.Column('nofollow', sa.Boolean(), nullable=False),
     sa.Column('canonical', sa.Text(), nullable=True),
+    sa.Column('googlebot_allowed', sa.Boolean(), nullable=True),
     sa.Column('directive_sources', sa.JSON(), nullable=False),
     sa.Column('redirects', sa.JSON(), nullable=False),
     sa.Column('rendered', sa.Boolean(), nullable=False),
