@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -42,29 +43,32 @@ _CUSTOM_NAME_RE = re.compile(r"[a-z][^A-Z\t\n\f\r />]*-[^A-Z\t\n\f\r />]*\Z")
 
 def attach_declarative_shadow_roots(tree: LexborHTMLParser) -> int:
     """Move the content of the open declarative shadow roots of `tree` into place (see the module
-    docstring); returns how many were attached.  Templates uncovered by a move are handled in turn."""
-    seen: set[int] = set()
+    docstring); returns how many were attached.  The templates inside a shadow root's content are
+    looked for in that content only, so nested roots cost no new walk of the whole document."""
+    pending = deque(tree.css("template[shadowrootmode]"))  # document order: a host's first root wins
     hosts: set[int] = set()
     attached = 0
-    while True:
-        pending = [t for t in tree.css("template[shadowrootmode]") if t.mem_id not in seen]
-        if not pending:
-            return attached
-        for template in pending:
-            seen.add(template.mem_id)
-            attached += _attach(template, hosts)
+    while pending:
+        nested = _attach(pending.popleft(), hosts)
+        if nested is not None:
+            attached += 1
+            pending.extend(nested)
+    return attached
 
 
-def _attach(template: LexborNode, hosts: set[int]) -> int:
-    """Attach one template's shadow root to its parent if the parser would; 1 when an open one was."""
+def _attach(template: LexborNode, hosts: set[int]) -> list[LexborNode] | None:
+    """Attach one template's shadow root to its parent if the parser would.  For an open one, the
+    declarative templates its content holds (to attach in turn); None when no open root was attached."""
     mode = (template.attrs.get("shadowrootmode") or "").lower()  # an enumerated attribute: not trimmed
     host = template.parent
     if mode not in ("open", "closed") or host is None or not _can_host(host) or host.mem_id in hosts:
-        return 0  # an inert template, as the parser leaves it
+        return None  # an inert template, as the parser leaves it
     hosts.add(host.mem_id)
+    nested: list[LexborNode] | None = None
     if mode == "open":
         content = [f for f in template.template_fragments() if f.parent is not None
                    and f.parent.mem_id == template.mem_id]
+        nested = [inner for fragment in content for inner in fragment.css("template[shadowrootmode]")]
         first = host.child
         for fragment in content:
             for child in list(fragment.iter(include_text=True)):
@@ -73,7 +77,7 @@ def _attach(template: LexborNode, hosts: set[int]) -> int:
                 else:
                     first.insert_before(child, move=True)
     template.decompose()
-    return 1 if mode == "open" else 0
+    return nested
 
 
 def _can_host(element: LexborNode) -> bool:

@@ -118,3 +118,13 @@ def test_attaching_is_linear_in_the_templates() -> None:
     tree = LexborHTMLParser(many)
     assert attach_declarative_shadow_roots(tree) == 2000
     assert len(tree.css("a")) == 2000 and len(tree.css("template")) == 2000
+
+
+def test_deeply_nested_roots_are_all_attached() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    depth = 250
+    html = "<div><template shadowrootmode=open>" * depth + a("deep") + "</template></div>" * depth
+    tree = LexborHTMLParser(html + "<p>filler</p>" * 20_000)
+    assert attach_declarative_shadow_roots(tree) == depth
+    assert [node.attrs["href"] for node in tree.css("a")] == ["https://example.com/deep"]
