@@ -24,8 +24,8 @@ __all__ = ["collapse_whitespace", "element_position", "link_context", "link_posi
 
 #: nodes visited on each side of one link (a page of empty elements cannot make one link cost much)
 NODE_BUDGET = 600
-#: characters of one text node read at most (whitespace runs aside, far more than CONTEXT_CHARS)
-_TEXT_CLIP = 2048
+#: characters of one text node read at most (unless they are mostly whitespace, far more than CONTEXT_CHARS)
+_TEXT_CLIP = 512
 #: elements whose text a reader does not see (noscript too, when scripting is on)
 _UNSEEN = frozenset({"script", "style", "template", "head", "title", "iframe", "noembed", "noframes"})
 #: elements that start a new line: their text never runs into the text beside them
@@ -101,8 +101,9 @@ def _side(node: LexborNode, unseen: frozenset[str], backwards: bool) -> str:
             pieces.append(text[::-1] if backwards else text)
             size += len(text)
             if size >= check_at:
-                if len(collapse_whitespace("".join(pieces))) > CONTEXT_CHARS:
-                    break
+                collapsed = collapse_whitespace("".join(pieces))
+                if len(collapsed) > CONTEXT_CHARS:
+                    return collapsed[:CONTEXT_CHARS + 1]  # one more: is the cut inside a word?
                 check_at = size * 2
         elif item.is_element_node and item.tag not in unseen and "hidden" not in item.attributes:
             _push_children(item, stack, backwards)
