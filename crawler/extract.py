@@ -1,12 +1,14 @@
-"""Find the links on a page that point at the targets, as a browser with scripting disabled sees them.
+"""Find the links on a page that point at the targets, as a browser sees them (scripting disabled, or on).
 
-`extract_page(html, url, targets, x_robots_tag)` is a pure function: one HTML5 parse
-(selectolax's Lexbor parser, scripting disabled, so `<noscript>` content is markup; markup nested
-deeper than Chromium's cap of 512 flattened first, crawler/flatten.py), then one pass over the
-`<a href>` and `<area href>` elements.  Invariant: what a browser would see, no more: `<template>`
-contents and SVG/MathML `<a>` are not links; an href is serialised as `element.href` (WHATWG URL
-parser, ada-url) against the document base URL, and one that does not parse is not a link.  How
-rel, anchor and follow are read: docs/links.md, "Which elements are links".
+`extract_page(html, url, targets, x_robots_tag, scripting)` is a pure function: one HTML5 parse
+(selectolax's Lexbor parser; scripting disabled by default, so `<noscript>` content is markup, and on for a
+rendered DOM, where it is text; markup nested deeper than Chromium's cap of 512 flattened first,
+crawler/flatten.py; open declarative shadow roots attached, crawler/shadow.py), then one pass over the
+`<a href>` and `<area href>` elements, each one matching a target read with its context and position
+(crawler.context).  Invariant: what a browser would see, no more: `<template>`
+contents (but those of an open shadow root) and SVG/MathML `<a>` are not links; an href is serialised as
+`element.href` (WHATWG URL parser, ada-url) against the document base URL, and one that does not parse is
+not a link.  How rel, anchor and follow are read: docs/links.md, "Which elements are links".
 
 Reads no settings.
 """
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 import ada_url
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from crawler.context import collapse_whitespace, link_context, link_position
 from crawler.directives import META_NAMES, robots_directives
 from crawler.flatten import cap_nesting
+from crawler.shadow import attach_declarative_shadow_roots
 from monitor.core.targets import Target
 from monitor.core.types import ObservedLink, PageDirectives
 
@@ -31,8 +35,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["ExtractedPage", "collapse_whitespace", "extract_page", "lacks_followed_link", "split_rel"]
 
 NOFOLLOW_RELS = frozenset({"nofollow", "sponsored", "ugc"})
-# what JavaScript's \s matches: the anchors of the ground truth were collapsed that way
-_WHITESPACE_RE = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 _ASCII_WS = "\t\n\f\r "
 _ASCII_WS_RE = re.compile("[\t\n\f\r ]+")
 _REL_SPLIT_RE = re.compile("[\t\n\f\r ,]+")
@@ -50,11 +52,6 @@ class ExtractedPage:
     base_url: str
     title: str | None
     contact_hints: tuple[str, ...] = ()  # mailto: addresses and contact/about pages linked from the page
-
-
-def collapse_whitespace(text: str) -> str:
-    """Collapse runs of whitespace (NBSP included) to one space and trim."""
-    return _WHITESPACE_RE.sub(" ", text).strip(" ")
 
 
 def lacks_followed_link(targets: Iterable[str], links: Iterable[ObservedLink]) -> bool:
@@ -139,19 +136,28 @@ class _Document:
         f"{root} {tag}" for root in ("svg", "math") for tag in ("a", "area", "base", "link")
     )
 
-    def __init__(self, html: str, url: str) -> None:
-        self.tree = LexborHTMLParser(cap_nesting(html))  # bounded time on pathologically deep markup
+    def __init__(self, html: str, url: str, scripting: bool) -> None:
+        # bounded time on pathologically deep markup
+        self.tree = LexborHTMLParser(cap_nesting(html), scripting=scripting)
+        self._find_foreign()
+        self._bases: list[LexborNode] = []
+        self._metas: list[LexborNode] = []
+        self._links: list[LexborNode] = []
+        shadow_roots: list[LexborNode] = []
+        lists = {"base": self._bases, "meta": self._metas, "link": self._links, "template": shadow_roots}
+        # one walk for all four
+        for node in self.tree.css("base[href], meta[name][content], link[rel][href], template[shadowrootmode]"):
+            lists[node.tag or ""].append(node)
+        self.base_url = self._base_url(url)
+        # after the document's own <base>, <meta> and <link>: those of a shadow tree do not count
+        if shadow_roots and attach_declarative_shadow_roots(self.tree):
+            self._find_foreign()
+
+    def _find_foreign(self) -> None:
         self._namespaces = _Namespaces()
         self._foreign_ids: set[int] = set()
         if self.tree.css_first("svg, math") is not None:
             self._foreign_ids = {node.mem_id for node in self.tree.css(self._FOREIGN_CANDIDATES)}
-        self._bases: list[LexborNode] = []
-        self._metas: list[LexborNode] = []
-        self._links: list[LexborNode] = []
-        lists = {"base": self._bases, "meta": self._metas, "link": self._links}
-        for node in self.tree.css("base[href], meta[name][content], link[rel][href]"):  # one walk for all three
-            lists[node.tag or ""].append(node)
-        self.base_url = self._base_url(url)
 
     def is_html(self, node: LexborNode) -> bool:
         if node.mem_id not in self._foreign_ids:
@@ -218,9 +224,12 @@ class _Prefilter:
         return any(host in lowered for host in self.hosts)
 
 
-def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: Sequence[str] = ()) -> ExtractedPage:
-    """Parse `html` (fetched from `url`) once and return its directives and the links matching `targets`."""
-    doc = _Document(html, url)
+def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: Sequence[str] = (),
+                 scripting: bool = False) -> ExtractedPage:
+    """Parse `html` (fetched from `url`) once and return its directives and the links matching `targets`.
+
+    `scripting`: parse as a browser running scripts does (`<noscript>` content is text): for a rendered DOM."""
+    doc = _Document(html, url, scripting)
     directives = robots_directives(doc.meta_robots(), x_robots_tag, doc.canonical())
     links: list[ObservedLink] = []
     base_url = doc.base_url
@@ -240,7 +249,9 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
         rel = split_rel(node.attrs.get("rel"))
         follow = not directives.nofollow and NOFOLLOW_RELS.isdisjoint(rel)
         anchor = _anchor(node, node.tag == "area")
-        links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw) for t in matched)
+        context, position = link_context(node, scripting), link_position(node)
+        links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw, context=context,
+                                  position=position) for t in matched)
     return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=doc.title(),
                          contact_hints=tuple(contacts.hints))
 

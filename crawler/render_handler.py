@@ -8,9 +8,11 @@ memory stays flat.  After `DOMContentLoaded` a page has until its render deadlin
 `LINKWATCH_RENDER_SETTLE` seconds within it to settle (crawler.settle; every page has a
 RequestTracker, every context runs INIT_JS) unless every target already has a followed link;
 a page that runs out of either is read as it is and marked with RENDER_INCOMPLETE_KEY (the
-reason) instead of failing.  Every request Chromium makes goes through one route per context
-(`_route`, installed when the context is created) to crawler.render.RenderRequestFilter;
-scrapy-playwright's per-page routing is not used, and the user agent is a context option.
+reason) instead of failing.  The DOM read is `page.content()`, or, when the page has open shadow roots,
+the DOM with them (crawler.render_dom; the early stop reads the same).  Every request Chromium makes
+goes through one route per context (`_route`, installed when the context is created) to
+crawler.render.RenderRequestFilter; scrapy-playwright's per-page routing is not used, and the user agent
+is a context option.
 Why (measured): bench/README.md, "Rendering"; the behaviour: docs/check.md, "Rendering".
 
 This relies on internals of scrapy-playwright 0.0.48 (pinned): `_launch`,
@@ -29,10 +31,12 @@ import logging
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
+from scrapy_playwright._utils import _encode_body
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.limits import remaining_seconds
 from crawler.render import RENDER_INCOMPLETE_KEY, RENDER_META_KEY
+from crawler.render_dom import read_dom
 from crawler.settle import INIT_JS, RequestTracker, dom_lacks_followed_link, settle
 
 logger = logging.getLogger(__name__)
@@ -44,6 +48,8 @@ READ_MARGIN = 2.0
 IDLE_PAGE_SECONDS = 2.0
 #: request.meta key of the navigation's response while the page renders (its headers, for the early stop)
 NAV_RESPONSE_KEY = "_linkwatch_nav_response"
+#: request.meta key of the rendered DOM with its open shadow roots, when it has some (the response body then)
+SHADOW_DOM_KEY = "_linkwatch_shadow_dom"
 
 
 class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
@@ -86,11 +92,15 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         try:
             response = await super()._download_request(request, spider)
             failed = False
+            shadow = request.meta.pop(SHADOW_DOM_KEY, None)
+            if shadow is not None:  # the DOM with its shadow roots replaces page.content()'s
+                response = response.replace(body=_encode_body(response.headers, shadow)[0])
             return response
         finally:
             page = request.meta.pop("playwright_page", None)
             request.meta.pop("playwright_include_page", None)
             request.meta.pop(NAV_RESPONSE_KEY, None)
+            request.meta.pop(SHADOW_DOM_KEY, None)
             if page is not None:
                 await (_close_page(page) if failed else self._release(page))
 
@@ -200,6 +210,11 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         if request.meta.get(RENDER_META_KEY):
             await self._wait_for_load(page, request)
         await super()._apply_page_methods(page, request, spider)
+        if request.meta.get(RENDER_META_KEY):
+            try:
+                request.meta[SHADOW_DOM_KEY] = await read_dom(page, always=False)
+            except PlaywrightError as exc:  # navigating: page.content() retries, and has the light DOM
+                logger.debug("rendering %s: reading shadow roots: %s", request.url, exc)
 
     async def _get_response_and_download(self, request: Any, page: Any, spider: Any) -> Any:
         response, download = await super()._get_response_and_download(request, page, spider)
@@ -243,7 +258,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         response = request.meta.get(NAV_RESPONSE_KEY)
         try:
             headers = await response.all_headers() if response is not None else {}
-            text = await page.content()
+            text = await read_dom(page) or ""
         except PlaywrightError as exc:  # navigating: not now
             logger.debug("rendering %s: reading the DOM early: %s", request.url, exc)
             return True

@@ -5,10 +5,13 @@ waits for it; later ones reuse the answer) and parsed with protego for the produ
 `linkwatch`, else `*`, the longest match winning.  2xx: the rules apply; 4xx (or a redirect chain
 that never ends in a document): everything allowed; 5xx: everything disallowed (`blocked`);
 unreachable: the page is `error` with the network reason.  A disallowed page fails with
-`RobotsBlocked` (`FetchStatus.BLOCKED`).  The robots.txt request carries the page's deadline, so
-it counts against the page's `--timeout`; it goes through a download slot of its own, so it does not
-start the host's politeness delay: the first page follows it at once, and pages stay `delay` apart
-(across `linkwatch worker`s it still takes a turn, crawler.polite).  For users: docs/check.md, "Fetching".
+`RobotsBlocked` (`FetchStatus.BLOCKED`).  The same rules are read for Google (GOOGLEBOT_TOKEN, else `*`)
+for every hop, and the answer rides in the request's meta (GOOGLEBOT_KEY: False when a hop is
+disallowed, None when a hop's robots.txt was not available, else True), whether or not linkwatch may
+fetch the page.  The robots.txt request carries the page's deadline, so it counts against the page's
+`--timeout`; it goes through a download slot of its own, so it does not start the host's politeness
+delay: the first page follows it at once, and pages stay `delay` apart (across `linkwatch worker`s it
+still takes a turn, crawler.polite).  For users: docs/check.md, "Fetching".
 
 Scrapy settings read: LINKWATCH_OBEY_ROBOTS (default True), LINKWATCH_ROBOTS_TOKEN
 (default "linkwatch").
@@ -35,6 +38,9 @@ from monitor.core.types import FetchStatus
 logger = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
+GOOGLEBOT_TOKEN = "Googlebot"
+#: request.meta key: may Googlebot crawl every URL of the redirect chain so far (True/False/None: unknown)
+GOOGLEBOT_KEY = "linkwatch_googlebot"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,23 @@ class RobotsRules:
         if self.parser is None or self.parser.can_fetch(url, token):
             return None
         return "robots.txt disallows it"
+
+    def allows(self, url: str, token: str) -> bool | None:
+        """Whether these rules let `token` crawl `url`; None when robots.txt was not available (5xx,
+        unreachable, refused by the SSRF guard): what its crawler would do then is not known here."""
+        if self.refused:
+            return None
+        return self.parser is None or bool(self.parser.can_fetch(url, token))
+
+
+def chain_allows(before: bool | None, hop: bool | None) -> bool | None:
+    """Googlebot's answer for a redirect chain so far and one more hop: False if any hop is disallowed,
+    else None if any is unknown, else True."""
+    if before is False or hop is False:
+        return False
+    if before is None or hop is None:
+        return None
+    return True
 
 
 def rules_from_response(status: int, body: bytes) -> RobotsRules:
@@ -79,6 +102,8 @@ class RobotsMiddleware:
         if request.meta.get("dont_obey_robotstxt") or request.meta.get("playwright"):
             return
         rules = await self.rules_for(request)
+        request.meta[GOOGLEBOT_KEY] = chain_allows(request.meta.get(GOOGLEBOT_KEY, True),
+                                                   rules.allows(request.url, GOOGLEBOT_TOKEN))
         reason = rules.verdict(request.url, self.token)
         if reason:
             raise RobotsBlocked(reason, rules.fetch)

@@ -7,10 +7,11 @@ page's `timeout`).  Quiet: no request of IN_FLIGHT_TYPES in flight, started or e
 TIMER_HORIZON_MS pending or fired (one set from a timer's or an interval's callback is a loop and
 does not count); no DOM mutation that can change a link.  Timers and mutations are watched in the
 page by INIT_JS, a context init script.  Early stop: once every target of the page has a followed
-link, decided by the real extractor (crawler.extract on `page.content()`), never by an in-page
-approximation.  When the budget runs out still loading or changing, `settle` returns why and the
-caller marks the render incomplete (RENDER_INCOMPLETE_KEY); a page busy only with its timers
-counts as settled.  What is and is not waited for, and why: docs/check.md.
+link, decided by the real extractor (crawler.extract, scripting on, on the DOM crawler.render_dom reads,
+shadow roots included), never by an in-page approximation.  When the budget runs out still
+loading or changing, `settle` returns why and the caller marks the render incomplete
+(RENDER_INCOMPLETE_KEY); a page busy only with its timers counts as settled.
+What is and is not waited for, and why: docs/check.md.
 
 Reads no settings (the caller passes the budget).
 """
@@ -38,7 +39,7 @@ IN_FLIGHT_TYPES = frozenset({"document", "script", "fetch", "xhr"})
 QUIET_SECONDS = 0.5
 #: seconds between two looks at the page
 POLL_SECONDS = 0.1
-#: least seconds between two early-stop reads of the DOM (each is a page.content() and a parse)
+#: least seconds between two early-stop reads of the DOM (each is a serialisation and a parse)
 CHECK_SECONDS = 0.25
 #: a setTimeout of at most this many milliseconds is waited for
 TIMER_HORIZON_MS = 2000
@@ -130,7 +131,7 @@ def dom_lacks_followed_link(text: str, url: str, headers: dict[str, str], target
     body, _encoding = _encode_body(Headers(headers), text)
     decoded, _encoding = decode_html(body, headers.get("content-type"))
     robots = [headers["x-robots-tag"]] if "x-robots-tag" in headers else []
-    page = extract_page(decoded, url, targets, robots)
+    page = extract_page(decoded, url, targets, robots, scripting=True)
     return lacks_followed_link(wanted, page.links)
 
 

@@ -35,6 +35,7 @@ from crawler.limits import DEADLINE_KEY
 from crawler.outcome import failure_outcome
 from crawler.render import RENDER_INCOMPLETE_KEY, is_launch_failure, render_request
 from crawler.render_queue import RenderQueue
+from crawler.robots import GOOGLEBOT_KEY
 from crawler.sniff import is_html, media_type
 from monitor.config import Settings
 from monitor.core.targets import Target, parse_target, with_site_targets
@@ -151,6 +152,7 @@ class LinkSpider(scrapy.Spider):
         if observation.fetch is FetchStatus.OK and self.should_render(job, observation):
             render_meta = {k: meta[k] for k in ("job", "started", "fetched_at", "targets")}
             render_meta["static"] = observation
+            render_meta[GOOGLEBOT_KEY] = observation.googlebot_allowed
             request = self.renders.submit((response.url, render_meta))
             if request is not None:
                 yield request
@@ -227,7 +229,8 @@ class LinkSpider(scrapy.Spider):
             url=job.url, final_url=request.url if visited else job.url, fetch=status,
             http_status=reasons[-1] if reasons else None, error=reason,
             redirects=tuple(visited[1:]) + ((request.url,) if visited else ()),
-            duration_seconds=time.monotonic() - meta["started"], fetched_at=meta["fetched_at"]))
+            duration_seconds=time.monotonic() - meta["started"], fetched_at=meta["fetched_at"],
+            googlebot_allowed=meta.get(GOOGLEBOT_KEY)))
 
     # -- classification ---------------------------------------------------------------------------
     def observe(self, response: Response, rendered: bool = False) -> PageObservation:
@@ -242,14 +245,14 @@ class LinkSpider(scrapy.Spider):
             rendered=rendered, redirects=tuple(visited[1:]) + ((response.url,) if visited else ()),
             duration_seconds=time.monotonic() - meta["started"], bytes_received=len(response.body),
             fetched_at=meta["fetched_at"], etag=_first(headers, "etag"),
-            last_modified=_first(headers, "last-modified"))
+            last_modified=_first(headers, "last-modified"), googlebot_allowed=meta.get(GOOGLEBOT_KEY))
         failed = _status_failure(response.status, headers, response.body)
         if failed is None and not is_html(content_type, response.body):
             failed = FetchStatus.ERROR, f"not html ({media_type(content_type) or 'unknown type'})"
         if failed is not None:
             return _replace(base, fetch=failed[0], error=failed[1])
         text, _encoding = decode_html(response.body, content_type)
-        page = extract_page(text, response.url, meta["targets"], headers.get("x-robots-tag", []))
+        page = extract_page(text, response.url, meta["targets"], headers.get("x-robots-tag", []), scripting=rendered)
         vendor = None if page.links else challenge_body_vendor(response.status, response.body)
         if vendor:
             return _replace(base, fetch=FetchStatus.BLOCKED, error=_challenge_reason(vendor, response.status))

@@ -191,7 +191,7 @@ def test_static_case(static_results: dict[str, dict[str, Any]], shared_site: Tes
     if "final" in expected:
         assert result["final_url"] == shared_site.url(expected["final"])
     for entry in result["links"]:
-        assert set(entry) == {"href", "rel", "anchor", "follow"}
+        assert set(entry) == {"href", "rel", "anchor", "follow", "context", "position"}
         assert entry["follow"] == (not result["page"]["nofollow"] and not
                                    {"nofollow", "sponsored", "ugc"} & set(entry["rel"]))
 
@@ -284,7 +284,8 @@ def test_javascript_inserted_link_needs_rendering(site: TestSite, tmp_path: Path
     static = site.set_page("/static", page(link()))
     auto = results_by_url(run_check([js, static, "--target", T, "--json"], tmp_path))
     assert auto[js]["state"] == "live" and auto[js]["rendered"] is True
-    assert auto[js]["links"] == [{"href": "https://example.com/js", "rel": [], "anchor": "from js", "follow": True}]
+    assert auto[js]["links"] == [{"href": "https://example.com/js", "rel": [], "anchor": "from js", "follow": True,
+                                  "context": {"before": "static", "after": ""}, "position": "unknown"}]
     assert auto[static]["rendered"] is False, "auto: a page with a followed link is not rendered"
     never = results_by_url(run_check([js, "--target", T, "--render", "never", "--json"], tmp_path))
     assert never[js]["state"] == "lost" and never[js]["rendered"] is False

@@ -48,6 +48,7 @@ def test_verdict_carries_the_observation() -> None:
         http_status=200,
         directives=directives,
         rendered=True,
+        googlebot_allowed=False,
     )
     verdict = verdict_for(obs, parse_target(A))
     assert verdict.to_json() == {
@@ -55,8 +56,9 @@ def test_verdict_carries_the_observation() -> None:
         "final_url": "https://page.test/",
         "http_status": 200,
         "state": "live",
-        "page": {"noindex": True, "nofollow": False, "canonical": "https://page.test/c"},
-        "links": [{"href": "https://example.com/", "rel": [], "anchor": "x", "follow": True}],
+        "page": {"noindex": True, "nofollow": False, "canonical": "https://page.test/c", "googlebot_allowed": False},
+        "links": [{"href": "https://example.com/", "rel": [], "anchor": "x", "follow": True,
+                   "context": {"before": "", "after": ""}, "position": "unknown"}],
         "rendered": True,
         "error": None,
     }

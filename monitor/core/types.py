@@ -78,6 +78,37 @@ class NofollowSource(enum.StrEnum):
     HEADER = "header"  # X-Robots-Tag: nofollow
 
 
+class LinkPosition(enum.StrEnum):
+    """Which part of its page a link sits in (rules: docs/check.md, "Where a link sits")."""
+
+    CONTENT = "content"  # inside <main>, <article> or their roles
+    NAV = "nav"
+    HEADER = "header"
+    FOOTER = "footer"
+    ASIDE = "aside"  # <aside>, a sidebar or a widget
+    COMMENT = "comment"  # a comment section
+    UNKNOWN = "unknown"  # nothing on the way up says
+
+
+@dataclass(frozen=True, slots=True)
+class LinkContext:
+    """The visible text on each side of a link's anchor: whitespace collapsed, at most 120 characters
+    each, cut at word boundaries (the evidence of where the link was)."""
+
+    before: str = ""
+    after: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"before": self.before, "after": self.after}
+
+    @classmethod
+    def from_json(cls, value: Any) -> LinkContext:
+        """From `to_json` output; anything else (a check stored before contexts existed) is empty."""
+        if not isinstance(value, Mapping):
+            return cls()
+        return cls(before=str(value.get("before") or ""), after=str(value.get("after") or ""))
+
+
 @dataclass(frozen=True, slots=True)
 class ObservedLink:
     """One `<a href>`/`<area href>` element on a page that points at a target."""
@@ -88,6 +119,8 @@ class ObservedLink:
     follow: bool  # False when rel holds nofollow/sponsored/ugc or the page is nofollow
     target: str = ""  # which target (as given) the link matched
     rendered_only: bool = False  # in the rendered DOM but not in the static HTML (a script added it)
+    context: LinkContext = LinkContext()  # the text around it, from the same DOM as the verdict
+    position: LinkPosition = LinkPosition.UNKNOWN
 
     def to_json(self, with_target: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -98,6 +131,8 @@ class ObservedLink:
         }
         if with_target:
             out["target"] = self.target
+        out["context"] = self.context.to_json()
+        out["position"] = str(self.position)
         return out
 
 
@@ -140,6 +175,9 @@ class PageObservation:
     last_modified: str | None = None
     mentions: tuple[str, ...] = ()  # sentences naming a brand term without a link (mentions crawl)
     contact_hints: tuple[str, ...] = ()  # mailto: links and contact pages found on the page
+    # may Googlebot crawl the page (robots.txt's Googlebot group, else `*`, for every URL of the redirect chain);
+    # None when a robots.txt was not available or not read
+    googlebot_allowed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +208,7 @@ class Verdict:
     links: tuple[ObservedLink, ...]
     rendered: bool
     error: str | None
+    googlebot_allowed: bool | None = None  # see PageObservation
 
     def to_json(self, with_target: bool = False) -> dict[str, Any]:
         return {
@@ -177,7 +216,7 @@ class Verdict:
             "final_url": self.final_url,
             "http_status": self.http_status,
             "state": str(self.state),
-            "page": self.directives.to_json(),
+            "page": {**self.directives.to_json(), "googlebot_allowed": self.googlebot_allowed},
             "links": [link.to_json(with_target) for link in self.links],
             "rendered": self.rendered,
             "error": self.error,

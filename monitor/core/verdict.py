@@ -56,6 +56,7 @@ def verdict_for(observation: PageObservation, target: Target | str) -> Verdict:
         links=links,
         rendered=observation.rendered,
         error=error,
+        googlebot_allowed=observation.googlebot_allowed,
     )
 
 

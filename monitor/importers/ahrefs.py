@@ -4,13 +4,15 @@ Usually UTF-16 LE with a BOM and tabs.  Current columns: `Referring page URL`,
 `Target URL`, `Anchor`, `Nofollow`, `UGC`, `Sponsored`, `Page traffic`,
 `First seen`, `Last seen`, `Lost status`, ...; older exports: `Referring Page URL`,
 `Link URL`, `Link Anchor`, `TextPre`, `TextPost`, `Backlink Status`.  Other
-columns are ignored unless listed in EXTRA.
+columns are ignored unless listed in EXTRA.  The left/right context (`Left context`/`TextPre`,
+`Right context`/`TextPost`) is also the backlink's first known context (`backlinks.context`).
 
 Reads no settings.
 """
 
 from __future__ import annotations
 
+from monitor.core.context import cut_after, cut_before
 from monitor.importers.base import (
     ExportFormat,
     ImportOptions,
@@ -67,7 +69,16 @@ def parse(row: Row, options: ImportOptions) -> BacklinkInput:
         imported_last_seen=field_value(row, parse_date, "last seen"),
         imported_follow=follow_from_flags(nofollow, ugc, sponsored),
         extra=extras(row, EXTRA),
+        context=_context(row),
     )
+
+
+def _context(row: Row) -> tuple[str, str] | None:
+    """The link's left and right context (cut as linkwatch cuts its own, docs/check.md), or None without them."""
+    left, right = row.get("left context", "textpre"), row.get("right context", "textpost")
+    if left is None and right is None:
+        return None
+    return cut_before(left or ""), cut_after(right or "")
 
 
 FORMAT = ExportFormat(name="ahrefs", title="Ahrefs backlinks export", required=(SOURCE, TARGET), parse=parse)

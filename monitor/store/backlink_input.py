@@ -46,6 +46,7 @@ class BacklinkInput:
     imported_last_seen: date | None = None
     imported_follow: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    context: tuple[str, str] | None = None  # (before, after) from the export: the link's first known context
     # source_key(source_url) and host_of(source_url), when the caller knows them (see source_parts)
     source_key: str = field(default="", compare=False, repr=False)
     source_host: str = field(default="", compare=False, repr=False)
@@ -62,7 +63,7 @@ class BacklinkInput:
         """A hash of the values besides the page and target spelling: equal for rows that repeat each other."""
         return hash((self.target_host, self.anchor, self.tags, self.notes, self.campaign, self.cost, self.placed_on,
                      self.pending, self.origin, self.page_traffic, self.imported_first_seen,
-                     self.imported_last_seen, self.imported_follow, tuple(self.extra.items())))
+                     self.imported_last_seen, self.imported_follow, tuple(self.extra.items()), self.context))
 
 
 @dataclass

@@ -40,6 +40,8 @@ from monitor.core.types import (
     BacklinkState,
     CheckState,
     FetchStatus,
+    LinkContext,
+    LinkPosition,
     ObservedLink,
     PageDirectives,
     PageJob,
@@ -94,11 +96,21 @@ def verdict_from_check(check: Any, url: str) -> Verdict | None:
     directives = PageDirectives(noindex=check.noindex, nofollow=check.nofollow, canonical=check.canonical,
                                 noindex_sources=tuple(sources.get("noindex", ())),
                                 nofollow_sources=tuple(sources.get("nofollow", ())))
-    links = tuple(ObservedLink(href=item["href"], rel=tuple(item.get("rel", ())), anchor=item.get("anchor", ""),
-                               follow=bool(item.get("follow"))) for item in check.links or ())
+    links = tuple(stored_link(item) for item in check.links or ())
     return Verdict(url=url, final_url=check.final_url or url, http_status=check.http_status,
                    state=CheckState(check.state), directives=directives, links=links, rendered=check.rendered,
                    error=None)
+
+
+def stored_link(item: dict[str, Any]) -> ObservedLink:
+    """An ObservedLink from its `checks.links` entry (one stored before contexts existed has none)."""
+    position = item.get("position")
+    return ObservedLink(href=item["href"], rel=tuple(item.get("rel", ())), anchor=item.get("anchor", ""),
+                        follow=bool(item.get("follow")), context=LinkContext.from_json(item.get("context")),
+                        position=LinkPosition(position) if position in _POSITIONS else LinkPosition.UNKNOWN)
+
+
+_POSITIONS = frozenset(str(p) for p in LinkPosition)
 
 
 class Ingestor:
@@ -274,6 +286,7 @@ class _BatchWriter:
             "http_status": observation.http_status, "final_url": verdict.final_url,
             "links": [link.to_json() for link in verdict.links], "noindex": directives.noindex,
             "nofollow": directives.nofollow, "canonical": directives.canonical,
+            "googlebot_allowed": observation.googlebot_allowed,
             "directive_sources": {"noindex": list(directives.noindex_sources),
                                   "nofollow": list(directives.nofollow_sources)},
             "redirects": list(observation.redirects), "rendered": verdict.rendered,
@@ -292,7 +305,8 @@ class _BatchWriter:
                    "errors_since", "last_live", "first_seen", "last_checked")}
         values.update(id=row.id, state=str(memory.state), rel=list(memory.rel), next_due_at=due,
                       http_status=verdict.http_status, updated_at=self.now,
-                      contact_hints=list(observation.contact_hints) or row.contact_hints or [])
+                      contact_hints=list(observation.contact_hints) or row.contact_hints or [],
+                      context=row.context or _first_context(verdict))
         if observation.fetch is FetchStatus.OK and verdict.state != CheckState.ERROR:
             values.update(etag=observation.etag, last_modified=observation.last_modified)
         elif observation.fetch is FetchStatus.NOT_MODIFIED:
@@ -340,6 +354,13 @@ class _BatchWriter:
                 rendered=CheckRun.rendered + rendered, events=CheckRun.events + len(events)))
         metric_counts.record_checks(self.s, _bytes_once_per_page(written))
         metric_counts.record_events(self.s, events)
+
+
+def _first_context(verdict: Verdict) -> dict[str, str] | None:
+    """The `backlinks.context` a check gives a backlink that has none yet: its first link's, if any."""
+    if not verdict.links:
+        return None
+    return {**verdict.links[0].context.to_json(), "from": "check"}
 
 
 def _backlink_updates(values: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:

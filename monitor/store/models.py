@@ -140,6 +140,9 @@ class Backlink(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     contact_hints: Mapped[list[str]] = mapped_column(JSON, default=list)  # mailto:/contact pages on the referring site
+    # the link's first known context {"before", "after", "from": "import"|"check"}: an export's left/right
+    # context, else the first check that saw the link (each check keeps its own in `checks.links`)
+    context: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -186,10 +189,13 @@ class Check(Base):
     fetch_status: Mapped[str] = mapped_column(String(16))
     http_status: Mapped[int | None] = mapped_column(Integer)
     final_url: Mapped[str | None] = mapped_column(Text)
-    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{href, rel, anchor, follow}]
+    # [{href, rel, anchor, follow, context: {before, after}, position}]
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     noindex: Mapped[bool] = mapped_column(Boolean, default=False)
     nofollow: Mapped[bool] = mapped_column(Boolean, default=False)
     canonical: Mapped[str | None] = mapped_column(Text)
+    # robots.txt lets Googlebot crawl the page (and every hop to it); None: robots.txt not available
+    googlebot_allowed: Mapped[bool | None] = mapped_column(Boolean)
     directive_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # meta/header evidence
     redirects: Mapped[list[str]] = mapped_column(JSON, default=list)
     rendered: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -57,7 +57,8 @@ PLAIN_FIELDS = (
     ("imported_follow", "imported_follow"),
 )
 _STORED = (BACKLINKS.c.id, BACKLINKS.c.source_key, BACKLINKS.c.target, BACKLINKS.c.source_url, BACKLINKS.c.state,
-           BACKLINKS.c.tags, BACKLINKS.c.extra, *(BACKLINKS.c[column] for _, column in PLAIN_FIELDS))
+           BACKLINKS.c.tags, BACKLINKS.c.extra, BACKLINKS.c.context,
+           *(BACKLINKS.c[column] for _, column in PLAIN_FIELDS))
 _SEEN = Table("import_seen", MetaData(), Column("backlink_id", BigInteger, primary_key=True, autoincrement=False),
               Column("line", Integer, nullable=False), Column("values_hash", BigInteger, nullable=False),
               prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
@@ -120,6 +121,8 @@ def changes(stored: Any, item: BacklinkInput) -> tuple[dict[str, Any], list[str]
     merged = {**extra, **item.extra}
     if merged != extra:
         out["extra"] = merged
+    if item.context is not None and stored.context is None:  # the first known context is never replaced
+        out["context"] = imported_context(item)
     tags = stored.tags or []
     new_tags = [t for t in item.tags if t not in tags]
     if new_tags:
@@ -131,7 +134,7 @@ def changes(stored: Any, item: BacklinkInput) -> tuple[dict[str, Any], list[str]
 
 #: the columns of a new backlink's row (new_row), then those equal on every row of a chunk (_constants)
 NEW_COLUMNS = ("site_id", "source_url", "source_key", "target", "referring_host", "referring_domain", "tags",
-               "origin", "extra", "state", *(column for _, column in PLAIN_FIELDS))
+               "origin", "extra", "state", *(column for _, column in PLAIN_FIELDS), "context")
 
 
 def new_row(item: BacklinkInput, site_id: int) -> tuple[Any, ...]:
@@ -139,7 +142,14 @@ def new_row(item: BacklinkInput, site_id: int) -> tuple[Any, ...]:
     host = item.referring_host
     return (site_id, item.source_url, item.key[0], item.target, host, _domain_of(host), list(item.tags),
             item.origin, dict(item.extra), str(BacklinkState.PENDING if item.pending else BacklinkState.UNCHECKED),
-            *(getattr(item, attr) for attr, _ in PLAIN_FIELDS))
+            *(getattr(item, attr) for attr, _ in PLAIN_FIELDS), imported_context(item))
+
+
+def imported_context(item: BacklinkInput) -> dict[str, str] | None:
+    """The `backlinks.context` of an export's left/right context, or None when it gave none."""
+    if item.context is None:
+        return None
+    return {"before": item.context[0], "after": item.context[1], "from": "import"}
 
 
 def _constants(now: datetime) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 18:43:21.804293
+Create Date: 2026-12-06 19:10:02.908598
 """
 
 from collections.abc import Sequence
@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.Column('etag', sa.Text(), nullable=True),
     sa.Column('last_modified', sa.Text(), nullable=True),
     sa.Column('contact_hints', sa.JSON(), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=True),
     sa.Column('created_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_backlinks_site_id_sites'), ondelete='CASCADE'),
@@ -215,6 +216,7 @@ def upgrade() -> None:
     sa.Column('noindex', sa.Boolean(), nullable=False),
     sa.Column('nofollow', sa.Boolean(), nullable=False),
     sa.Column('canonical', sa.Text(), nullable=True),
+    sa.Column('googlebot_allowed', sa.Boolean(), nullable=True),
     sa.Column('directive_sources', sa.JSON(), nullable=False),
     sa.Column('redirects', sa.JSON(), nullable=False),
     sa.Column('rendered', sa.Boolean(), nullable=False),
