@@ -127,7 +127,7 @@ def linkwatch_serve(tmp_path: Path) -> Iterator[ServedMetrics]:
     process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
                                 "--poll", "1"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        address = _served_address(process)
+        address = served_address(process)
         yield ServedMetrics(engine, address, token)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -139,7 +139,7 @@ def linkwatch_serve(tmp_path: Path) -> Iterator[ServedMetrics]:
         engine.dispose()
 
 
-def _served_address(process: subprocess.Popen[str]) -> str:
+def served_address(process: subprocess.Popen[str]) -> str:
     """Read serve's stderr until it names the address it listens on."""
     assert process.stderr is not None
     seen = []

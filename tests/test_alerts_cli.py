@@ -1,4 +1,5 @@
-"""`linkwatch alerts send|test|pending` as real processes, including a dispatcher killed with -9 mid-delivery."""
+"""`linkwatch alerts send|test|pending` (in-process, tests.support.cli.run_cli), and a dispatcher process killed
+with -9 mid-delivery."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_cli
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def cli(tmp_path, alert_store):
-    """Run `linkwatch` in a child process with a clean environment pointing at the test store."""
+    """Run `linkwatch` (in-process; a child process with `background`) with a clean environment pointing at the
+    test store."""
     config = tmp_path / "config.toml"
     config.write_text('[alerts]\nbackoff = "1h"\n')
     config.chmod(0o600)  # linkwatch warns on stderr about config files others can read
@@ -30,7 +34,7 @@ def cli(tmp_path, alert_store):
         if background:
             return subprocess.Popen(command, env=environment, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
-        return subprocess.run(command, env=environment, cwd=REPO, capture_output=True, text=True, timeout=120)
+        return run_cli(*args, env=environment, cwd=REPO)
 
     return run
 

@@ -31,7 +31,7 @@ from monitor.core.wire import (
     settings_to_json,
 )
 from monitor.crawl.child import crawl
-from tests.fixtures_site import TestSite
+from tests.support.pages import TestSite
 
 
 def test_wire_round_trips_exactly() -> None:

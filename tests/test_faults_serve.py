@@ -32,9 +32,9 @@ from sqlalchemy import func, select
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, EventRecord, Lease, Notification
 from tests.fixtures_alerts import HttpSink
-from tests.fixtures_site import TestSite
-from tests.test_faults_postgres import assert_consistent
-from tests.test_monitoring_e2e import LINK, environment, linkwatch, page
+from tests.support.cli import environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
+from tests.support.store import assert_consistent
 
 PAGES = 120
 SEED = 8  # the kill delays; change it to explore other kill points

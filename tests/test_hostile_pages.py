@@ -18,6 +18,7 @@ import pytest
 
 from tests.fixtures_hostile import HostileServer, run_measured
 
+pytestmark = pytest.mark.serial  # measures the peak memory of its process tree: alone, after the rest
 MiB = 1024 * 1024
 PEAK_BOUND = 1500 * MiB  # the tree: Python + Scrapy child + one parsed page; a 1 GiB body must not show up
 

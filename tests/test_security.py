@@ -34,9 +34,9 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_metrics import _served_address
+from tests.fixtures_metrics import served_address
 from tests.fixtures_prometheus import PrometheusServer, render_prometheus_config
-from tests.fixtures_site import TestSite
+from tests.support.pages import TestSite
 
 LINKWATCH = [sys.executable, "-m", "monitor"]
 SMTP_PASSWORD = "smtp-Pa55-zq81xw"
@@ -181,7 +181,7 @@ def start_exposed(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     """`serve --metrics-addr 0.0.0.0:0`; returns it and its port, once it says where it listens."""
     serve = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "0.0.0.0:0", "--poll", "5"], env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    host, _, port = _served_address(serve).rpartition(":")
+    host, _, port = served_address(serve).rpartition(":")
     assert host == "0.0.0.0"
     return serve, int(port)
 

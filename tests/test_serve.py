@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,8 @@ from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, Check
-from tests.fixtures_site import TestSite
+from tests.support.pages import TestSite
+from tests.support.waiting import wait_for
 
 LINK = '<html><body><p>hi</p><a href="https://mysite.com/">My site</a></body></html>'
 
@@ -35,17 +35,6 @@ def environment(tmp_path: Path) -> dict[str, str]:
                LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'linkwatch.db'}", LINKWATCH_RENDER="never",
                LINKWATCH_TIMEOUT="20")
     return env
-
-
-def wait_for(condition: Callable[[], Any], what: str, limit: float = 120) -> Any:
-    """Poll until `condition()` is truthy (a generous limit: a hang fails instead of blocking the suite)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 class Serve:
