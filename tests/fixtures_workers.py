@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import LINKWATCH
 from tests.support.pages import LocalServer
 
 
@@ -95,7 +95,7 @@ class Crew:
 
     def start(self, name: str) -> subprocess.Popen[bytes]:
         with (self.directory / f"{name}.log").open("wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker", "--name", name,
+            worker = subprocess.Popen([*LINKWATCH, "worker", "--name", name,
                                        "--exit-when-idle", *self.flags],
                                       env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers[name] = worker

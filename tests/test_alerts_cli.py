@@ -7,12 +7,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_cli
+from tests.support.cli import LINKWATCH, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,7 +28,7 @@ def cli(tmp_path, alert_store):
                 LINKWATCH_CONFIG=str(config), LINKWATCH_DATABASE_URL=alert_store.url, LINKWATCH_TIMEOUT="5")
 
     def run(*args: str, env: dict[str, str] | None = None, background: bool = False):
-        command = [sys.executable, "-m", "monitor", *args]
+        command = [*LINKWATCH, *args]
         environment = {**base, **(env or {})}
         if background:
             return subprocess.Popen(command, env=environment, cwd=REPO, stdout=subprocess.PIPE,

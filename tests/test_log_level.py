@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink
-from tests.support.cli import environment, linkwatch
+from tests.support.cli import LINKWATCH, environment, linkwatch
 from tests.support.pages import LINK, TestSite, page
 
 DEEP = "<div>" * 3000 + LINK + "</div>" * 3000  # past crawler.flatten's cap: the child logs a DEBUG line
@@ -66,7 +65,7 @@ def _checked(database_url: str) -> bool:
 def _serve_log(env: dict[str, str], log: Path, database_url: str) -> str:
     """Start serve, stop it with SIGTERM once it checked the backlink, and return what it logged."""
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
+        process = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0",
                                     "--poll", "0.3"], env=env, stdout=subprocess.DEVNULL, stderr=out)
     try:
         deadline = time.monotonic() + 120

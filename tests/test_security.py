@@ -36,9 +36,9 @@ import pytest
 
 from tests.fixtures_metrics import served_address
 from tests.fixtures_prometheus import PrometheusServer, render_prometheus_config
+from tests.support.cli import LINKWATCH, linkwatch
 from tests.support.pages import TestSite
 
-LINKWATCH = [sys.executable, "-m", "monitor"]
 SMTP_PASSWORD = "smtp-Pa55-zq81xw"
 WEBHOOK_SECRET = "T000/B000/hook-zq81xw"
 API_TOKEN = "api-tok-zq81xw"
@@ -64,12 +64,6 @@ def environment(tmp_path: Path, config: Path) -> dict[str, str]:
                LINKWATCH_DELAY="0", LINKWATCH_RENDER="never", LINKWATCH_TIMEOUT="10",
                LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'linkwatch.db'}")
     return env
-
-
-def linkwatch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, f"linkwatch {' '.join(args)}: {result.stderr[-2000:]}"
-    return result
 
 
 def assert_no_secret(text: str, where: str) -> None:

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, Check
+from tests.support.cli import LINKWATCH
 from tests.support.pages import TestSite
 from tests.support.waiting import wait_for
 
@@ -40,7 +40,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
 class Serve:
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.5"],
+            [*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.5"],
             env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         assert self.process.stderr is not None
         seen = []
@@ -81,7 +81,7 @@ def serves() -> Iterator[Callable[[dict[str, str]], Serve]]:
 
 
 def add(env: dict[str, str], url: str) -> None:
-    subprocess.run([sys.executable, "-m", "monitor", "add", url, "--target", "mysite.com"], env=env, check=True,
+    subprocess.run([*LINKWATCH, "add", url, "--target", "mysite.com"], env=env, check=True,
                    capture_output=True, timeout=120)
 
 
