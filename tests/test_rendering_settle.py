@@ -74,6 +74,7 @@ def test_links_added_after_load_by_fetch_xhr_chains_and_timers_are_read(site: Te
     assert (results[empty]["state"], results[empty]["error"]) == ("lost", None)
 
 
+@pytest.mark.serial  # bounds a check's wall time by the settle budget: alone, after the rest (Makefile)
 def test_open_event_streams_and_long_polls_do_not_hold_a_render(site: TestSite, tmp_path: Path) -> None:
     site.set_held("/events", "data: hello\n\n", "text/event-stream")
     api(site, "/poll", [], delay=60)  # a long-poll that never answers
@@ -92,6 +93,7 @@ def test_open_event_streams_and_long_polls_do_not_hold_a_render(site: TestSite, 
     assert (results[stream_only]["state"], results[stream_only]["rendered"]) == ("lost", True)
 
 
+@pytest.mark.serial  # bounds a check's wall time by the settle budget: alone, after the rest (Makefile)
 @pytest.mark.parametrize("render", ["always", "auto"])
 def test_an_api_that_never_answers_is_render_incomplete_never_lost(site: TestSite, tmp_path: Path,
                                                                     render: str) -> None:
