@@ -1,13 +1,24 @@
 # linkwatch: `make demo` sets everything up and shows the monitoring loop on SQLite;
 # `make test` sets everything up and runs lint, type checks and the test suite.
 # Both are idempotent and work on a fresh Debian machine (as root, or with sudo).
+#
+# The two test loops:
+#   make check   the fast loop while you work (under 3 minutes): ruff, mypy and every test that starts no crawl,
+#                browser or database server (`pytest --fast`: tests/fixtures_tiers.py leaves out the tests
+#                marked crawl/chromium/postgres/redis/prometheus/slow, marked from the fixtures they use, and
+#                fails any other test that starts such a process anyway).
+#   make test    the full suite, what CI runs (.ci/run): also the audit and every test, on $(PYTEST_WORKERS)
+#                xdist workers, then the tests marked `serial` alone; the 25 slowest tests are listed.
+#   PYTEST_ARGS="-k name" narrows either; PYTEST_WORKERS=0 runs the suite in one process.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+PYTEST_WORKERS ?= 3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := chromium prometheus redis-server postgresql util-linux iproute2 mount
 
-.PHONY: setup system-deps venv test lint typecheck pytest demo lock clean migration audit audit-optional
+.PHONY: setup system-deps venv test check lint typecheck pytest demo lock clean migration audit audit-optional
 
 setup: system-deps venv
 
@@ -53,8 +64,15 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
+# The suite on xdist workers (each with its own servers on free ports and its own data directories), then the
+# tests that need the machine to themselves (marked `serial`), alone.  (Exit 5: PYTEST_ARGS selected none.)
 pytest: setup
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup -m "not serial" --durations=25 $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(PYTEST) -m serial --durations=5 $(PYTEST_ARGS) || [ $$? = 5 ]
+
+# The fast loop: no crawl, browser or database server (tests/fixtures_tiers.py).
+check: venv lint typecheck
+	$(PYTEST) -n 2 --fast --durations=10 $(PYTEST_ARGS)
 
 # Known vulnerabilities in the pinned dependencies (pip-audit, tools/audit.py): `make audit` fails when the
 # audit cannot be done; `make test` runs it too, then an unreachable vulnerability service is a loud warning.

@@ -12,11 +12,14 @@ and a store seeded with events.
   Each records messages and can answer DATA with an error (`sink.fail("451 ...")`).
 - `alert_store`: a migrated SQLite (or PostgreSQL, via `database_url`) database with
   helpers to add sites, backlinks and un-routed events directly through the models.
+- `settings_for(store, slack=..., webhook=..., smtp=...)`: Settings sending to those sinks; `notifications(store)`;
+  `NOW`, the dispatch tests' clock (a Monday).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -28,7 +31,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import Engine, insert, select
 
-from monitor.store.db import connect
-from monitor.store.models import Backlink, EventRecord, Site
+from monitor.config import Settings, SmtpConfig
+from monitor.store.db import connect, session
+from monitor.store.models import Backlink, EventRecord, Notification, Site
+from tests.support.pages import LocalServer
 
 # ---------------------------------------------------------------- HTTP
 
@@ -63,10 +68,7 @@ class HttpSink:
         self.holding = False
         self.release_event = threading.Event()
         self.received = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = LocalServer(_handler(self)).start()
 
     @property
     def url(self) -> str:
@@ -95,8 +97,7 @@ class HttpSink:
 
     def close(self) -> None:
         self.release_event.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 def _handler(sink: HttpSink) -> type[BaseHTTPRequestHandler]:
@@ -352,3 +353,20 @@ def alert_store_any(database_url: str) -> Iterator[AlertStore]:
     store = AlertStore(database_url)
     yield store
     store.engine.dispose()
+
+
+NOW = dt.datetime(2026, 5, 4, 8, 0, tzinfo=dt.UTC)  # a Monday
+
+
+def settings_for(store, slack=None, webhook=None, smtp=None, **changes) -> Settings:
+    smtp_config = SmtpConfig(host=smtp.host, port=smtp.port, starttls=False, email_from="lw@mysite.example",
+                             email_to=("seo@mysite.example",), timeout=5) if smtp else SmtpConfig()
+    base = Settings(database_url=store.url, slack_webhook_url=slack.url if slack else None,
+                    webhook_url=webhook, smtp=smtp_config, timeout=5.0, alert_backoff_seconds=30.0,
+                    alert_max_attempts=4)
+    return dataclasses.replace(base, **changes)
+
+
+def notifications(store) -> list[Notification]:
+    with session(store.engine) as s:
+        return list(s.execute(select(Notification).order_by(Notification.id)).scalars())

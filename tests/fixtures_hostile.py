@@ -22,11 +22,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import psutil
 import pytest
+
+from tests.support.pages import LocalServer
 
 LINK = b'<a href="https://example.com/">anchor</a>'
 DEPTH = 100_000
@@ -128,26 +130,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(503, body, headers=(("Server", "cloudflare"),))
 
 
-class HostileServer:
+class HostileServer(LocalServer):
+    """The hostile pages on the local page server (a class of its own for the tests' type hints)."""
+
     __test__ = False
 
     def __init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_Handler)
 
 
 @pytest.fixture(scope="module")
 def hostile_server() -> Iterator[HostileServer]:
     server = HostileServer()
+    server.start()
     yield server
     server.stop()
 

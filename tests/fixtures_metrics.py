@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy import Engine
 
 from monitor.store import db, metric_counts
 from monitor.store.models import Backlink, CheckRun, Delivery, Lease, Site
+from tests.support.cli import LINKWATCH
 
 OWN, RIVAL, EMPTY = "example.com", "rival.net", "empty.org"
 
@@ -124,10 +124,10 @@ def linkwatch_serve(tmp_path: Path) -> Iterator[ServedMetrics]:
     env = {**os.environ, "LINKWATCH_DATABASE_URL": url, "LINKWATCH_API_TOKEN": token,
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("LINKWATCH_CONFIG", None)
-    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
+    process = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0",
                                 "--poll", "1"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        address = _served_address(process)
+        address = served_address(process)
         yield ServedMetrics(engine, address, token)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -139,7 +139,7 @@ def linkwatch_serve(tmp_path: Path) -> Iterator[ServedMetrics]:
         engine.dispose()
 
 
-def _served_address(process: subprocess.Popen[str]) -> str:
+def served_address(process: subprocess.Popen[str]) -> str:
     """Read serve's stderr until it names the address it listens on."""
     assert process.stderr is not None
     seen = []

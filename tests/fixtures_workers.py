@@ -17,31 +17,28 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import LINKWATCH
+from tests.support.pages import LocalServer
 
-class WorkerFarm(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # several workers connect at once; the default backlog of 5 refuses some
+
+class WorkerFarm(LocalServer):
+    """Pages served after `latency` seconds, recording when each request started and which are in flight."""
 
     def __init__(self, page: Callable[[str], bytes], latency: float) -> None:
-        super().__init__(("127.0.0.1", 0), _FarmHandler)
+        super().__init__(_FarmHandler)
         self.page, self.latency = page, latency
         self.lock = threading.Lock()
         self.starts: dict[str, list[tuple[float, str]]] = defaultdict(list)  # host -> (monotonic, path)
         self.in_flight: set[str] = set()
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
 
 
 class _FarmHandler(BaseHTTPRequestHandler):
@@ -80,15 +77,13 @@ def worker_farm() -> Iterator[Callable[[Callable[[str], bytes], float], WorkerFa
     farms: list[WorkerFarm] = []
 
     def start(page: Callable[[str], bytes], latency: float) -> WorkerFarm:
-        farm = WorkerFarm(page, latency)
-        threading.Thread(target=farm.serve_forever, daemon=True).start()
+        farm = WorkerFarm(page, latency).start()
         farms.append(farm)
         return farm
 
     yield start
     for farm in farms:
-        farm.shutdown()
-        farm.server_close()
+        farm.stop()
 
 
 class Crew:
@@ -100,7 +95,7 @@ class Crew:
 
     def start(self, name: str) -> subprocess.Popen[bytes]:
         with (self.directory / f"{name}.log").open("wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker", "--name", name,
+            worker = subprocess.Popen([*LINKWATCH, "worker", "--name", name,
                                        "--exit-when-idle", *self.flags],
                                       env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers[name] = worker

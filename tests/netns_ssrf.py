@@ -32,9 +32,11 @@ import struct
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.support.pages import LocalServer
 
 PUBLIC = "93.184.216.34"
 TARGET = "example.com"
@@ -100,7 +102,7 @@ class Dns:
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
-def http_server(address: str, port: int, name: str, log: list[tuple[str, str, str]], dns: Dns) -> HTTPServer:
+def http_server(address: str, port: int, name: str, log: list[tuple[str, str, str]], dns: Dns) -> LocalServer:
     class Handler(BaseHTTPRequestHandler):  # HTTP/1.0: one request per connection, each one resolved anew
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -124,9 +126,7 @@ def http_server(address: str, port: int, name: str, log: list[tuple[str, str, st
             self.end_headers()
             self.wfile.write(body)
 
-    server = HTTPServer((address, port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return LocalServer(Handler, address, port).start()
 
 
 def setup_namespace(work: Path) -> None:

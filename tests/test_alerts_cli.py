@@ -1,4 +1,5 @@
-"""`linkwatch alerts send|test|pending` as real processes, including a dispatcher killed with -9 mid-delivery."""
+"""`linkwatch alerts send|test|pending` (in-process, tests.support.cli.run_cli), and a dispatcher process killed
+with -9 mid-delivery."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import LINKWATCH, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def cli(tmp_path, alert_store):
-    """Run `linkwatch` in a child process with a clean environment pointing at the test store."""
+    """Run `linkwatch` (in-process; a child process with `background`) with a clean environment pointing at the
+    test store."""
     config = tmp_path / "config.toml"
     config.write_text('[alerts]\nbackoff = "1h"\n')
     config.chmod(0o600)  # linkwatch warns on stderr about config files others can read
@@ -25,12 +28,12 @@ def cli(tmp_path, alert_store):
                 LINKWATCH_CONFIG=str(config), LINKWATCH_DATABASE_URL=alert_store.url, LINKWATCH_TIMEOUT="5")
 
     def run(*args: str, env: dict[str, str] | None = None, background: bool = False):
-        command = [sys.executable, "-m", "monitor", *args]
+        command = [*LINKWATCH, *args]
         environment = {**base, **(env or {})}
         if background:
             return subprocess.Popen(command, env=environment, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
-        return subprocess.run(command, env=environment, cwd=REPO, capture_output=True, text=True, timeout=120)
+        return run_cli(*args, env=environment, cwd=REPO)
 
     return run
 

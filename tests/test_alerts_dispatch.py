@@ -6,35 +6,20 @@ import dataclasses
 import os
 import socket
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from monitor.config import AlertRoute, Settings, SmtpConfig
+from monitor.config import AlertRoute
 from monitor.core.types import EventType
 from monitor.notify.dispatcher import LEASE_NAME, _claim, dispatch
 from monitor.notify.outbox import requeue, waiting_overview
 from monitor.notify.routing import first_due
 from monitor.store import leases
 from monitor.store.db import session
-from monitor.store.models import Delivery, EventRecord, Notification
-
-NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # a Monday
-
-
-def settings_for(store, slack=None, webhook=None, smtp=None, **changes) -> Settings:
-    smtp_config = SmtpConfig(host=smtp.host, port=smtp.port, starttls=False, email_from="lw@mysite.example",
-                             email_to=("seo@mysite.example",), timeout=5) if smtp else SmtpConfig()
-    base = Settings(database_url=store.url, slack_webhook_url=slack.url if slack else None,
-                    webhook_url=webhook, smtp=smtp_config, timeout=5.0, alert_backoff_seconds=30.0,
-                    alert_max_attempts=4)
-    return dataclasses.replace(base, **changes)
-
-
-def notifications(store) -> list[Notification]:
-    with session(store.engine) as s:
-        return list(s.execute(select(Notification).order_by(Notification.id)).scalars())
+from monitor.store.models import Delivery, EventRecord
+from tests.fixtures_alerts import NOW, notifications, settings_for
 
 
 def test_thousand_lost_links_one_message_per_channel(alert_store_any, http_sink, smtp_sink):

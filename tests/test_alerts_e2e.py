@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-LINKWATCH = [sys.executable, "-m", "monitor"]
+from tests.support.cli import linkwatch as run_linkwatch
+from tests.support.pages import page
+
 LINK = '<a href="https://mysite.com/pricing">Best &lt;!channel&gt; *pricing* tool</a>'
-
-
-def page(body: str) -> str:
-    return f"<!doctype html><html><head><title>t</title></head><body><p>Hello</p>{body}</body></html>"
 
 
 def test_removed_link_gives_one_slack_message_and_one_email(site, tmp_path: Path, http_sink, smtp_sink):
@@ -29,9 +26,7 @@ def test_removed_link_gives_one_slack_message_and_one_email(site, tmp_path: Path
                LINKWATCH_EMAIL_FROM="linkwatch@mysite.com", LINKWATCH_EMAIL_TO="seo@mysite.com")
 
     def linkwatch(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
-        assert done.returncode == 0, f"linkwatch {' '.join(args)}: {done.stdout}\n{done.stderr}"
-        return done
+        return run_linkwatch(env, *args)
 
     site.set_page("/review", page(LINK))
     linkwatch("add", site.url("/review"), "--target", "mysite.com")

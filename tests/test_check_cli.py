@@ -11,23 +11,16 @@ import gzip
 import json
 import shutil
 from pathlib import Path
-from subprocess import CompletedProcess
 from typing import Any
 
 import brotli
 import pytest
 
-from tests.fixtures_check import run_check
-from tests.fixtures_site import TestSite
+from tests.support.cli import check_environment, results_by_url, run_check, run_cli
+from tests.support.pages import TestSite, document
 
 T = "example.com"
 MAX_BYTES = 1_000_000
-
-
-def results_by_url(proc: CompletedProcess[str]) -> dict[str, dict[str, Any]]:
-    assert proc.returncode == 0, proc.stderr
-    lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    return {line["url"]: line for line in lines}
 
 
 def link(href: str = "https://example.com/", rel: str | None = None, text: str = "anchor") -> str:
@@ -35,14 +28,10 @@ def link(href: str = "https://example.com/", rel: str | None = None, text: str =
     return f'<a href="{href}"{rel_attr}>{text}</a>'
 
 
-def page(body: str, head: str = "") -> str:
-    return f"<!doctype html><html><head><title>t</title>{head}</head><body>{body}</body></html>"
-
-
 @functools.cache
 def _bomb(encoding: str) -> bytes:
     """A small body that decompresses to 30 times MAX_BYTES."""
-    data = page(link()).encode() + b" " * (MAX_BYTES * 30)
+    data = document(link()).encode() + b" " * (MAX_BYTES * 30)
     return gzip.compress(data) if encoding == "gzip" else brotli.compress(data, quality=4)
 
 
@@ -56,38 +45,38 @@ def case(path: str, **expected: Any) -> str:
 
 
 def _register_static(site: TestSite) -> None:
-    site.set_page(case("/rel/plain", state="live", rels=[[]]), page(link()))
-    site.set_page(case("/rel/nofollow", state="nofollow", rels=[["nofollow"]]), page(link(rel="nofollow")))
-    site.set_page(case("/rel/sponsored", state="nofollow", rels=[["sponsored"]]), page(link(rel="sponsored")))
-    site.set_page(case("/rel/ugc", state="nofollow", rels=[["ugc"]]), page(link(rel="UGC")))
+    site.set_page(case("/rel/plain", state="live", rels=[[]]), document(link()))
+    site.set_page(case("/rel/nofollow", state="nofollow", rels=[["nofollow"]]), document(link(rel="nofollow")))
+    site.set_page(case("/rel/sponsored", state="nofollow", rels=[["sponsored"]]), document(link(rel="sponsored")))
+    site.set_page(case("/rel/ugc", state="nofollow", rels=[["ugc"]]), document(link(rel="UGC")))
     site.set_page(case("/rel/comma", state="nofollow", rels=[["nofollow", "ugc"]]),
-                  page(link(rel="NoFollow,ugc  nofollow")))
+                  document(link(rel="NoFollow,ugc  nofollow")))
     site.set_page(case("/rel/noopener", state="live", rels=[["noopener", "noreferrer"]]),
-                  page(link(rel="noopener noreferrer")))
+                  document(link(rel="noopener noreferrer")))
     site.set_page(case("/rel/mixed", state="live", rels=[["nofollow"], []]),
-                  page(link(rel="nofollow") + link("https://www.example.com/x")))
-    site.set_page(case("/rel/none", state="lost", rels=[]), page(link("https://other.org/")))
-    site.set_page(case("/rel/subdomain", state="live", rels=[[]]), page(link("https://blog.example.com/p")))
+                  document(link(rel="nofollow") + link("https://www.example.com/x")))
+    site.set_page(case("/rel/none", state="lost", rels=[]), document(link("https://other.org/")))
+    site.set_page(case("/rel/subdomain", state="live", rels=[[]]), document(link("https://blog.example.com/p")))
     site.set_page(case("/meta/nofollow", state="nofollow", nofollow=True, noindex=False),
-                  page(link(), '<meta name="robots" content="NOFOLLOW">'))
+                  document(link(), '<meta name="robots" content="NOFOLLOW">'))
     site.set_page(case("/meta/googlebot", state="live", noindex=True),
-                  page(link(), '<meta name="googlebot" content="noindex">'))
+                  document(link(), '<meta name="googlebot" content="noindex">'))
     site.set_page(case("/meta/otherbot", state="live", nofollow=False, noindex=False),
-                  page(link(), '<meta name="bingbot" content="noindex, nofollow">'))
+                  document(link(), '<meta name="bingbot" content="noindex, nofollow">'))
     site.set_page(case("/meta/none", state="nofollow", nofollow=True, noindex=True),
-                  page(link(), '<meta name="robots" content="none">'))
+                  document(link(), '<meta name="robots" content="none">'))
     site.set_page(case("/meta/canonical", state="live", canonical="https://canonical.example.org/page"),
-                  page(link(), '<link rel="canonical" href="https://canonical.example.org/page">'))
-    site.set_page(case("/xrt/nofollow", state="nofollow", nofollow=True), page(link()),
+                  document(link(), '<link rel="canonical" href="https://canonical.example.org/page">'))
+    site.set_page(case("/xrt/nofollow", state="nofollow", nofollow=True), document(link()),
                   headers=[("X-Robots-Tag", "nofollow")])
-    site.set_page(case("/xrt/googlebot", state="live", noindex=True), page(link()),
+    site.set_page(case("/xrt/googlebot", state="live", noindex=True), document(link()),
                   headers=[("X-Robots-Tag", "googlebot: noindex")])
-    site.set_page(case("/xrt/otherbot", state="live", nofollow=False), page(link()),
+    site.set_page(case("/xrt/otherbot", state="live", nofollow=False), document(link()),
                   headers=[("X-Robots-Tag", "otherbot: nofollow")])
-    site.set_page(case("/xrt/two", state="nofollow", nofollow=True, noindex=True), page(link()),
+    site.set_page(case("/xrt/two", state="nofollow", nofollow=True, noindex=True), document(link()),
                   headers=[("X-Robots-Tag", "noindex"), ("X-Robots-Tag", "NOFOLLOW")])
     site.set_page(case("/base", state="live", hrefs=["https://example.com/dir/page"]),
-                  page(link("page"), '<base href="https://example.com/dir/">'))
+                  document(link("page"), '<base href="https://example.com/dir/">'))
     site.set_page(case("/status/404", state="gone", http_status=404), "gone", status=404)
     site.set_page(case("/status/410", state="gone", http_status=410), "gone", status=410)
     site.set_page(case("/status/403", state="blocked", http_status=403), "no", status=403)
@@ -96,8 +85,8 @@ def _register_static(site: TestSite) -> None:
     site.set_page(case("/status/503", state="error", http_status=503), "later", status=503)
     site.set_page(case("/status/429", state="error", http_status=429, error_has="retry-after: 120"), "slow down",
                   status=429, headers=[("Retry-After", "120")])
-    site.set_page(case("/slow", state="error", error_has="timeout"), page(link()), delay=8)
-    site.set_page("/redirect/target", page(link()))
+    site.set_page(case("/slow", state="error", error_has="timeout"), document(link()), delay=8)
+    site.set_page("/redirect/target", document(link()))
     site.set_redirect(case("/redirect/once", state="live", final="/redirect/target", http_status=200),
                       "/redirect/target")
     for hop in range(1, 11):  # /redirect/ten/1 -> ... -> /redirect/ten/10 -> target: 10 redirects
@@ -110,37 +99,38 @@ def _register_static(site: TestSite) -> None:
     site.set_redirect("/redirect/loop/b", "/redirect/loop/a")
     site.set_redirect(case("/redirect/gone", state="gone", http_status=404), "/nowhere")
     site.set_page(case("/charset/bom", state="live", anchors=["Café"]),
-                  b"\xef\xbb\xbf" + page(link(text="Café")).encode("utf-8"), content_type="text/html")
+                  b"\xef\xbb\xbf" + document(link(text="Café")).encode("utf-8"), content_type="text/html")
     site.set_page(case("/charset/header", state="live", anchors=["Café"]),
-                  page(link(text="Café")).encode("cp1252"), content_type="text/html; charset=windows-1252")
+                  document(link(text="Café")).encode("cp1252"), content_type="text/html; charset=windows-1252")
     site.set_page(case("/charset/meta", state="live", anchors=["Café"]),
-                  page(link(text="Café"), '<meta charset="windows-1252">').encode("cp1252"), content_type="text/html")
+                  document(link(text="Café"), '<meta charset="windows-1252">').encode("cp1252"),
+                  content_type="text/html")
     site.set_page(case("/charset/latin1", state="live", anchors=["“quoted”"]),
-                  page(link(text="“quoted”")).encode("cp1252"), content_type="text/html; charset=iso-8859-1")
-    site.set_page(case("/big", state="error", error_has="too large"), page(link() + "x" * (MAX_BYTES * 2)))
+                  document(link(text="“quoted”")).encode("cp1252"), content_type="text/html; charset=iso-8859-1")
+    site.set_page(case("/big", state="error", error_has="too large"), document(link() + "x" * (MAX_BYTES * 2)))
     site.set_raw(case("/bomb/gzip", state="error", error_has="too large"), _bomb("gzip"),
                  headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")])
     site.set_raw(case("/bomb/br", state="error", error_has="too large"), _bomb("br"),
                  headers=[("Content-Type", "text/html"), ("Content-Encoding", "br")])
-    site.set_page(case("/gzip", state="live"), page(link()), encoding="gzip")
-    site.set_page(case("/brotli", state="live"), page(link()), encoding="br")
+    site.set_page(case("/gzip", state="live"), document(link()), encoding="gzip")
+    site.set_page(case("/brotli", state="live"), document(link()), encoding="br")
     site.set_endless(case("/endless", state="error", error_has="too large"))
     site.set_page(case("/nonhtml/json", state="error", error_has="not html"), '{"a": "https://example.com/"}',
                   content_type="application/json")
     site.set_page(case("/nonhtml/png", state="error", error_has="not html"), b"\x89PNG\r\n\x1a\n", content_type=None)
-    site.set_page(case("/sniffed", state="live"), page(link()), content_type=None)
-    site.set_page(case("/xhtml", state="live"), page(link()), content_type="application/xhtml+xml")
+    site.set_page(case("/sniffed", state="live"), document(link()), content_type=None)
+    site.set_page(case("/xhtml", state="live"), document(link()), content_type="application/xhtml+xml")
     site.set_page(case("/challenge/cloudflare", state="blocked", error_has="bot challenge"),
-                  page("<div id=cf-chl-widget></div>", "<title>Just a moment...</title>").replace(
+                  document("<div id=cf-chl-widget></div>", "<title>Just a moment...</title>").replace(
                       "<title>t</title>", ""), status=403)
-    site.set_page(case("/challenge/header", state="blocked", error_has="cloudflare"), page(link()),
+    site.set_page(case("/challenge/header", state="blocked", error_has="cloudflare"), document(link()),
                   headers=[("cf-mitigated", "challenge")])
     site.set_page(case("/challenge/200", state="blocked", error_has="bot challenge"),
-                  page('<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'))
+                  document('<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'))
     # A 2xx page that holds the link is the real page, whatever challenge wording it also carries
     # (the body is scanned only when no target link is found).
     site.set_page(case("/challenge/200-linked", state="live"),
-                  page(link() + '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'))
+                  document(link() + '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'))
 
 
 @pytest.fixture(scope="module")
@@ -198,9 +188,9 @@ def test_static_case(static_results: dict[str, dict[str, Any]], shared_site: Tes
 
 # -- robots.txt, several targets, the table ---------------------------------------------------------
 def test_robots_txt(site: TestSite, tmp_path: Path) -> None:
-    site.set_page("/p/open", page(link()))
-    site.set_page("/p/closed", page(link()))
-    site.set_page("/lw-only", page(link()))
+    site.set_page("/p/open", document(link()))
+    site.set_page("/p/closed", document(link()))
+    site.set_page("/lw-only", document(link()))
     site.set_robots("User-agent: *\nDisallow: /p\nAllow: /p/open\n\nUser-agent: linkwatch\nDisallow: /lw-only\n"
                     "Disallow: /p\nAllow: /p/open\n", host="rules.test")
     site.set_robots("User-agent: *\nDisallow: /\n", status=404, host="r404.test")
@@ -226,7 +216,7 @@ def test_robots_txt(site: TestSite, tmp_path: Path) -> None:
 
 
 def test_several_targets_and_table(site: TestSite, tmp_path: Path) -> None:
-    url = site.set_page("/multi", page(link("https://example.com/a") + link("https://example.org/b", "nofollow")))
+    url = site.set_page("/multi", document(link("https://example.com/a") + link("https://example.org/b", "nofollow")))
     proc = run_check([url, "--target", T, "--target", "https://example.org/b", "--render", "never", "--json"],
                      tmp_path)
     (result,) = results_by_url(proc).values()
@@ -241,7 +231,7 @@ def test_several_targets_and_table(site: TestSite, tmp_path: Path) -> None:
 
 # -- the SSRF guard ---------------------------------------------------------------------------------
 def test_ssrf_guard_blocks_private_addresses(site: TestSite, tmp_path: Path) -> None:
-    site.set_page("/inside", page(link()))
+    site.set_page("/inside", document(link()))
     urls = [site.url("/inside"), site.url("/inside", "localhost"), site.url("/inside", "named.test"),
             f"http://[::1]:{site.port}/inside"]
     proc = run_check([*urls, "--target", T, "--render", "never", "--json"], tmp_path,
@@ -265,7 +255,7 @@ def test_ssrf_guard_blocks_private_addresses(site: TestSite, tmp_path: Path) -> 
     ["https://example.com/"],
 ])
 def test_bad_arguments_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:
-    proc = run_check(args, tmp_path)
+    proc = run_cli("check", *args, env=check_environment(tmp_path))  # refused before any crawl: in-process
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr
@@ -273,7 +263,7 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], tmp_path: Path) -> 
 
 
 # -- rendering with Chromium ------------------------------------------------------------------------
-JS_LINK = page('<p>static</p><script>var a = document.createElement("a"); a.href = "https://example.com/js";'
+JS_LINK = document('<p>static</p><script>var a = document.createElement("a"); a.href = "https://example.com/js";'
                'a.textContent = "from js"; document.body.appendChild(a);</script>')
 
 
@@ -281,7 +271,7 @@ JS_LINK = page('<p>static</p><script>var a = document.createElement("a"); a.href
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
 def test_javascript_inserted_link_needs_rendering(site: TestSite, tmp_path: Path) -> None:
     js = site.set_page("/js", JS_LINK)
-    static = site.set_page("/static", page(link()))
+    static = site.set_page("/static", document(link()))
     auto = results_by_url(run_check([js, static, "--target", T, "--json"], tmp_path))
     assert auto[js]["state"] == "live" and auto[js]["rendered"] is True
     assert auto[js]["links"] == [{"href": "https://example.com/js", "rel": [], "anchor": "from js", "follow": True,

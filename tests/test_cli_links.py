@@ -1,4 +1,5 @@
-"""`add`, `remove`, `import`, `links`, `history` and `events` run as real processes against a real database."""
+"""`add`, `remove`, `import`, `links`, `history` and `events` against a real database, run in-process
+(tests.support.cli.run_cli: none of them starts a child process)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import io
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from monitor.cli import import_
-from monitor.importers import FORMAT_NAMES
+from monitor.config import Settings
+from monitor.core.types import RenderMode
+from monitor.crawl.runs import start_run
+from monitor.crawl.scheduler import iter_due_jobs
+from monitor.importers.names import FORMAT_NAMES
 from monitor.store import db
+from monitor.store.ingest import Ingestor
 from monitor.store.models import Backlink, Check, EventRecord
+from tests.support.cli import run_cli
+from tests.support.store import observe
 
 REPO = Path(__file__).resolve().parents[1]
 LINK_FIELDS = {"source_url", "target", "state", "follow", "rel", "anchor", "http_status", "first_seen",
@@ -35,8 +41,7 @@ class Linkwatch:
                         LINKWATCH_DATABASE_URL=database_url)
 
     def __call__(self, *args: str, expect: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "monitor", *args], cwd=REPO, env={**self.env, **env},
-                                capture_output=True, text=True, timeout=120)
+        result = run_cli(*args, env={**self.env, **env}, cwd=REPO)
         assert result.returncode == expect, (result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
         return result
@@ -108,10 +113,42 @@ def test_remove_takes_checks_and_events_along(linkwatch: Linkwatch) -> None:
     linkwatch("add", "https://a.example.org/p", "--target", "acme.com")
     linkwatch("add", "https://a.example.org/p", "--target", "https://acme.com/pricing")
     linkwatch("add", "https://b.example.org/q", "--target", "acme.com")
+    ingest_a_cycle(linkwatch.database_url)
+    assert stored(linkwatch.database_url) == {"a.example.org/p": (2, 1), "b.example.org/q": (1, 1)}
     assert linkwatch("remove", "http://www.a.example.org/p", "--target", "https://acme.com/pricing/").stdout == (
         "removed 1 backlink from http://www.a.example.org/p\n")
+    assert stored(linkwatch.database_url) == {"a.example.org/p": (1, 1), "b.example.org/q": (1, 1)}
     assert linkwatch("remove", "https://a.example.org/p").stdout.startswith("removed 1 backlink")
     assert [r["source_url"] for r in linkwatch.json_lines("links", "--json")] == ["https://b.example.org/q"]
+    assert stored(linkwatch.database_url) == {"b.example.org/q": (1, 1)}
+
+
+def ingest_a_cycle(database_url: str) -> None:
+    """One check cycle through the real ingest, every page linking to acme.com: a check per backlink and a
+    `new` event per backlink found live."""
+    engine = db.connect(database_url)
+    settings = Settings(render=RenderMode.NEVER)
+    now = datetime.now(UTC)
+    ingestor = Ingestor(engine, settings, start_run(engine, now), clock=lambda: now)
+    for job in iter_due_jobs(engine, settings, now, include_all=True):
+        ingestor.track(job)
+        ingestor.add(observe(job.url, "acme.com"))
+    ingestor.flush()
+    engine.dispose()
+
+
+def stored(database_url: str) -> dict[str, tuple[int, int]]:
+    """(checks, events) per source key, counted in the database."""
+    engine = db.connect(database_url)
+    with db.session(engine) as s:
+        checks = dict(s.execute(select(Backlink.source_key, func.count(Check.id)).join(Check)
+                                .group_by(Backlink.source_key)).all())
+        events = dict(s.execute(select(Backlink.source_key, func.count(EventRecord.id)).join(EventRecord)
+                                .group_by(Backlink.source_key)).all())
+        every_check, every_event = s.scalar(select(func.count(Check.id))), s.scalar(select(func.count(EventRecord.id)))
+    engine.dispose()
+    assert (every_check, every_event) == (sum(checks.values()), sum(events.values())), "no orphaned rows"
+    return {key: (checks[key], events.get(key, 0)) for key in checks}
 
 
 def record_checks(database_url: str, now: datetime) -> None:
@@ -192,5 +229,13 @@ def test_help(command: str, tmp_path: Path) -> None:
     assert f"usage: linkwatch {command}" in result.stdout
 
 
-def test_import_format_choices_match_the_importers() -> None:
-    assert import_.FORMAT_NAMES == FORMAT_NAMES
+def test_every_format_choice_forces_its_format(linkwatch: Linkwatch, tmp_path: Path) -> None:
+    """Each --format name (one list, monitor.importers.names) selects an importer; `auto` recognises."""
+    path = tmp_path / "links.csv"
+    path.write_text("source_url,target\nhttps://a.example.org/1,acme.com\n", encoding="utf-8")
+    for name in FORMAT_NAMES:
+        result = linkwatch("import", str(path), "--format", name, expect=0 if name in ("auto", "csv") else 2)
+        if name in ("auto", "csv"):
+            assert "plain CSV" in result.stdout, (name, result.stderr)
+        else:  # that format was tried on the header, and said what it lacks
+            assert "not a " in result.stderr or "without its required" in result.stderr, (name, result.stderr)

@@ -20,6 +20,7 @@ from monitor.config import (
 )
 from monitor.config.spec import field_specs
 from monitor.core.types import EventType, RenderMode
+from tests.support.cli import LINKWATCH
 
 
 def test_defaults_without_file(tmp_path):
@@ -114,7 +115,7 @@ def test_world_readable_config_warns(tmp_path):
 def test_help_does_not_need_valid_settings(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path), "LINKWATCH_TIMEOUT": "soon"}
     env.pop("LINKWATCH_CONFIG", None)
-    result = subprocess.run([sys.executable, "-m", "monitor", "--help"], env=env, capture_output=True, text=True)
+    result = subprocess.run([*LINKWATCH, "--help"], env=env, capture_output=True, text=True)
     assert result.returncode == 0
     assert "linkwatch" in result.stdout
 

@@ -10,11 +10,9 @@ noscript/template/svg) may be reported or not; page noindex/nofollow must agree.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import ada_url
@@ -24,21 +22,14 @@ from crawler.extract import ExtractedPage, collapse_whitespace, extract_page
 from monitor.core.targets import parse_target
 from monitor.core.types import FetchStatus, ObservedLink, PageObservation
 from monitor.core.verdict import verdict_for
+from tests.support.corpus import PAGES, case_params, cases, require_corpus
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PAGE_URL = "http://127.0.0.1:8000/corpus/visible/{file}"
 _PERCENT_RE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
-def _cases() -> list[dict[str, Any]]:
-    path = CORPUS / "cases.json"
-    if not path.is_file():
-        return []
-    return list(json.loads(path.read_text(encoding="utf-8"))["cases"])
-
-
-CASES = _cases()
+CASES = cases()
 
 
 def canonical_href(href: str) -> str:
@@ -56,7 +47,7 @@ def canonical_href(href: str) -> str:
 
 @cache
 def _extract(file: str, target: str) -> ExtractedPage:
-    html = (CORPUS / "pages" / file).read_bytes().decode("utf-8", "replace")
+    html = (PAGES / file).read_bytes().decode("utf-8", "replace")
     return extract_page(html, PAGE_URL.format(file=file), [parse_target(target)])
 
 
@@ -88,9 +79,10 @@ def compare_links(got: list[ObservedLink], expected: list[dict[str, Any]], ambig
     return ""
 
 
-@pytest.mark.skipif(not CASES, reason=f"corpus not found at {CORPUS} (../shared/corpus next to the repository)")
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
-def test_corpus_case(case: dict[str, Any]) -> None:
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_corpus_case(case: dict[str, Any] | None) -> None:
+    require_corpus()
+    assert case is not None
     page = _extract(case["file"], case["target"])
     problem = compare_links(list(page.links), case["links"], case["ambiguous"])
     assert not problem, f"{case['id']} ({case['file']}, target {case['target']}): {problem}"

@@ -18,27 +18,19 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import ada_url
 import pytest
 
-from tests.fixtures_check import run_check
-from tests.fixtures_site import TestSite
+from tests.support.cli import run_check
+from tests.support.corpus import PAGES, case_params, cases, require_corpus
+from tests.support.pages import TestSite
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-CASES_FILE = CORPUS / "cases.json"
 UNRESERVED = re.compile(r"%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2[de]|5f|7e)", re.I)
 
 
-def _cases() -> list[dict[str, Any]]:
-    if not CASES_FILE.exists():
-        return []
-    return json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
-
-
-CASES = _cases()
+CASES = cases()
 
 
 @cache
@@ -89,12 +81,13 @@ def state_of(links: list[dict[str, Any]]) -> str:
 
 @pytest.fixture(scope="module")
 def corpus_results(shared_site: TestSite, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    require_corpus()
     shared_site.set_robots("User-agent: *\nAllow: /\n")
     files = sorted({case["file"] for case in CASES})
     targets = sorted({case["target"] for case in CASES})
     urls = {}
     for name in files:
-        body = (CORPUS / "pages" / name).read_bytes()
+        body = (PAGES / name).read_bytes()
         urls[name] = shared_site.set_page(f"/corpus/visible/{name}", body, content_type="text/html; charset=utf-8")
     args = [*urls.values(), *(arg for target in targets for arg in ("--target", target)), "--render", "never", "--json"]
     proc = run_check(args, tmp_path_factory.mktemp("corpus"))
@@ -104,9 +97,9 @@ def corpus_results(shared_site: TestSite, tmp_path_factory: pytest.TempPathFacto
     return {name: line for name, line in zip(urls, lines, strict=True)}
 
 
-@pytest.mark.skipif(not CASES, reason="the corpus (../shared/corpus) is absent")
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
-def test_corpus_case(corpus_results: dict[str, dict[str, Any]], case: dict[str, Any]) -> None:
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_corpus_case(corpus_results: dict[str, dict[str, Any]], case: dict[str, Any] | None) -> None:
+    assert case is not None
     result = corpus_results[case["file"]]
     assert result["http_status"] == case["http_status"]
     assert result["error"] is None and result["rendered"] is False
@@ -119,7 +112,6 @@ def test_corpus_case(corpus_results: dict[str, dict[str, Any]], case: dict[str, 
     assert state_of(links) in case["states"]
 
 
-@pytest.mark.skipif(not CASES, reason="the corpus (../shared/corpus) is absent")
 def test_corpus_page_state_is_the_best_over_targets(corpus_results: dict[str, dict[str, Any]]) -> None:
     for name, result in corpus_results.items():
         assert result["state"] == state_of(result["links"]), name

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +30,8 @@ from monitor.core.wire import (
     settings_to_json,
 )
 from monitor.crawl.child import crawl
-from tests.fixtures_site import TestSite
+from tests.support.cli import LINKWATCH
+from tests.support.pages import TestSite
 
 
 def test_wire_round_trips_exactly() -> None:
@@ -69,7 +69,7 @@ def test_interrupting_check_stops_the_crawler_child(site: TestSite, tmp_path: Pa
     url = site.set_page("/slow", "<p>slow</p>", delay=60)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
     env.update(HOME=str(tmp_path), LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0")
-    parent = subprocess.Popen([sys.executable, "-m", "monitor", "check", url, "--target", "example.com",
+    parent = subprocess.Popen([*LINKWATCH, "check", url, "--target", "example.com",
                                "--render", "never", "--json"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixtures_site import TestSite
-from tests.test_monitoring_e2e import LINK, environment, linkwatch, page
+from tests.support.cli import environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
 
 
 def test_a_run_opens_no_remote_control_server(site: TestSite, database_url: str,

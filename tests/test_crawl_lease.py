@@ -27,7 +27,7 @@ from monitor.store import leases
 from monitor.store.db import connect, session
 from monitor.store.ingest import Ingestor
 from monitor.store.models import Check
-from tests.test_ingest import T0, add_links, observe
+from tests.support.store import T0, add_links, observe
 
 
 @pytest.fixture

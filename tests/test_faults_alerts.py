@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import timedelta
 
 from monitor.notify.dispatcher import dispatch
-from tests.test_alerts_dispatch import NOW, notifications, settings_for
+from tests.fixtures_alerts import NOW, notifications, settings_for
 
 
 def test_slow_webhook_is_retried_with_backoff_and_delivered_once(alert_store_any, http_sink):

@@ -27,18 +27,18 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, Check, CheckRun
-from tests.fixtures_site import TestSite
-from tests.test_faults_postgres import assert_consistent
-from tests.test_monitoring_e2e import LINK, LINKWATCH, environment, linkwatch, page
-from tests.test_serve import wait_for as serve_wait_for
+from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
+from tests.support.store import assert_consistent
+from tests.support.waiting import wait_for
 
+LIMIT = 180  # seconds to wait for each step: generous, a hang fails instead of blocking the suite
 PAGES = 32
 DELAY = 3.0  # seconds per page: downloads are in flight whenever a serve is killed
 SEED = 8
@@ -125,14 +125,6 @@ def first_check_of_runs_after(database_url: str, run_id: int) -> bool:
         engine.dispose()
 
 
-def wait_for(condition: Callable[[], Any], what: str, log: Path, limit: float = 180) -> Any:
-    """tests.test_serve.wait_for, failing with the end of the serve log."""
-    try:
-        return serve_wait_for(condition, what, limit)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{log.read_text()[-4000:]}") from None
-
-
 def slow_site(site: TestSite, env: dict[str, str], tmp_path: Path) -> None:
     with open(tmp_path / "links.csv", "w") as handle:
         handle.write("source_url,target\n")
@@ -157,7 +149,7 @@ def test_serve_killed_and_restarted_at_once_checks_nothing_twice(site: TestSite,
     log = tmp_path / "serve.log"
     serve = start_serve(start, env, log)
     for _ in range(KILLS):
-        wait_for(lambda: crawl_children(serve.pid), "a crawl child", log)  # noqa: B023
+        wait_for(lambda: crawl_children(serve.pid), "a crawl child", LIMIT, log=log)  # noqa: B023
         time.sleep(chance.uniform(0.5, 2 * DELAY))  # downloads in flight, batches being stored
         assert serve.poll() is None, log.read_text()[-4000:]
         _, unchecked, orphan_run = counts(database_url)
@@ -167,10 +159,11 @@ def test_serve_killed_and_restarted_at_once_checks_nothing_twice(site: TestSite,
         serve.wait()
         serve = start_serve(start, env, log)  # at once: the orphans may still be alive
         # the next run's first check is stored only once the orphans are gone
-        wait_for(lambda: first_check_of_runs_after(database_url, orphan_run), "the next run's first check", log)  # noqa: B023
+        wait_for(lambda: first_check_of_runs_after(database_url, orphan_run),  # noqa: B023
+                 "the next run's first check", LIMIT, log=log)
         assert not [pid for pid in children if alive(pid)], "an orphaned crawl child outlived the next run's start"
     try:
-        wait_for(lambda: counts(database_url)[1] == 0, "every backlink to be checked", log)
+        wait_for(lambda: counts(database_url)[1] == 0, "every backlink to be checked", LIMIT, log=log)
     finally:
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=90) == 0
@@ -190,12 +183,13 @@ def test_crawl_child_killed_serve_records_it_and_goes_on(site: TestSite, databas
     try:
         for _ in range(KILLS):
             child = wait_for(lambda: [p for p in crawl_children(serve.pid) if p not in killed],
-                             "a new crawl child", log)[0]
+                             "a new crawl child", LIMIT, log=log)[0]
             time.sleep(chance.uniform(0.5, 2 * DELAY))
             assert counts(database_url)[1], "the kill must come before the end of the work"
             os.kill(child, signal.SIGKILL)
             killed.append(child)
-        wait_for(lambda: counts(database_url)[1] == 0 and not running(database_url), "every backlink checked", log)
+        wait_for(lambda: counts(database_url)[1] == 0 and not running(database_url), "every backlink checked",
+                 LIMIT, log=log)
         assert serve.poll() is None, "serve keeps serving"
     finally:
         serve.send_signal(signal.SIGTERM)
@@ -226,7 +220,7 @@ def test_run_once_killed_then_run_again_at_once(site: TestSite, database_url: st
     first = start(env, log, "run", "--once")
     wait_for(lambda: counts(database_url)[0] == len(fast)
              and {("127.0.0.1", f"/hang/{n}") for n in range(4)} <= set(site.requests),
-             "the fast pages stored while the hanging ones are in flight", log)
+             "the fast pages stored while the hanging ones are in flight", LIMIT, log=log)
     orphans = crawl_children(first.pid)
     assert orphans
     for n in range(4):  # from now on they answer at once; the requests in flight still hang
@@ -235,7 +229,7 @@ def test_run_once_killed_then_run_again_at_once(site: TestSite, database_url: st
     first.wait()
     second = start(env, log, "run", "--once")  # the next cron job, at once
     assert second.wait(timeout=240) == 0, log.read_text()[-4000:]
-    wait_for(lambda: not [pid for pid in orphans if alive(pid)], "the orphan to end", log)
+    wait_for(lambda: not [pid for pid in orphans if alive(pid)], "the orphan to end", LIMIT, log=log)
 
     checked = assert_consistent(database_url)
     assert len(checked) == len(fast) + len(hanging) and set(checked.values()) == {1}, \

@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
-from monitor.store.models import Backlink, Check, CheckRun, EventRecord
+from monitor.store.models import Check, CheckRun
 from tests.fixtures_faults import RestartablePostgres
-from tests.fixtures_site import TestSite
-from tests.test_monitoring_e2e import LINK, LINKWATCH, environment, linkwatch, page
+from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
+from tests.support.store import assert_consistent
 
 PAGES = 60
 
@@ -35,33 +36,6 @@ def _stored_checks(database_url: str) -> int:
             return int(s.scalar(select(func.count()).select_from(Check)) or 0)
     finally:
         engine.dispose()
-
-
-def assert_consistent(database_url: str) -> dict[int, int]:
-    """The invariants a fault must not break; returns the number of checks per backlink."""
-    engine = connect(database_url)
-    try:
-        with session(engine) as s:
-            per_run = s.execute(select(Check.run_id, Check.backlink_id, func.count())
-                                .group_by(Check.run_id, Check.backlink_id)).all()
-            orphans = s.scalar(select(func.count()).select_from(Check)
-                               .where(Check.backlink_id.not_in(select(Backlink.id))))
-            events = s.execute(select(EventRecord.backlink_id, EventRecord.type, Check.backlink_id)
-                               .outerjoin(Check, Check.id == EventRecord.check_id)).all()
-            backlinks = s.execute(select(Backlink.id, Backlink.last_checked)).all()
-    finally:
-        engine.dispose()
-    assert orphans == 0, "every check belongs to a backlink"
-    assert {n for _, _, n in per_run} <= {1}, "no backlink has two checks in one run"
-    assert all(check_backlink == backlink for backlink, _, check_backlink in events), \
-        "every event comes with its check"
-    checked: dict[int, int] = {}
-    for _, backlink_id, _ in per_run:
-        checked[backlink_id] = checked.get(backlink_id, 0) + 1
-    assert sorted(b for b, kind, _ in events if kind == "new") == sorted(checked), "one `new` per checked backlink"
-    for backlink_id, last_checked in backlinks:  # the state moved exactly for the stored checks
-        assert (last_checked is not None) == (backlink_id in checked)
-    return checked
 
 
 @pytest.mark.postgres

@@ -20,7 +20,6 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,9 +31,9 @@ from sqlalchemy import func, select
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, EventRecord, Lease, Notification
 from tests.fixtures_alerts import HttpSink
-from tests.fixtures_site import TestSite
-from tests.test_faults_postgres import assert_consistent
-from tests.test_monitoring_e2e import LINK, environment, linkwatch, page
+from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
+from tests.support.store import assert_consistent
 
 PAGES = 120
 SEED = 8  # the kill delays; change it to explore other kill points
@@ -43,7 +42,7 @@ KILL_PHASES = ("crawl", "crawl", "dispatch")
 
 def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
+        return subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0",
                                  "--poll", "0.5"], env=env, stdout=subprocess.DEVNULL, stderr=out)
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Check
-from tests.fixtures_site import TestSite
-from tests.test_monitoring_e2e import LINK, LINKWATCH, environment, linkwatch, page
+from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
 
 PAGES = 40
 LOCK_SECONDS = 4.0

@@ -8,7 +8,6 @@ docs/reliability.md.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,8 @@ from selectolax.lexbor import LexborHTMLParser
 from crawler.extract import extract_page
 from crawler.flatten import MAX_DEPTH, MAX_OPTIONS, SAFE_TAG_COUNT, cap_nesting, may_nest_deeply, nesting_depth
 from monitor.core.targets import parse_target
+from tests.support.corpus import PAGES, require_corpus
 
-CORPUS_PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pages"
 LINK = '<a href="https://example.com/">x</a>'
 PAD = "<i></i>" * SAFE_TAG_COUNT  # past the size under which pages are parsed as they are
 N = 20_000
@@ -108,9 +107,9 @@ def test_the_model_never_goes_past_the_parsers_depth() -> None:
     assert nesting_depth("<span><div></span></div>" * 3) == 4  # </span> stops at the special <div>
 
 
-@pytest.mark.skipif(not CORPUS_PAGES.is_dir(), reason="corpus not found")
 def test_real_pages_are_left_alone() -> None:
-    for path in sorted(CORPUS_PAGES.iterdir()):
+    require_corpus()
+    for path in sorted(PAGES.iterdir()):
         html = path.read_bytes().decode("utf-8", "replace")
         assert nesting_depth(html) < 100, path.name
         assert cap_nesting(html) is html, path.name

@@ -20,6 +20,7 @@ RUNS = {"importers": 400}  # each input is written to a file
 
 
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
+@pytest.mark.slow  # a minute or more of CPU each: the full suite's, not the fast tier's
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("target", TARGETS)
 def test_fuzz_target_bounded_run(target: str, tmp_path: Path) -> None:

@@ -9,25 +9,22 @@ backstop; no assertion is about time.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fixtures_hostile import HostileServer, run_measured
+from tests.support.cli import LINKWATCH, check_environment
 
+pytestmark = pytest.mark.serial  # measures the peak memory of its process tree: alone, after the rest
 MiB = 1024 * 1024
 PEAK_BOUND = 1500 * MiB  # the tree: Python + Scrapy child + one parsed page; a 1 GiB body must not show up
 
 
 def check(urls: list[str], tmp: Path, *extra: str, **env: str) -> tuple[dict[str, dict[str, Any]], int]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
-    environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), LINKWATCH_ALLOW_PRIVATE="1",
-                   LINKWATCH_DELAY="0", LINKWATCH_PER_DOMAIN="32")
-    environ.update(env)
-    cmd = [sys.executable, "-m", "monitor", "check", *urls, "--target", "example.com", "--render", "never",
+    environ = check_environment(tmp, **env)
+    cmd = [*LINKWATCH, "check", *urls, "--target", "example.com", "--render", "never",
            "--json", *extra]
     proc, peak = run_measured(cmd, environ)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -10,9 +10,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bench import import_file as generator
-from monitor.cli.main import main
 from monitor.importers import ImportOptions, import_file
 from monitor.store import db
 from monitor.store.models import Backlink, BacklinkTag
-from tests.test_rollups import recount, snapshot
+from tests.support.cli import linkwatch as run_linkwatch
+from tests.support.cli import run_cli
+from tests.support.store import recount, snapshot
 
 GOOD = "source_url,target,anchor,tags\nhttps://a.example.org/p,acme.com,Acme,seo\nhttps://b.example.org/q,acme.com,,\n"
 HEADER = "source_url,target,anchor\n"
@@ -41,11 +41,9 @@ def engine(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     engine.dispose()
 
 
-def linkwatch(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+def linkwatch(*args: str) -> tuple[int, str, str]:
+    result = run_cli(*args)
+    return result.returncode, result.stdout, result.stderr
 
 
 def stored(engine: Engine) -> dict[str, Any]:
@@ -60,7 +58,7 @@ def stored(engine: Engine) -> dict[str, Any]:
 def seeded(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8")
-    assert linkwatch(capsys, "import", str(good))[0] == 0
+    assert linkwatch("import", str(good))[0] == 0
     return stored(engine)
 
 
@@ -114,7 +112,7 @@ def test_bad_files_are_refused_in_one_line_and_nothing_changes(
     content, message = BAD_FILES[case]
     path = tmp_path / "bad.csv"
     path.write_bytes(content())
-    code, out, err = linkwatch(capsys, "import", str(path))
+    code, out, err = linkwatch("import", str(path))
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1, err
     assert err.startswith("linkwatch: error: bad.csv: ")
@@ -132,12 +130,12 @@ def test_mixed_line_endings_keep_the_line_numbers(engine: Engine, tmp_path: Path
                      b'https://a.org/2,acme.com,"two\r\nlines"\r'  # 4-5
                      b"https://a.org/3,,y\r\n"  # 6: no target
                      b"https://a.org/4,acme.com,four")  # 7, no line end
-    code, _, err = linkwatch(capsys, "import", str(path))
+    code, _, err = linkwatch("import", str(path))
     assert code == 2
     assert err.splitlines()[:2] == ["line 3: source_url: invalid URL 'not a url': expected an absolute http(s) URL",
                                     "line 6: target: missing value (or give --target-site)"]
     assert err.splitlines()[-1].startswith("linkwatch: error: mixed.csv: 2 invalid rows; nothing imported")
-    code, out, _ = linkwatch(capsys, "import", "--skip-invalid", str(path))
+    code, out, _ = linkwatch("import", "--skip-invalid", str(path))
     assert code == 0 and "added 3, updated 0, unchanged 0, skipped 2" in out
     with db.session(engine) as s:
         anchor = s.scalar(select(Backlink.expected_anchor).where(Backlink.source_url == "https://a.org/2"))
@@ -150,7 +148,7 @@ def test_over_long_host_names_are_row_errors(engine: Engine, tmp_path: Path,
     long_host = ".".join(["a" * 60] * 5) + ".org"
     path = tmp_path / "hosts.csv"
     path.write_text(f"{HEADER}https://{long_host}/p,acme.com,x\nhttps://ok.org/p,{long_host},y\n", encoding="utf-8")
-    code, _, err = linkwatch(capsys, "import", str(path))
+    code, _, err = linkwatch("import", str(path))
     assert code == 2
     assert [line.split(":")[0] for line in err.splitlines()[:2]] == ["line 2", "line 3"]
     assert "host name longer than 253 characters" in err
@@ -167,12 +165,12 @@ def test_a_large_export_with_one_bad_row_at_the_end(engine: Engine, tmp_path: Pa
     nothing; --skip-invalid writes every other row; the rollups then equal a recount."""
     before = seeded(engine, tmp_path, capsys)
     path = generator.write(tmp_path / "ahrefs.csv", ROWS, bad_lines=[-1])
-    code, _, err = linkwatch(capsys, "import", str(path))
+    code, _, err = linkwatch("import", str(path))
     assert code == 2
     assert err.splitlines()[0] == (f"line {ROWS + 1}: Referring page URL: invalid URL 'not a url {ROWS - 1}': "
                                    "expected an absolute http(s) URL")
     assert stored(engine) == before
-    code, out, _ = linkwatch(capsys, "import", "--skip-invalid", str(path))
+    code, out, _ = linkwatch("import", "--skip-invalid", str(path))
     assert code == 0 and f"added {ROWS - 1}, updated 0, unchanged 0, skipped 1" in out
     assert snapshot(engine) == recount(engine)
 
@@ -188,14 +186,13 @@ def test_formula_cells_of_an_ahrefs_export_are_text_and_neutralised_in_csv(
     path = tmp_path / "evil.csv"
     with path.open("w", encoding="utf-16", newline="") as handle:
         csv.writer(handle, delimiter="\t", lineterminator="\r\n").writerows(rows)
-    code, out, _ = linkwatch(capsys, "import", str(path))
+    code, out, _ = linkwatch("import", str(path))
     assert code == 0 and "added 5" in out
     with db.session(engine) as s:
         anchors = sorted(a or "" for a in s.scalars(select(Backlink.expected_anchor)))
         titles = sorted(e["title"] for e in s.scalars(select(Backlink.extra)))
     assert anchors == titles == sorted(("=cmd|' /C calc'!A0", "+SUM(A1:A9)", "-2+3", "@SUM(A1)", "=1+1"))
-    listing = subprocess.run([sys.executable, "-m", "monitor", "links", "--csv"], capture_output=True, text=True,
-                             check=True, timeout=120, cwd=Path(__file__).resolve().parents[1])  # a real process
+    listing = run_linkwatch(dict(os.environ), "links", "--csv", cwd=Path(__file__).resolve().parents[1])  # a process
     exported = list(csv.DictReader(io.StringIO(listing.stdout)))
     assert len(exported) == 5 and {line["anchor"] for line in exported} == {"'" + a for a in anchors}
     for line in exported:
@@ -218,7 +215,7 @@ def test_duplicate_and_conflicting_rows_across_chunks(engine: Engine, tmp_path: 
     small = tmp_path / "small.csv"
     small.write_text(f"{HEADER}https://a.org/1,acme.com,x\nhttps://a.org/1,acme.com,x\nhttp://a.org/1,acme.com,y\n",
                      encoding="utf-8")
-    code, out, err = linkwatch(capsys, "import", str(small))
+    code, out, err = linkwatch("import", str(small))
     assert code == 0 and "added 1, updated 0, unchanged 0, skipped 0, duplicate rows 1, conflicting rows 1" in out
     assert err.splitlines() == ["warning: line 4: the same backlink as line 2 with other values (anchor, tags, "
                                 "dates, ...): line 2 kept"]

@@ -4,41 +4,20 @@ the outbox, the run counters and the next due times."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 
 from monitor.config import IntervalRule, Settings
 from monitor.core.due import interval_for, next_due
-from monitor.core.types import FetchStatus, ObservedLink, PageObservation, RenderMode
+from monitor.core.types import FetchStatus, PageObservation, RenderMode
 from monitor.crawl.runs import start_run
 from monitor.crawl.scheduler import due_count, iter_due_jobs
-from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.db import connect, session
 from monitor.store.ingest import Ingestor
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord
-from monitor.store.sites import SiteResolver
-from monitor.store.writer import upsert_backlinks
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def add_links(engine: Engine, pairs: list[tuple[str, str]], tags: tuple[str, ...] = ()) -> None:
-    items = []
-    for url, target_text in pairs:
-        target, host = normalize_target(target_text)
-        items.append(BacklinkInput(source_url=normalize_source(url), target=target, target_host=host, tags=tags))
-    with session(engine) as s:
-        upsert_backlinks(s, items, SiteResolver(s), T0)
-
-
-def observe(url: str, *targets: str, fetch: FetchStatus = FetchStatus.OK, rel: tuple[str, ...] = (),
-            etag: str | None = None, rendered: bool = False, status: int = 200) -> PageObservation:
-    links = tuple(ObservedLink(href="https://mysite.com/", rel=rel, anchor="My site", follow=not rel, target=t)
-                  for t in targets)
-    return PageObservation(url=url, final_url=url, fetch=fetch, http_status=status, links=links, etag=etag,
-                           rendered=rendered)
+from tests.support.store import T0, add_links, observe
 
 
 @pytest.fixture

@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink
-from tests.fixtures_site import TestSite
-from tests.test_monitoring_e2e import LINK, environment, linkwatch, page
+from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
 
 DEEP = "<div>" * 3000 + LINK + "</div>" * 3000  # past crawler.flatten's cap: the child logs a DEBUG line
 CHILD_DEBUG = "flattened markup nested deeper than"
@@ -41,6 +41,7 @@ def test_only_verbose_brings_the_crawl_childs_debug_lines_and_never_scrapys(site
         assert not [line for line in FRAMEWORK_LINES if line in result.stderr], result.stderr[-2000:]
 
 
+@pytest.mark.crawl  # a crawl of a closed port: no page server to mark it
 def test_the_crawl_childs_warnings_reach_a_runs_stderr(database_url: str, tmp_path: Path) -> None:
     env = environment(tmp_path, database_url)
     env.pop("LINKWATCH_ALLOW_PRIVATE")
@@ -64,7 +65,7 @@ def _checked(database_url: str) -> bool:
 def _serve_log(env: dict[str, str], log: Path, database_url: str) -> str:
     """Start serve, stop it with SIGTERM once it checked the backlink, and return what it logged."""
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
+        process = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0",
                                     "--poll", "0.3"], env=env, stdout=subprocess.DEVNULL, stderr=out)
     try:
         deadline = time.monotonic() + 120
@@ -81,6 +82,7 @@ def _serve_log(env: dict[str, str], log: Path, database_url: str) -> str:
     return log.read_text()
 
 
+@pytest.mark.crawl  # a crawl of a closed port: no page server to mark it
 def test_serve_and_its_crawl_child_log_at_the_configured_level(database_url: str, tmp_path: Path) -> None:
     env = environment(tmp_path, database_url)
     env["LINKWATCH_RENDER"] = "never"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from crawler.mentions_mode import page_links, sitemap_links, visible_text
 from monitor.core.mentions import contact_hints, page_mentions, sentences
+from tests.support.cli import linkwatch, run_cli
 
 PAGE = """<!doctype html><html><head><title>Acme in the title</title><style>.acme{}</style>
 <script>var x = "Acme is in a script";</script></head><body>
@@ -55,12 +55,16 @@ def test_sitemap_locs():
     assert sitemap_links(b"<html></html>") == ()
 
 
-def lw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def mentions_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
     env.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0",
                LINKWATCH_DATABASE_URL=f"sqlite:///{tmp / 'm.db'}")
-    return subprocess.run([sys.executable, "-m", "monitor", "mentions", *args], capture_output=True, text=True,
-                          env=env, timeout=180)
+    return env
+
+
+def lw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`linkwatch mentions ARGS` as a process (it crawls)."""
+    return linkwatch(mentions_env(tmp), "mentions", *args, check=False, timeout=180)
 
 
 def test_mentions_crawl_end_to_end(site, tmp_path):
@@ -102,5 +106,5 @@ def test_mentions_bounded_crawl_from_a_start_url(site, tmp_path):
 @pytest.mark.parametrize("args", [["--site", "acme.com"], ["--site", "acme.com", "ftp://x/"],
                                   ["--site", "acme.com", "--crawl", "a/b"]])
 def test_bad_input(tmp_path, args):
-    proc = lw(tmp_path, *args)
+    proc = run_cli("mentions", *args, env=mentions_env(tmp_path))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,35 +19,12 @@ from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord
-from tests.fixtures_site import TestSite
+from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.pages import LINK, TestSite, page
 
-LINKWATCH = [sys.executable, "-m", "monitor"]
-LINK = '<a href="https://mysite.com/">My site</a>'
 NOFOLLOW_LINK = '<a href="https://mysite.com/" rel="nofollow">My site</a>'
 JS_LINK = ("<div id=x></div><script>var a = document.createElement('a'); a.href = 'https://mysite.com/'; "
            "a.textContent = 'My site'; document.getElementById('x').appendChild(a);</script>")
-
-
-def page(body: str) -> str:
-    return f"<!doctype html><html><head><title>t</title></head><body><p>Hello</p>{body}</body></html>"
-
-
-def environment(tmp_path: Path, database_url: str, config: str = "") -> dict[str, str]:
-    config_file = tmp_path / "config.toml"
-    config_file.write_text(config)
-    config_file.chmod(0o600)  # linkwatch warns on stderr about config files others can read
-    env = dict(os.environ)
-    env.update(HOME=str(tmp_path), LINKWATCH_CONFIG=str(config_file), LINKWATCH_DATABASE_URL=database_url,
-               LINKWATCH_ALLOW_PRIVATE="1", LINKWATCH_DELAY="0", LINKWATCH_PER_DOMAIN="8",
-               LINKWATCH_TIMEOUT="20")
-    return env
-
-
-def linkwatch(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
-    if check and result.returncode != 0:
-        raise AssertionError(f"linkwatch {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def event_pairs(rows: list[dict[str, Any]], site: TestSite) -> Counter[tuple[str, str, str]]:

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures_check import run_check
-from tests.fixtures_site import TestSite
-from tests.test_check_cli import page, results_by_url
+from tests.support.cli import results_by_url, run_check
+from tests.support.pages import TestSite, document
 
 T = "example.com"
 
@@ -38,7 +37,7 @@ def test_queued_renders_get_their_own_budget_and_contexts_are_recycled(site: Tes
     urls = []
     for n in range(9):
         site.set_page(f"/slow/{n}.js", "", content_type="application/javascript", delay=1.0)
-        urls.append(site.set_page(f"/counted/{n}", page("<p>static</p>" + COUNTING_LINK,
+        urls.append(site.set_page(f"/counted/{n}", document("<p>static</p>" + COUNTING_LINK,
                                                         f'<script src="/slow/{n}.js"></script>')))
     env = {"LINKWATCH_CONCURRENCY": "2", "LINKWATCH_RENDER_CONCURRENCY": "1",
            "LINKWATCH_RENDER_PAGES_PER_CONTEXT": "3"}
@@ -52,8 +51,8 @@ def test_queued_renders_get_their_own_budget_and_contexts_are_recycled(site: Tes
 def test_a_render_without_load_in_time_proves_only_what_it_found(site: TestSite, tmp_path: Path) -> None:
     site.set_page("/hang.js", "", content_type="application/javascript", delay=8)
     hanging = '<script async src="/hang.js"></script>'
-    found = site.set_page("/hang/link", page("<p>x</p>" + INSERTED_LINK, hanging))
-    missing = site.set_page("/hang/nolink", page("<p>no link</p>", hanging))
+    found = site.set_page("/hang/link", document("<p>x</p>" + INSERTED_LINK, hanging))
+    missing = site.set_page("/hang/nolink", document("<p>no link</p>", hanging))
     results = results_by_url(run_check([found, missing, "--target", T, "--render", "always", "--timeout", "4",
                                         "--json"], tmp_path))
     assert results[found]["state"] == "live" and results[found]["rendered"] is True
@@ -71,7 +70,7 @@ def test_images_fonts_media_and_frames_are_not_loaded(site: TestSite, tmp_path: 
                       content_type="application/javascript")
         body = (f'<p>text</p><img src="/r{n}/img.png"><video src="/r{n}/clip.mp4" autoplay muted></video>'
                 f'<iframe src="/r{n}/frame.html"></iframe><script src="/r{n}/app.js"></script>')
-        urls.append(site.set_page(f"/r{n}/page", page(body, f'<link rel="stylesheet" href="/r{n}/style.css">')))
+        urls.append(site.set_page(f"/r{n}/page", document(body, f'<link rel="stylesheet" href="/r{n}/style.css">')))
     results = results_by_url(run_check([*urls, "--target", T, "--render", "always", "--json"], tmp_path,
                                        LINKWATCH_RENDER_CONCURRENCY="1"))
     assert [(r["state"], r["rendered"]) for r in results.values()] == [("live", True)] * 2

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures_check import run_check
-from tests.fixtures_site import TestSite
-from tests.test_check_cli import page, results_by_url
+from tests.support.cli import results_by_url, run_check
+from tests.support.pages import TestSite, document
 
 T = "example.com"
 
@@ -34,7 +33,7 @@ def fetched(path: str) -> str:
 
 
 def api_page(site: TestSite, path: str, script: str) -> str:
-    return site.set_page(path, page("<p>widget</p>", f"<script>{ADD_LINKS}{script}</script>"))
+    return site.set_page(path, document("<p>widget</p>", f"<script>{ADD_LINKS}{script}</script>"))
 
 
 def api(site: TestSite, path: str, body: object, delay: float = 0.0) -> None:
@@ -62,7 +61,7 @@ def test_links_added_after_load_by_fetch_xhr_chains_and_timers_are_read(site: Te
                            "x.open('GET', '/api/xhr'); x.onload = () => addLinks(JSON.parse(x.responseText)); "
                            "x.send(); });")
     # nofollow at `load`, made followed by the API's answer: the early stop must not read the link as final
-    urls["upgraded"] = site.set_page("/upgraded", page(
+    urls["upgraded"] = site.set_page("/upgraded", document(
         '<a href="https://example.com/api" rel="nofollow">x</a>', "<script>addEventListener('load', () => "
         "fetch('/api/fetch-1').then(() => document.querySelector('a').removeAttribute('rel')));</script>"))
     api(site, "/api/empty", [], 0.3)
@@ -75,6 +74,7 @@ def test_links_added_after_load_by_fetch_xhr_chains_and_timers_are_read(site: Te
     assert (results[empty]["state"], results[empty]["error"]) == ("lost", None)
 
 
+@pytest.mark.serial  # bounds a check's wall time by the settle budget: alone, after the rest (Makefile)
 def test_open_event_streams_and_long_polls_do_not_hold_a_render(site: TestSite, tmp_path: Path) -> None:
     site.set_held("/events", "data: hello\n\n", "text/event-stream")
     api(site, "/poll", [], delay=60)  # a long-poll that never answers
@@ -93,6 +93,7 @@ def test_open_event_streams_and_long_polls_do_not_hold_a_render(site: TestSite, 
     assert (results[stream_only]["state"], results[stream_only]["rendered"]) == ("lost", True)
 
 
+@pytest.mark.serial  # bounds a check's wall time by the settle budget: alone, after the rest (Makefile)
 @pytest.mark.parametrize("render", ["always", "auto"])
 def test_an_api_that_never_answers_is_render_incomplete_never_lost(site: TestSite, tmp_path: Path,
                                                                     render: str) -> None:

@@ -1,4 +1,5 @@
-"""`linkwatch report`, `linkwatch disavow` as processes over the seeded profile; the HTML report in Chromium."""
+"""`linkwatch report`, `linkwatch disavow` (in-process, tests.support.cli.run_cli) over the seeded profile; the
+HTML report in Chromium."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import io
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from monitor.store import db
 from tests.fixtures_reports import seed_profile
+from tests.support.cli import run_cli
 
 CONFIG = """
 [database]
@@ -39,8 +40,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def lw(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return run_cli(*args, env=env)
 
 
 def test_table_json_and_csv(cli_env):

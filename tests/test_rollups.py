@@ -18,31 +18,14 @@ from monitor.core.types import FetchStatus, ObservedLink, PageDirectives, PageOb
 from monitor.crawl.scheduler import iter_due_jobs
 from monitor.reports import anchors_report, gap_report, ratio_report, traffic_report
 from monitor.reports.common import jsonable
-from monitor.store import db, rollups
+from monitor.store import db
 from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.ingest import Ingestor
-from monitor.store.models import AnchorRollup, Backlink, DomainRollup, EventDayRollup, LinkRollup, ReclaimRollup
+from monitor.store.models import Backlink, DomainRollup, LinkRollup
 from monitor.store.sites import SiteResolver
 from monitor.store.writer import remove_backlinks, upsert_backlinks
 from tests.fixtures_reports import NOW
-
-TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup)
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    out = {}
-    with db.session(engine) as s:
-        for model in TABLES:
-            columns = list(model.__table__.columns)
-            rows = s.execute(select(*columns).order_by(*model.__table__.primary_key.columns)).all()
-            out[model.__tablename__] = [tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in rows]
-    return out
-
-
-def recount(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    with db.session(engine) as s:
-        rollups.rebuild(s)
-    return snapshot(engine)
+from tests.support.store import recount, snapshot
 
 
 def import_links(engine: Engine, rows: list[tuple[str, str, float | None]], when: Any) -> None:

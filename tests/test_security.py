@@ -34,11 +34,11 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_metrics import _served_address
+from tests.fixtures_metrics import served_address
 from tests.fixtures_prometheus import PrometheusServer, render_prometheus_config
-from tests.fixtures_site import TestSite
+from tests.support.cli import LINKWATCH, linkwatch
+from tests.support.pages import TestSite
 
-LINKWATCH = [sys.executable, "-m", "monitor"]
 SMTP_PASSWORD = "smtp-Pa55-zq81xw"
 WEBHOOK_SECRET = "T000/B000/hook-zq81xw"
 API_TOKEN = "api-tok-zq81xw"
@@ -64,12 +64,6 @@ def environment(tmp_path: Path, config: Path) -> dict[str, str]:
                LINKWATCH_DELAY="0", LINKWATCH_RENDER="never", LINKWATCH_TIMEOUT="10",
                LINKWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'linkwatch.db'}")
     return env
-
-
-def linkwatch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*LINKWATCH, *args], env=env, capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, f"linkwatch {' '.join(args)}: {result.stderr[-2000:]}"
-    return result
 
 
 def assert_no_secret(text: str, where: str) -> None:
@@ -181,7 +175,7 @@ def start_exposed(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     """`serve --metrics-addr 0.0.0.0:0`; returns it and its port, once it says where it listens."""
     serve = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "0.0.0.0:0", "--poll", "5"], env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    host, _, port = _served_address(serve).rpartition(":")
+    host, _, port = served_address(serve).rpartition(":")
     assert host == "0.0.0.0"
     return serve, int(port)
 

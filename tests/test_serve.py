@@ -8,9 +8,7 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +19,9 @@ from sqlalchemy import func, select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, Check
-from tests.fixtures_site import TestSite
+from tests.support.cli import LINKWATCH
+from tests.support.pages import TestSite
+from tests.support.waiting import wait_for
 
 LINK = '<html><body><p>hi</p><a href="https://mysite.com/">My site</a></body></html>'
 
@@ -37,21 +37,10 @@ def environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def wait_for(condition: Callable[[], Any], what: str, limit: float = 120) -> Any:
-    """Poll until `condition()` is truthy (a generous limit: a hang fails instead of blocking the suite)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 class Serve:
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.5"],
+            [*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.5"],
             env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         assert self.process.stderr is not None
         seen = []
@@ -92,7 +81,7 @@ def serves() -> Iterator[Callable[[dict[str, str]], Serve]]:
 
 
 def add(env: dict[str, str], url: str) -> None:
-    subprocess.run([sys.executable, "-m", "monitor", "add", url, "--target", "mysite.com"], env=env, check=True,
+    subprocess.run([*LINKWATCH, "add", url, "--target", "mysite.com"], env=env, check=True,
                    capture_output=True, timeout=120)
 
 

@@ -31,6 +31,8 @@ import pytest
 from tests.netns_ssrf import PUBLIC
 
 ROOT = Path(__file__).resolve().parent.parent
+# crawls (in the namespace: no fixture tells it); serial: a namespace of its own, root's mounts, minutes of CPU
+pytestmark = [pytest.mark.crawl, pytest.mark.serial]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.fixtures_site import TestSite
+from tests.support.pages import TestSite
 
 PAGES = 300
 HOSTS = 50

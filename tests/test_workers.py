@@ -30,7 +30,6 @@ import itertools
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -52,6 +51,7 @@ from monitor.store.models import Backlink, Check, EventRecord
 from monitor.store.sites import SiteResolver
 from monitor.store.writer import upsert_backlinks
 from tests.fixtures_workers import Crew, WorkerFarm
+from tests.support.cli import LINKWATCH
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -417,7 +417,7 @@ def test_redis_down_is_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "LINKWATCH_REDIS_URL": "redis://127.0.0.1:1/0",
            "LINKWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "HOME": str(tmp_path),
            "XDG_CONFIG_HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "monitor", "worker", "--exit-when-idle"], env=env,
+    done = subprocess.run([*LINKWATCH, "worker", "--exit-when-idle"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith("linkwatch: error: cannot reach Redis") and "Traceback" not in done.stderr

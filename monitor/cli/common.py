@@ -67,21 +67,24 @@ def positive_int(text: str) -> int:
     return value
 
 
-def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout) -> None:
+def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None) -> None:
+    out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(col)) for col in columns])
 
 
-def write_json_lines(rows: Iterable[dict[str, Any]], out: TextIO = sys.stdout) -> None:
+def write_json_lines(rows: Iterable[dict[str, Any]], out: TextIO | None = None) -> None:
+    out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout,
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None,
                 max_width: int = 60) -> None:
     """A plain aligned text table for the terminal."""
+    out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     def text(value: Any) -> str:
         value = plain_cell(value)
         value = str(value).replace("\n", " ")

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
 from monitor.cli.store_access import open_store
+from monitor.importers.names import FORMAT_NAMES
 
 if TYPE_CHECKING:
     from monitor.importers import ImportReport
-
-FORMAT_NAMES = ("auto", "ahrefs", "semrush", "gsc", "csv", "ga4")  # as monitor.importers.FORMAT_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -17,8 +17,9 @@ from monitor.cli.common import print_table, write_csv, write_json_lines
 FIRST_CHUNK = 200
 
 
-def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO = sys.stdout) -> int:
+def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None) -> int:
     """Print rows as an aligned table; return how many were printed."""
+    out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     iterator: Iterator[dict[str, Any]] = iter(rows)
     first = list(itertools.islice(iterator, FIRST_CHUNK))
     if not first:
@@ -45,8 +46,9 @@ def _fit(text: str, width: int) -> str:
 
 
 def emit(rows: Iterable[dict[str, Any]], output: str, columns: Sequence[str], table_columns: Sequence[str],
-         out: TextIO = sys.stdout) -> int | None:
+         out: TextIO | None = None) -> int | None:
     """Write rows as `json` lines, `csv` (spreadsheet-safe) or a `table`; the table returns its row count."""
+    out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     if output == "json":
         write_json_lines(rows, out)
         return None

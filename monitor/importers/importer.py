@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 #: Checked in this order; refusals first so that their columns are not mistaken for another format.
 FORMATS: tuple[ExportFormat, ...] = (gsc.TOP_SITES, gsc.TOP_PAGES, ahrefs.FORMAT, semrush.FORMAT, gsc.FORMAT,
                                      ga4.FORMAT, csv_plain.FORMAT)
-FORMAT_NAMES = ("auto", "ahrefs", "semrush", "gsc", "csv", "ga4")
 
 
 @dataclass
