@@ -108,6 +108,9 @@ def test_compose_pins_every_image_and_reads_secrets_from_the_env_file() -> None:
     assert len(images) == 6  # + redis and `worker` of the scale-out profile (docs/scale-out.md)
     for image in images:
         name, _, tag = image.rpartition(":")
+        if name == "linkwatch":  # built from this checkout: its version is the package's, written once
+            assert tag == "local", image
+            continue
         assert name and tag and tag != "latest" and re.search(r"\d", tag), image
     for service in ("postgres:", "linkwatch:", "prometheus:", "grafana:"):
         assert re.search(rf"^  {service}$", compose, re.M), service
