@@ -12,6 +12,8 @@ and a store seeded with events.
   Each records messages and can answer DATA with an error (`sink.fail("451 ...")`).
 - `alert_store`: a migrated SQLite (or PostgreSQL, via `database_url`) database with
   helpers to add sites, backlinks and un-routed events directly through the models.
+- `alerts_cli(*args, env=..., background=False)`: `linkwatch` with a clean environment pointing at `alert_store`
+  (in-process, or a child process with `background`).
 - `settings_for(store, slack=..., webhook=..., smtp=...)`: Settings sending to those sinks; `notifications(store)`;
   `NOW`, the dispatch tests' clock (a Monday).
 """
@@ -24,11 +26,13 @@ import datetime as dt
 import email
 import email.policy
 import json
+import os
 import socket
 import ssl
+import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler
@@ -43,7 +47,10 @@ from sqlalchemy import Engine, insert, select
 from monitor.config import Settings, SmtpConfig
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink, EventRecord, Notification, Site
+from tests.support.cli import LINKWATCH, run_cli
 from tests.support.pages import LocalServer
+
+_REPO = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------- HTTP
 
@@ -353,6 +360,28 @@ def alert_store_any(database_url: str) -> Iterator[AlertStore]:
     store = AlertStore(database_url)
     yield store
     store.engine.dispose()
+
+
+@pytest.fixture
+def alerts_cli(tmp_path: Path, alert_store: AlertStore) -> Callable[..., Any]:
+    """Run `linkwatch` (in-process; a child process with `background`) with a clean environment pointing at the
+    test store: `alerts_cli(*args, env=..., background=False)`."""
+    config = tmp_path / "config.toml"
+    config.write_text('[alerts]\nbackoff = "1h"\n')
+    config.chmod(0o600)  # linkwatch warns on stderr about config files others can read
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+    base.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_DATA_HOME=str(tmp_path / "data"),
+                LINKWATCH_CONFIG=str(config), LINKWATCH_DATABASE_URL=alert_store.url, LINKWATCH_TIMEOUT="5")
+
+    def run(*args: str, env: dict[str, str] | None = None, background: bool = False) -> Any:
+        command = [*LINKWATCH, *args]
+        environment = {**base, **(env or {})}
+        if background:
+            return subprocess.Popen(command, env=environment, cwd=_REPO, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        return run_cli(*args, env=environment, cwd=_REPO)
+
+    return run
 
 
 NOW = dt.datetime(2026, 5, 4, 8, 0, tzinfo=dt.UTC)  # a Monday

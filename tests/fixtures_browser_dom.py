@@ -2,8 +2,9 @@
 
 `browser_links(html)` returns the HTML-namespace `<a href>`/`<area href>` elements
 of the DOM Chromium builds, as (element.href, anchor) pairs, the anchor computed
-as linkwatch defines it.  Tests compare crawler.extract against it.  `chromium_browser` is the shared
-browser for any test that drives one directly.  Skips when Chromium is not installed.
+as linkwatch defines it.  Tests compare crawler.extract against it.  `chromium_links(html)` is the same
+for declarative shadow roots: the example.com hrefs of Document.parseHTMLUnsafe(html), open roots walked.
+`chromium_browser` is the shared browser for any test that drives one directly.  Skips when Chromium is not installed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from tests.support.shadow import PARSE_JS
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -67,4 +70,13 @@ def browser_links(chromium_browser: Any) -> Iterator[Callable[[str], list[tuple[
         return [(href, anchor) for href, anchor in page.evaluate(_LINKS_JS, html)]
 
     yield links
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def chromium_links(chromium_browser: Any) -> Iterator[Callable[[str], list[str]]]:
+    """The example.com links Chromium finds in `html` with declarative shadow roots attached, walking open
+    roots (tests.support.shadow.PARSE_JS)."""
+    page = chromium_browser.new_page()
+    yield lambda html: [href for href in page.evaluate(PARSE_JS, html) if "example.com" in href]
     page.close()

@@ -28,6 +28,7 @@ FIXTURE_MARKERS = {
     "prometheus_server": "prometheus",
     "chromium_browser": "chromium",
     "site": "crawl", "shared_site": "crawl", "hostile_server": "crawl", "worker_farm": "crawl",
+    "web_serve": "crawl",  # a `linkwatch serve`, which starts crawl children
 }
 TIER_MARKERS = ("crawl", "chromium", "postgres", "redis", "prometheus", "slow")
 GUARD = Path(__file__).parent / "support" / "spawn_guard"

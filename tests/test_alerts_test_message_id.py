@@ -3,18 +3,13 @@ message, not a retry a mail client hides or threads), and two webhook POSTs with
 
 from __future__ import annotations
 
-import pytest
-
-from tests import test_alerts_cli
-from tests.test_alerts_cli import smtp_env
-
-cli = pytest.fixture(test_alerts_cli.cli.__wrapped__)  # the same `linkwatch` runner as tests/test_alerts_cli.py
+from tests.support.alerts import smtp_env
 
 
-def test_each_alerts_test_is_a_new_message(cli, http_sink, smtp_sink):
+def test_each_alerts_test_is_a_new_message(alerts_cli, http_sink, smtp_sink):
     env = {"LINKWATCH_WEBHOOK_URL": http_sink.url, **smtp_env(smtp_sink)}
     for _ in range(2):
-        done = cli("alerts", "test", env=env)
+        done = alerts_cli("alerts", "test", env=env)
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines() == ["email: test message sent", "webhook: test message sent"]
     ids = [mail["Message-ID"] for mail in smtp_sink.messages]

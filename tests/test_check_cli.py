@@ -17,15 +17,10 @@ import brotli
 import pytest
 
 from tests.support.cli import check_environment, results_by_url, run_check, run_cli
-from tests.support.pages import TestSite, document
+from tests.support.pages import TestSite, document, link
 
 T = "example.com"
 MAX_BYTES = 1_000_000
-
-
-def link(href: str = "https://example.com/", rel: str | None = None, text: str = "anchor") -> str:
-    rel_attr = f' rel="{rel}"' if rel is not None else ""
-    return f'<a href="{href}"{rel_attr}>{text}</a>'
 
 
 @functools.cache

@@ -17,8 +17,8 @@ from monitor.crawl.scheduler import iter_due_jobs
 from monitor.store import db
 from monitor.store.ingest import Ingestor
 from monitor.store.models import Backlink, Check
-from tests.test_import import AHREFS_COLUMNS, ahrefs_row, run, write_tsv_utf16le
-from tests.test_ingest import T0, add_links
+from tests.support.imports import AHREFS_COLUMNS, ahrefs_row, run_import, write_tsv_utf16le
+from tests.support.store import T0, add_links
 
 SEEN = LinkContext(before="as the review says, try", after="for your next audit.")
 
@@ -57,7 +57,7 @@ def test_import_context_is_the_first_known_context_and_checks_keep_their_own(eng
     row = ahrefs_row("Review", "https://review.example.org/tools", "https://acme.com/", "Acme", "false", "10",
                      "2026-01-02")
     row[AHREFS_COLUMNS.index("Left context")] = "   " + "word " * 40 + "we\u00a0recommend  "
-    run(engine, write_tsv_utf16le(tmp_path / "ahrefs.csv", [AHREFS_COLUMNS, row]))
+    run_import(engine, write_tsv_utf16le(tmp_path / "ahrefs.csv", [AHREFS_COLUMNS, row]))
     imported = backlinks(engine)["https://review.example.org/tools"].context
     assert imported is not None and imported["from"] == "import" and imported["after"] == "for audits"
     assert imported["before"].endswith("word we recommend") and len(imported["before"]) <= 120
@@ -76,7 +76,7 @@ def test_import_context_is_the_first_known_context_and_checks_keep_their_own(eng
     changed = ahrefs_row("Review", "https://review.example.org/tools", "https://acme.com/", "Acme", "false", "10",
                          "2026-01-02")
     changed[AHREFS_COLUMNS.index("Left context")] = "other words"
-    run(engine, write_tsv_utf16le(tmp_path / "again.csv", [AHREFS_COLUMNS, changed]))
+    run_import(engine, write_tsv_utf16le(tmp_path / "again.csv", [AHREFS_COLUMNS, changed]))
     assert backlinks(engine)["https://review.example.org/tools"].context == imported
 
 

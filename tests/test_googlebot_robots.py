@@ -17,10 +17,9 @@ from monitor.crawl.scheduler import iter_due_jobs
 from monitor.store import db
 from monitor.store.ingest import Ingestor
 from monitor.store.models import Check
-from tests.fixtures_check import run_check
-from tests.fixtures_site import TestSite
-from tests.test_check_cli import link, page, results_by_url
-from tests.test_ingest import T0, add_links
+from tests.support.cli import results_by_url, run_check
+from tests.support.pages import TestSite, document, link
+from tests.support.store import T0, add_links
 
 T = "example.com"
 RULES = ("User-agent: Googlebot\nDisallow: /g\n\n"
@@ -50,7 +49,7 @@ def test_a_chain_is_allowed_only_if_every_hop_is(before: bool | None, hop: bool 
 
 def test_check_json_says_whether_googlebot_may_crawl_the_page(site: TestSite, tmp_path: Path) -> None:
     for path in ("/g/page", "/all/page", "/ok", "/x/page", "/p"):
-        site.set_page(path, page(link()))
+        site.set_page(path, document(link()))
     site.set_redirect("/r", "/g/page")
     site.set_redirect("/g/redir", "/ok")
     site.set_robots(RULES, host="rules.test")

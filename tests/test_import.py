@@ -6,43 +6,16 @@ import codecs
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from monitor.core.spreadsheet import spreadsheet_safe
-from monitor.importers import ImportFileError, ImportOptions, ImportReport, import_file
+from monitor.importers import ImportFileError, ImportReport
 from monitor.store import db
 from monitor.store.listing import iter_backlinks
 from monitor.store.models import Backlink, ReferralTraffic
-
-AHREFS_COLUMNS = [
-    "Referring page title", "Referring page URL", "Referring page HTTP code", "Domain rating", "UR",
-    "Domain traffic", "Referring domains", "Linked domains", "External links", "Page traffic", "Keywords",
-    "Target URL", "Left context", "Anchor", "Right context", "Type", "Content", "Nofollow", "UGC", "Sponsored",
-    "Rendered", "Raw", "Lost status", "Drop reason", "Discovered status", "First seen", "Last seen", "Lost",
-]
-
-
-def ahrefs_row(title: str, url: str, target: str, anchor: str, nofollow: str, traffic: str, first: str,
-               lost_status: str = "") -> list[str]:
-    values = {
-        "Referring page title": title, "Referring page URL": url, "Referring page HTTP code": "200",
-        "Domain rating": "54", "UR": "12", "Domain traffic": "18,300", "Referring domains": "1,024",
-        "Linked domains": "310", "External links": "41", "Page traffic": traffic, "Keywords": "87",
-        "Target URL": target, "Left context": "we recommend", "Anchor": anchor, "Right context": "for audits",
-        "Type": "text", "Content": "true", "Nofollow": nofollow, "UGC": "false", "Sponsored": "false",
-        "Rendered": "false", "Raw": "true", "Lost status": lost_status, "Drop reason": "",
-        "Discovered status": "", "First seen": first, "Last seen": "2026-09-14 03:12:44", "Lost": "",
-    }
-    return [values[c] for c in AHREFS_COLUMNS]
-
-
-def write_tsv_utf16le(path: Path, rows: list[list[str]]) -> Path:
-    text = "".join("\t".join(row) + "\r\n" for row in rows)
-    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
-    return path
+from tests.support.imports import AHREFS_COLUMNS, ahrefs_row, run_import, write_tsv_utf16le
 
 
 @pytest.fixture
@@ -50,10 +23,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = db.connect(database_url)
     yield engine
     engine.dispose()
-
-
-def run(engine: Engine, path: Path, **options: Any) -> ImportReport:
-    return import_file(engine, path, ImportOptions(**options))
 
 
 def counts(report: ImportReport) -> tuple[int, int, int, int]:
@@ -74,7 +43,7 @@ def test_ahrefs_utf16_tsv_current_columns(engine: Engine, tmp_path: Path) -> Non
         ahrefs_row("Forum", "https://forum.example.net/t/123", "https://acme.com/pricing", "pricing",
                    "true", "0", "2026-05-20T08:00:00Z", lost_status="removed"),
     ])
-    report = run(engine, path)
+    report = run_import(engine, path)
     assert report.format == "ahrefs" and counts(report) == (2, 0, 0, 0)
     links = stored(engine)
     review = links["https://www.review.example.org/seo-tools"]
@@ -94,7 +63,7 @@ def test_ahrefs_old_columns_utf16_be(engine: Engine, tmp_path: Path) -> None:
     text = "".join("\t".join(r) + "\n" for r in rows)
     path = tmp_path / "old.csv"
     path.write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
-    report = run(engine, path, tags=("ahrefs-2019",))
+    report = run_import(engine, path, tags=("ahrefs-2019",))
     assert report.format == "ahrefs" and counts(report) == (1, 0, 0, 0)
     [link] = stored(engine).values()
     assert (link.target, link.expected_anchor, link.imported_first_seen) == (
@@ -116,7 +85,7 @@ SEMRUSH = (
 def test_semrush_csv_with_bom_and_quoted_commas(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "semrush.csv"
     path.write_bytes(codecs.BOM_UTF8 + SEMRUSH.encode())
-    report = run(engine, path)
+    report = run_import(engine, path)
     assert report.format == "semrush" and counts(report) == (2, 0, 0, 0)
     links = stored(engine)
     tips = links["https://tips.example.org/a"]
@@ -130,8 +99,8 @@ def test_gsc_latest_links_needs_target_site(engine: Engine, tmp_path: Path) -> N
     path.write_text("Linking page,Last crawled\nhttps://a.example.org/x,2026-09-01\n"
                     "https://b.example.org/y,2026-08-30\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match="--target-site"):
-        run(engine, path)
-    report = run(engine, path, target_site="www.acme.com")
+        run_import(engine, path)
+    report = run_import(engine, path, target_site="www.acme.com")
     assert report.format == "gsc" and counts(report) == (2, 0, 0, 0)
     rows = list(iter_backlinks(engine))
     assert {r["target"] for r in rows} == {"acme.com"} and {r["site"] for r in rows} == {"acme.com"}
@@ -146,7 +115,7 @@ def test_other_gsc_exports_are_refused(engine: Engine, tmp_path: Path, header: s
     path = tmp_path / "gsc.csv"
     path.write_text(f"{header}\nexample.org,1,2\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=which):
-        run(engine, path, target_site="acme.com")
+        run_import(engine, path, target_site="acme.com")
 
 
 def test_plain_csv_semicolons_cp1252_and_tags(engine: Engine, tmp_path: Path) -> None:
@@ -154,7 +123,7 @@ def test_plain_csv_semicolons_cp1252_and_tags(engine: Engine, tmp_path: Path) ->
     path.write_bytes("source_url;target;anchor;tags\n"
                      "https://caf\u00e9.example.org/p;acme.com;Caf\u00e9 cr\u00e8me;guest|2026\n"
                      "https://b.example.org/q;;;\n".encode("cp1252"))
-    report = run(engine, path, target_site="acme.com", tags=("import",))
+    report = run_import(engine, path, target_site="acme.com", tags=("import",))
     assert counts(report) == (2, 0, 0, 0)
     rows = {r["source_url"]: r for r in iter_backlinks(engine)}
     cafe = rows["https://xn--caf-dma.example.org/p"]
@@ -176,10 +145,10 @@ BAD = (
 def test_bad_rows_are_listed_by_line_and_nothing_is_written(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(BAD, encoding="utf-8")
-    run(engine, path, skip_invalid=True, batch_size=1)  # the valid rows are stored
+    run_import(engine, path, skip_invalid=True, batch_size=1)  # the valid rows are stored
     before = {r["source_url"] for r in iter_backlinks(engine)}
     path.write_text(BAD.replace("/1,", "/new1,").replace("/4,", "/new4,"), encoding="utf-8")
-    report = run(engine, path, batch_size=1)  # earlier rows were flushed in their own batches: rolled back
+    report = run_import(engine, path, batch_size=1)  # earlier rows were flushed in their own batches: rolled back
     assert not report.written
     assert [e.line for e in report.errors] == [3, 6, 7]
     assert "invalid URL" in report.errors[0].message and "target" in report.errors[1].message
@@ -189,9 +158,9 @@ def test_bad_rows_are_listed_by_line_and_nothing_is_written(engine: Engine, tmp_
 def test_skip_invalid_writes_the_valid_rows_and_reimport_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(BAD, encoding="utf-8")
-    first = run(engine, path, skip_invalid=True, batch_size=2)
+    first = run_import(engine, path, skip_invalid=True, batch_size=2)
     assert first.written and counts(first) == (3, 0, 0, 3)
-    again = run(engine, path, skip_invalid=True, batch_size=2)
+    again = run_import(engine, path, skip_invalid=True, batch_size=2)
     assert counts(again) == (0, 0, 3, 3)
     assert stored(engine)["https://ok.example.org/2"].expected_anchor == "an anchor\nover two lines"
 
@@ -204,11 +173,11 @@ def test_reimporting_the_same_ahrefs_file_changes_nothing(engine: Engine, tmp_pa
     ]
     rows.append(rows[1])  # a duplicate row in the file
     path = write_tsv_utf16le(tmp_path / "ahrefs.csv", rows)
-    first = run(engine, path, batch_size=7)
+    first = run_import(engine, path, batch_size=7)
     assert counts(first) == (39, 0, 0, 0) and first.duplicates == 1
     with db.session(engine) as s:
         updated_at = {i: at for i, at in s.execute(select(Backlink.id, Backlink.updated_at))}
-    again = run(engine, path, batch_size=7)
+    again = run_import(engine, path, batch_size=7)
     assert counts(again) == (0, 0, 39, 0) and again.duplicates == 1
     with db.session(engine) as s:
         assert {i: at for i, at in s.execute(select(Backlink.id, Backlink.updated_at))} == updated_at
@@ -219,7 +188,7 @@ def test_formula_cells_are_stored_as_text_and_neutralised_on_export(engine: Engi
     path = tmp_path / "evil.csv"
     path.write_text("source_url,target,anchor,tags\n"
                     "https://a.example.org/p,acme.com,\"=cmd|' /C calc'!A0\",@SUM(A1)\n", encoding="utf-8")
-    assert counts(run(engine, path)) == (1, 0, 0, 0)
+    assert counts(run_import(engine, path)) == (1, 0, 0, 0)
     [row] = iter_backlinks(engine)
     assert row["anchor"] == "=cmd|' /C calc'!A0" and row["tags"] == ["@SUM(A1)"]
     assert spreadsheet_safe(row["anchor"]) == "'=cmd|' /C calc'!A0"
@@ -229,17 +198,17 @@ def test_unrecognised_or_unreadable_files(engine: Engine, tmp_path: Path) -> Non
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("url,where\nhttps://a.org/,acme.com\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"line 1: header not recognised \(url, where\)"):
-        run(engine, unknown)
+        run_import(engine, unknown)
     typo = tmp_path / "typo.csv"
     typo.write_text("source_url,target,anchr\nhttps://a.org/,acme.com,x\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"unknown columns.*anchr"):
-        run(engine, typo)
+        run_import(engine, typo)
     binary = tmp_path / "image.png"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     with pytest.raises(ImportFileError, match="not a text file"):
-        run(engine, binary)
+        run_import(engine, binary)
     with pytest.raises(ImportFileError, match="not a Semrush"):
-        run(engine, typo, format="semrush")
+        run_import(engine, typo, format="semrush")
     assert list(iter_backlinks(engine)) == []
 
 
@@ -250,9 +219,9 @@ def test_ga4_referral_traffic(engine: Engine, tmp_path: Path) -> None:
                     "google / organic,\"12,000\",9000\nwww.review.example.org / referral,\"1,240\",800\n"
                     "forum.example.net / referral,31,20\n(direct) / (none),500,100\n"
                     "review.example.org / referral,10,1\n", encoding="utf-8")
-    report = run(engine, path, target_site="acme.com")
+    report = run_import(engine, path, target_site="acme.com")
     assert report.format == "ga4" and counts(report) == (2, 0, 0, 0)
-    assert counts(run(engine, path, target_site="acme.com")) == (0, 0, 2, 0)
+    assert counts(run_import(engine, path, target_site="acme.com")) == (0, 0, 2, 0)
     with db.session(engine) as s:
         found = {r.source: r.sessions for r in s.scalars(select(ReferralTraffic))}
     assert found == {"review.example.org": 1250.0, "forum.example.net": 31.0}
@@ -267,7 +236,7 @@ def test_duplicate_and_conflicting_rows(engine: Engine, tmp_path: Path) -> None:
                     "https://a.example.org/p,acme.com,first\n"  # 3: exact duplicate
                     "http://www.a.example.org/p,acme.com,second\n"  # 4: conflicts with line 2
                     "https://b.example.org/q,acme.com,other\n", encoding="utf-8")  # 5
-    report = run(engine, path)
+    report = run_import(engine, path)
     assert report.written and counts(report) == (2, 0, 0, 0)
     assert report.duplicates == 1 and report.conflict_count == 1
     assert [(c.line, "line 2 kept" in c.message) for c in report.conflicts] == [(4, True)]

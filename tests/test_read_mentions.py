@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fixtures_site import TestSite
+from tests.support.pages import TestSite
 
 POST = ("<!doctype html><html><body><h2>News</h2><p>We love Acme Shoes. Acme Shoes fit well!</p>"
         "<ul><li>Acme trail runners</li></ul><a href='mailto:editor@blog.example'>write to us</a></body></html>")

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fixtures_site import TestSite
-from tests.read_scenario import agency_env, import_rows, linkwatch, page, slack_sections
-from tests.test_import import AHREFS_COLUMNS, ahrefs_row, write_tsv_utf16le
+from tests.support.cli import linkwatch
+from tests.support.imports import AHREFS_COLUMNS, ahrefs_row, write_tsv_utf16le
+from tests.support.pages import TestSite, page
+from tests.support.scenario import agency_env, import_rows, slack_sections
 
 LINK = '<a href="https://mysite.com/trail-runners">trail runners</a>'
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures_site import TestSite
-from tests.read_scenario import agency_env, import_rows, linkwatch, page, section_for, slack_sections
+from tests.support.cli import linkwatch
+from tests.support.pages import TestSite, page
+from tests.support.scenario import agency_env, import_rows, section_for, slack_sections
 
 LINK = '<a href="https://mysite.com/">Mysite</a>'
 NOFOLLOW = '<a href="https://mysite.com/" rel="nofollow">Mysite</a>'

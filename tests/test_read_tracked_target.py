@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fixtures_site import TestSite
-from tests.read_scenario import agency_env, import_rows, linkwatch, page
+from tests.support.cli import linkwatch
+from tests.support.pages import TestSite, page
+from tests.support.scenario import agency_env, import_rows
 
 HOME = '<a href="https://mysite.com/">Mysite</a>'
 SALE = '<a href="https://mysite.com/sale">the sale</a>'

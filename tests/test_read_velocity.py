@@ -8,9 +8,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from tests.fixtures_site import TestSite
-from tests.read_scenario import agency_env, linkwatch, page
-from tests.test_import import AHREFS_COLUMNS, ahrefs_row, write_tsv_utf16le
+from tests.support.cli import linkwatch
+from tests.support.imports import AHREFS_COLUMNS, ahrefs_row, write_tsv_utf16le
+from tests.support.pages import TestSite, page
+from tests.support.scenario import agency_env
 
 LINK = '<a href="https://mysite.com/">Mysite</a>'
 HOSTS = ("blog-a.example", "blog-b.example", "news-c.example")

@@ -2,7 +2,7 @@
 and the links of open shadow roots (attached by scripts, or declared in the HTML) are links.
 
 `linkwatch check --render always` runs against the local test site; Chromium itself, on the same page, walks
-its DOM in shadow-including tree order (tests/test_shadow_dom.py's walk) and must find the same links.
+its DOM in shadow-including tree order (tests/support/shadow.py's walk) and must find the same links.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_check import run_check
-from tests.fixtures_site import TestSite
-from tests.test_check_cli import page, results_by_url
-from tests.test_shadow_dom import WALK_JS
+from tests.support.cli import results_by_url, run_check
+from tests.support.pages import TestSite, document
+from tests.support.shadow import WALK_JS
 
 pytestmark = [pytest.mark.chromium,
               pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
@@ -62,7 +61,7 @@ def chromium_finds(browser: Any, url: str) -> list[str]:
 
 
 def test_rendered_links_are_those_chromium_has(site: TestSite, tmp_path: Path, chromium_browser: Any) -> None:
-    url = site.set_page("/components", page(COMPONENTS + BODY))
+    url = site.set_page("/components", document(COMPONENTS + BODY))
     expected = chromium_finds(chromium_browser, url)
     names = [href.rsplit("/", 1)[1] for href in expected]
     assert names == ["card", "light", "card", "nested", "declared"], "Chromium: open roots in, closed and noscript out"
@@ -76,15 +75,15 @@ def test_rendered_links_are_those_chromium_has(site: TestSite, tmp_path: Path, c
 
 
 def test_the_static_read_keeps_scripting_off(site: TestSite, tmp_path: Path) -> None:
-    url = site.set_page("/components-static", page(COMPONENTS + BODY))
+    url = site.set_page("/components-static", document(COMPONENTS + BODY))
     (static,) = results_by_url(run_check([url, "--target", T, "--render", "never", "--json"], tmp_path)).values()
     assert [link["href"].rsplit("/", 1)[1] for link in static["links"]] == ["light", "declared", "noscript"]
 
 
 def test_a_noscript_link_is_not_a_rendered_link(site: TestSite, tmp_path: Path) -> None:
-    only = site.set_page("/noscript-only", page('<p>x</p><noscript><a href="https://example.com/">ns</a></noscript>',
-                                                '<noscript><style>p {}</style></noscript>'
-                                                '<link rel="canonical" href="/canonical">'))
+    only = site.set_page("/noscript-only", document('<p>x</p><noscript><a href="https://example.com/">ns</a></noscript>',
+                                                    '<noscript><style>p {}</style></noscript>'
+                                                    '<link rel="canonical" href="/canonical">'))
     results = results_by_url(run_check([only, "--target", T, "--render", "always", "--json"], tmp_path))
     assert results[only]["state"] == "lost" and results[only]["links"] == []
     assert results[only]["page"]["canonical"] == site.url("/canonical"), "the head goes on after a <noscript>"
@@ -94,7 +93,7 @@ def test_a_noscript_link_is_not_a_rendered_link(site: TestSite, tmp_path: Path) 
 
 
 def test_a_link_only_in_a_shadow_root_is_found_with_render_auto(site: TestSite, tmp_path: Path) -> None:
-    url = site.set_page("/shadow-only", page(COMPONENTS + "<lw-card></lw-card>"))
+    url = site.set_page("/shadow-only", document(COMPONENTS + "<lw-card></lw-card>"))
     (result,) = results_by_url(run_check([url, "--target", T, "--json"], tmp_path)).values()
     assert result["state"] == "live" and result["rendered"] is True
     assert [link["href"] for link in result["links"]] == ["https://example.com/card"]

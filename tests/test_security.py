@@ -38,6 +38,7 @@ from tests.fixtures_metrics import served_address
 from tests.fixtures_prometheus import PrometheusServer, render_prometheus_config
 from tests.support.cli import LINKWATCH, linkwatch
 from tests.support.pages import TestSite
+from tests.support.spreadsheet import assert_spreadsheet_safe
 
 SMTP_PASSWORD = "smtp-Pa55-zq81xw"
 WEBHOOK_SECRET = "T000/B000/hook-zq81xw"
@@ -124,17 +125,6 @@ def test_private_config_file_gives_no_warning(tmp_path: Path) -> None:
     env = environment(tmp_path, write_config(tmp_path / "config.toml", 0o600))
     result = linkwatch(env, "links", "--csv")
     assert "readable by other users" not in result.stderr
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def assert_spreadsheet_safe(text: str, where: str) -> int:
-    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
-    assert cells, f"{where}: no CSV"
-    for cell in cells:
-        assert not cell.startswith(FORMULA_START), f"{where}: formula cell {cell!r}"
-    return len(cells)
 
 
 @pytest.mark.timeout(600)

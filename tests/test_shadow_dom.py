@@ -10,8 +10,7 @@ out of reach of that walk, as of Google's: their links are not reported.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
@@ -21,26 +20,6 @@ from monitor.core.targets import parse_target
 
 pytestmark = [pytest.mark.chromium,
               pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
-
-# the walk every shadow test uses: shadow-including tree order, open roots only
-WALK_JS = """
-const XHTML = 'http://www.w3.org/1999/xhtml';
-const shadowLinks = (root) => {
-  const out = [];
-  const visit = (node) => {
-    for (const child of node.children) {
-      if (child.namespaceURI === XHTML && (child.localName === 'a' || child.localName === 'area')
-          && child.hasAttribute('href')) out.push(child.href);
-      if (child.shadowRoot) visit(child.shadowRoot);
-      visit(child);
-    }
-  };
-  visit(root);
-  return out;
-};
-"""
-PARSE_JS = "(html) => {" + WALK_JS + "return shadowLinks(Document.parseHTMLUnsafe(html)); }"
-
 
 def a(name: str) -> str:
     return f'<a href="https://example.com/{name}">{name}</a>'
@@ -72,13 +51,6 @@ CASES = {
     "area in a shadow root": f'<div>{open_root("<map><area href=https://example.com/area alt=x></map>")}</div>',
     "a table cell host is not one": f"<table><tr><td>{open_root(a('td'))}</td></tr></table>",
 }
-
-
-@pytest.fixture(scope="module")
-def chromium_links(chromium_browser: Any) -> Iterator[Callable[[str], list[str]]]:
-    page = chromium_browser.new_page()
-    yield lambda html: [href for href in page.evaluate(PARSE_JS, html) if "example.com" in href]
-    page.close()
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from crawler.extract import extract_page
 from monitor.core.targets import parse_target
-from tests.test_shadow_dom import chromium_links  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.chromium,
               pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
@@ -45,6 +44,6 @@ def shadow_markup(draw: st.DrawFn) -> str:
 
 @settings(max_examples=120, deadline=None)
 @given(html=shadow_markup())
-def test_shadow_roots_agree_with_chromium(html: str, chromium_links: Callable[[str], list[str]]) -> None:  # noqa: F811
+def test_shadow_roots_agree_with_chromium(html: str, chromium_links: Callable[[str], list[str]]) -> None:
     page = extract_page(html, "https://blog.test/", [parse_target("example.com")])
     assert [link.href for link in page.links] == chromium_links(html)

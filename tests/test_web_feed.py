@@ -1,4 +1,5 @@
-"""The Changes filters and the Alerts buttons, in Chromium against a real `serve` (store of tests/test_web_api.py)."""
+"""The Changes filters and the Alerts buttons, in Chromium against a real `serve` (the store of
+tests/support/web.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 
 from tests.fixtures_alerts import HttpSink
 from tests.fixtures_web import Served
-from tests.test_serve import wait_for
-from tests.test_web_api import seeded
+from tests.support.waiting import wait_for
+from tests.support.web import seeded
 
 pytestmark = pytest.mark.chromium
 

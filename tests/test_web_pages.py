@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_site import TestSite
 from tests.fixtures_web import Served, linkwatch, shoot
-from tests.test_serve import wait_for
+from tests.support.pages import TestSite
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.chromium
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures_web import Served
-from tests.test_web_api import call, seeded
+from tests.support.web import call, seeded
 
 pytestmark = pytest.mark.chromium
 

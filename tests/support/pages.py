@@ -17,7 +17,7 @@ distinct sites.
     site.url("/a"), site.url("/a", host="deny.test"), site.requests  # [(host, path), ...]
 
 `page(body)` and `document(body, head)` wrap markup in an HTML document; `LINK` is a followed link to
-mysite.com.  Reads no settings.
+mysite.com, `link(href, rel, text)` any link.  Reads no settings.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ from typing import Any, Self
 import brotli
 
 LINK = '<a href="https://mysite.com/">My site</a>'
+
+
+def link(href: str = "https://example.com/", rel: str | None = None, text: str = "anchor") -> str:
+    """An `<a>` to `href` (example.com by default), with `rel` when given."""
+    rel_attr = f' rel="{rel}"' if rel is not None else ""
+    return f'<a href="{href}"{rel_attr}>{text}</a>'
 
 
 def page(body: str) -> str:

@@ -1,15 +1,14 @@
 """Shared set-up of the "what people read" scenario tests (issue 16): an agency's monitored site
 `mysite.com`, referring pages on the local test site, and `linkwatch` run as a real process with alerts to
-the Slack-like HTTP sink and aiosmtpd.  Not a fixtures plugin: the tests import these helpers."""
+the Slack-like HTTP sink and aiosmtpd.  Not a fixtures plugin: the tests import these helpers (and
+`linkwatch` from tests.support.cli, `page` from tests.support.pages)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from tests.test_monitoring_e2e import environment, linkwatch, page
-
-__all__ = ["agency_env", "import_rows", "linkwatch", "page"]
+from tests.support.cli import environment, linkwatch
 
 
 def agency_env(tmp_path: Path, http_sink: Any = None, smtp_sink: Any = None, render: str = "never",
