@@ -71,6 +71,30 @@ NEVER_SEEN_ACTIONS: Mapping[EventType, str] = {
     EventType.PAGE_GONE: "The page was already gone when linkwatch first checked it: check the export, "
                          "or remove the backlink.",
 }
+#: A competitor's event (`Event.role == "competitor"`): its title, and what it means for you.  A link a
+#: competitor lost is not yours to reclaim: the page linked to the competitor, so it may link to you.
+COMPETITOR_TITLES: Mapping[EventType, str] = {
+    EventType.LOST: "Competitor lost a link",
+    EventType.PAGE_GONE: "Competitor lost a link: the referring page is gone",
+    EventType.NOFOLLOW: "Competitor's link became nofollow",
+    EventType.PAGE_NOINDEX: "Competitor's referring page became noindex",
+    EventType.RESTORED: "Competitor's link restored",
+    EventType.NEW: "Competitor gained a link",
+    EventType.WENT_LIVE: "Competitor gained a link",
+}
+#: What to do about a competitor's event; {competitor} is the competitor's site.
+COMPETITOR_OPPORTUNITY = ("An outreach opportunity: the page linked to {competitor}; pitch your own page "
+                          "to the site.")
+COMPETITOR_ACTIONS: Mapping[EventType, str] = {
+    EventType.LOST: COMPETITOR_OPPORTUNITY,
+    EventType.NOFOLLOW: COMPETITOR_OPPORTUNITY,
+    EventType.PAGE_NOINDEX: COMPETITOR_OPPORTUNITY,
+    EventType.PAGE_GONE: "An outreach opportunity: the page that linked to {competitor} is gone; if the site "
+                         "republishes it, pitch your own page.",
+    EventType.NEW: "For your outreach: the page links to {competitor}; it may link to you too.",
+    EventType.WENT_LIVE: "For your outreach: the page links to {competitor}; it may link to you too.",
+}
+COMPETITOR_ACTION_OTHER = "Nothing to do for your own links: this is a competitor's link ({competitor})."
 #: Facts that describe a link still missing: not shown once it is back.
 _ABSENCE_FACTS = {"misses", "last_href"}
 
@@ -188,16 +212,29 @@ def describe(event: Event) -> EventView:
     if event.site or event.tags:
         facts.append(Fact("Site", " ".join([event.site or "", *(f"#{t}" for t in event.tags)]).strip()))
     facts.append(Fact("Detected", _when(event.at)))
+    if event.role == "competitor":
+        return _competitor_view(event, facts)
     action = ACTIONS.get(event.type, "Check the link.")
     if event.detail.get("never_seen") is True:
         action = NEVER_SEEN_ACTIONS.get(event.type, action)
     return EventView(event, TITLES.get(event.type, str(event.type)), tuple(facts), action)
 
 
-def _value_key(event: Event) -> tuple[int, float, int, float]:
+def _competitor_view(event: Event, facts: list[Fact]) -> EventView:
+    """A competitor's event reads as what it is: news about a competitor's link, an outreach opportunity."""
+    competitor = event.site or "a competitor"
+    title = COMPETITOR_TITLES.get(event.type, f"Competitor: {TITLES.get(event.type, str(event.type)).lower()}")
+    facts = [Fact("Competitor site", f.value) if f.label == "Site" else f for f in facts]
+    action = COMPETITOR_ACTIONS.get(event.type, COMPETITOR_ACTION_OTHER).format(competitor=competitor)
+    return EventView(event, title, tuple(facts), action)
+
+
+def _value_key(event: Event) -> tuple[int, int, float, int, float]:
+    """Own links before competitors', then by traffic, severity and newest first."""
     severity = SEVERITY.index(event.type) if event.type in SEVERITY else len(SEVERITY)
     traffic = event.page_traffic
-    return (0 if traffic is not None else 1, -(traffic or 0.0), severity, -event.at.timestamp())
+    return (int(event.role == "competitor"), 0 if traffic is not None else 1, -(traffic or 0.0), severity,
+            -event.at.timestamp())
 
 
 def type_label(event_type: str) -> str:
@@ -229,9 +266,14 @@ class AlertMessage:
         """One line, ours only: '12 backlink changes: 8 lost, 3 nofollow, 1 went live'."""
         if not self.events:
             return self.intro or self.title
+        rivals = sum(1 for e in self.events if e.role == "competitor")
+        own = Counter(str(e.type) for e in self.events if e.role != "competitor")
+        counts = [(t, own[t]) for t, _ in self.counts if own[t]]
+        parts = [f"{count:,} {type_label(t)}" for t, count in counts]
+        if rivals:
+            parts.append(f"{rivals:,} of competitors (outreach opportunities)")
         noun = "backlink change" if self.total == 1 else "backlink changes"
-        parts = ", ".join(f"{count:,} {type_label(t)}" for t, count in self.counts)
-        return f"{self.total:,} {noun}: {parts}"
+        return f"{self.total:,} {noun}: {', '.join(parts)}"
 
     def more_command(self) -> str:
         since = self.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else "1d"

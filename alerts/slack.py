@@ -37,7 +37,7 @@ def event_mrkdwn(view: EventView, limit: int = MAX_SECTION_CHARS - 100) -> str:
     for fact in view.facts[1:]:
         value = slack_link(fact.value) if fact.url else slack_text(fact.value)
         lines.append(f"*{fact.label}:* {value}")
-    lines.append(f"_What to do:_ {view.action}")
+    lines.append(f"_What to do:_ {slack_text(view.action, None)}")  # it may name a site from the settings
     text = ""
     for line in lines:
         if len(text) + len(line) + 1 > limit:

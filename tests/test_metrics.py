@@ -29,6 +29,7 @@ BOUNDED_LABELS = {
     "type": {e.value for e in EventType},
     "channel": {"slack", "email", "webhook", "apprise"},
     "follow": {"true", "false"},
+    "role": {"own", "competitor"},
     "by": {"links", "domains"},
     "le": {metric_counts.format_bound(b) for b in metric_counts.DURATION_BUCKETS} | {"+Inf"},
 }
@@ -93,8 +94,10 @@ def test_counters_and_histogram_on_the_seeded_database(metrics_engine: tuple[Eng
     for method, total in SEEDED["duration_sum"].items():
         assert value(text, "linkwatch_check_duration_seconds_sum", method=method) == pytest.approx(total)
     for kind in BOUNDED_LABELS["type"]:
-        assert value(text, "linkwatch_link_events_total", site=OWN, type=kind) == SEEDED["events"].get(kind, 0)
-        assert value(text, "linkwatch_link_events_total", site=EMPTY, type=kind) == 0
+        assert value(text, "linkwatch_link_events_total", site=OWN, role="own", type=kind) \
+            == SEEDED["events"].get(kind, 0)
+        assert value(text, "linkwatch_link_events_total", site=EMPTY, role="own", type=kind) == 0
+        assert value(text, "linkwatch_link_events_total", site=RIVAL, role="competitor", type=kind) == 0
     for channel in BOUNDED_LABELS["channel"]:
         assert value(text, "linkwatch_alerts_sent_total", channel=channel) == SEEDED["alerts_sent"].get(channel, 0)
         assert value(text, "linkwatch_alerts_failed_total", channel=channel) == SEEDED["alerts_failed"].get(channel, 0)
@@ -115,7 +118,7 @@ def test_counters_survive_a_restart_and_add_up_across_writers(metrics_engine: tu
     text = scrape(engine)
     assert value(text, "linkwatch_checks_total", outcome="live", method="static") == 3 + 4
     assert value(text, "linkwatch_fetched_bytes_total") == SEEDED["fetched_bytes"] + 40
-    assert value(text, "linkwatch_link_events_total", site=OWN, type="lost") == 1 + 2
+    assert value(text, "linkwatch_link_events_total", site=OWN, role="own", type="lost") == 1 + 2
     assert "not-a-type" not in text
 
 

@@ -20,8 +20,8 @@ from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store, parse_when
 from monitor.core.types import Event, EventType
 
-JSON_FIELDS = ("id", "type", "source_url", "target", "at", "old_state", "new_state", "detail", "site", "tags",
-               "anchor", "page_traffic", "last_live_at")
+JSON_FIELDS = ("id", "type", "source_url", "target", "at", "old_state", "new_state", "detail", "site", "role",
+               "tags", "anchor", "page_traffic", "last_live_at")
 TABLE_COLUMNS = ("at", "type", "old_state", "new_state", "source_url", "target", "detail")
 
 

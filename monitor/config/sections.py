@@ -57,6 +57,7 @@ class AlertRoute:
     mode: str = "immediate"  # immediate | daily | weekly
     hour: int = 9  # digest hour (UTC)
     weekday: int = 0  # weekly digest day, 0 = Monday
+    competitors: bool = False  # also the events of competitor sites (`[[site]] competitor = true`)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def _event_types(value: Any, name: str) -> tuple[EventType, ...]:
 
 
 def parse_routes(items: list[dict[str, Any]]) -> tuple[AlertRoute, ...]:
-    """`[[alerts.route]]`: a channel, its events, sites and tags, and when (immediately or in a digest)."""
+    """`[[alerts.route]]`: a channel, its events, sites and tags, whether competitors' events too, and when
+    (immediately or in a digest)."""
     routes = []
     for index, item in enumerate(items, 1):
         name = f"alerts.route #{index}"
@@ -106,8 +108,9 @@ def parse_routes(items: list[dict[str, Any]]) -> tuple[AlertRoute, ...]:
             raise ConfigError(f"{name}.hour: must be 0 to 23")
         day = weekday(item.get("weekday", "mon"), f"{name}.weekday")
         events = _event_types(item["events"], f"{name}.events") if "events" in item else DEFAULT_ALERT_EVENTS
+        competitors = parse_bool(item.get("competitors", False), f"{name}.competitors")
         routes.append(AlertRoute(channel, events, strings(item.get("sites"), f"{name}.sites"),
-                                 strings(item.get("tags"), f"{name}.tags"), mode, hour, day))
+                                 strings(item.get("tags"), f"{name}.tags"), mode, hour, day, competitors))
     return tuple(routes)
 
 

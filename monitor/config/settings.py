@@ -156,8 +156,10 @@ class Settings:
     apprise_urls: tuple[str, ...] = setting(
         "alerts", "apprise_urls", None, strings, (), "Apprise URLs (needs the optional `apprise` package).")
     alert_routes: tuple[AlertRoute, ...] = table(
-        "alerts.route", ("channel", "events", "sites", "tags", "mode", "hour", "weekday"), parse_routes,
-        "`channel` (slack/email/webhook/apprise), `events` (list of event types), `sites`, `tags`, `mode` "
+        "alerts.route", ("channel", "events", "sites", "tags", "competitors", "mode", "hour", "weekday"),
+        parse_routes,
+        "`channel` (slack/email/webhook/apprise), `events` (list of event types), `sites`, `tags`, `competitors` "
+        "(`true`: also the events of competitor sites, as outreach opportunities; never sent otherwise), `mode` "
         "(`immediate`, `daily`, `weekly`), `hour` (UTC), `weekday`.",
         doc_default="every channel, default events, immediately")
     alert_max_attempts: int = setting(

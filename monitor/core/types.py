@@ -273,6 +273,7 @@ class Event:
     anchor: str | None = None
     page_traffic: float | None = None
     last_live_at: datetime | None = None
+    role: str = "own"  # the site's role: "own", or "competitor" (a `[[site]] competitor = true`)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -285,6 +286,7 @@ class Event:
             "new_state": self.new_state,
             "detail": dict(self.detail),
             "site": self.site,
+            "role": self.role,
             "tags": list(self.tags),
             "anchor": self.anchor,
             "page_traffic": self.page_traffic,

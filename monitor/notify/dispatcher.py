@@ -113,10 +113,11 @@ def load_events(engine: Engine, event_ids: list[int]) -> list[Event]:
     events: list[Event] = []
     with session(engine) as s:
         for chunk in _chunks(event_ids):
-            rows = s.execute(select(EventRecord, Backlink, Site.domain)
+            rows = s.execute(select(EventRecord, Backlink, Site.domain, Site.competitor)
                              .join(Backlink, EventRecord.backlink_id == Backlink.id)
                              .join(Site, Backlink.site_id == Site.id).where(EventRecord.id.in_(chunk))).all()
-            events.extend(event_from_record(record, link, domain) for record, link, domain in rows)
+            events.extend(event_from_record(record, link, domain, bool(competitor))
+                          for record, link, domain, competitor in rows)
     return events
 
 

@@ -1,8 +1,9 @@
 """Routing: un-routed events become one notification per channel whose route matches.
 
 A route matches an event by type (`route.events`), site (`route.sites`) and tags (`route.tags`;
-empty: any); with no `[[alerts.route]]`, every channel the settings name gets
-`DEFAULT_ALERT_EVENTS` immediately.  A notification is due at `next_attempt_at` (at once, or the
+empty: any); an event of a competitor site (`[[site]] competitor = true`) only when the route says
+`competitors = true`.  With no `[[alerts.route]]`, every channel the settings name gets
+`DEFAULT_ALERT_EVENTS` of the own sites immediately.  A notification is due at `next_attempt_at` (at once, or the
 daily/weekly digest's hour).  Invariants: a channel never gets the same event twice (unique
 (event_id, channel); when several routes of one channel match, the earliest delivery wins); each
 batch inserts its notifications and marks its events `routed` in one transaction, so an event is
@@ -50,7 +51,10 @@ def _bare(domain: str) -> str:
     return domain.lower().removeprefix("www.")
 
 
-def route_matches(route: AlertRoute, event_type: str, site: str | None, tags: Sequence[str]) -> bool:
+def route_matches(route: AlertRoute, event_type: str, site: str | None, tags: Sequence[str],
+                  competitor: bool = False) -> bool:
+    if competitor and not route.competitors:
+        return False
     if event_type not in {str(t) for t in route.events}:
         return False
     if route.sites and _bare(site or "") not in {_bare(s) for s in route.sites}:
@@ -59,11 +63,11 @@ def route_matches(route: AlertRoute, event_type: str, site: str | None, tags: Se
 
 
 def notifications_for(routes: Sequence[AlertRoute], event_id: int, event_type: str, site: str | None,
-                      tags: Sequence[str], now: datetime) -> list[dict[str, object]]:
+                      tags: Sequence[str], now: datetime, competitor: bool = False) -> list[dict[str, object]]:
     """The notification rows for one event: one per channel, the earliest matching route's timing."""
     best: dict[str, tuple[datetime, str]] = {}
     for route in routes:
-        if route_matches(route, event_type, site, tags):
+        if route_matches(route, event_type, site, tags, competitor):
             due = first_due(route, now)
             if route.channel not in best or due < best[route.channel][0]:
                 best[route.channel] = (due, route.mode)
@@ -78,13 +82,13 @@ def route_events(engine: Engine, settings: Settings, now: datetime) -> tuple[int
     while True:
         with session(engine) as s:
             rows = s.execute(
-                select(EventRecord.id, EventRecord.type, Site.domain, Backlink.tags)
+                select(EventRecord.id, EventRecord.type, Site.domain, Backlink.tags, Site.competitor)
                 .join(Backlink, EventRecord.backlink_id == Backlink.id).join(Site, Backlink.site_id == Site.id)
                 .where(EventRecord.routed.is_(False)).order_by(EventRecord.id).limit(ROUTING_BATCH)).all()
             if not rows:
                 break
-            notes = [n for event_id, kind, site, tags in rows
-                     for n in notifications_for(routes, event_id, kind, site, tags or (), now)]
+            notes = [n for event_id, kind, site, tags, competitor in rows
+                     for n in notifications_for(routes, event_id, kind, site, tags or (), now, bool(competitor))]
             if notes:
                 s.execute(insert(Notification), notes)
             s.execute(update(EventRecord).where(EventRecord.id.in_([r[0] for r in rows])).values(routed=True))

@@ -19,7 +19,7 @@ import logging
 import platform
 import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -62,11 +62,13 @@ class LinkwatchCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as session:
-            sites: dict[int, str] = dict(session.execute(select(Site.id, Site.domain)).all())
+            rows = session.execute(select(Site.id, Site.domain, Site.competitor)).all()
+            sites: dict[int, str] = {row.id: row.domain for row in rows}
+            roles = {row.domain: "competitor" if row.competitor else "own" for row in rows}
             now = self.now()
             yield from backlink_gauges(session, sites, now)
             counts = metric_counts.read_counts(session)
-            yield from counter_families(counts, sorted(sites.values()))
+            yield from counter_families(counts, sorted(sites.values()), roles)
             yield from delivery_counters(session)
             yield last_run_gauge(session)
             yield rendered_share_gauge(session)
@@ -154,8 +156,12 @@ def due_gauges(session: Session, sites: dict[int, str], now: datetime) -> Iterat
     yield overdue
 
 
-def counter_families(counts: dict[str, dict[str, float]], sites: list[str]) -> Iterator[Metric]:
-    """The pre-aggregated counters and the check duration histogram, every label set initialised."""
+def counter_families(counts: dict[str, dict[str, float]], sites: list[str],
+                     roles: Mapping[str, str] | None = None) -> Iterator[Metric]:
+    """The pre-aggregated counters and the check duration histogram, every label set initialised.
+
+    The link events carry their site's `role` (`own`, or `competitor` for `[[site]] competitor = true`): one
+    role per site, so the label adds no series; the lost-link rules count `role="own"` only."""
     checks = CounterMetricFamily("linkwatch_checks_total", "Checks by outcome (the check state) and fetch method.",
                                  labels=["outcome", "method"])
     stored = counts.get(metric_counts.CHECKS_TOTAL, {})
@@ -171,12 +177,14 @@ def counter_families(counts: dict[str, dict[str, float]], sites: list[str]) -> I
     yield duration_histogram(counts)
 
     events = CounterMetricFamily("linkwatch_link_events_total",
-                                 "Link events (gained, lost, ...) by site and type: the link velocity.",
-                                 labels=["site", "type"])
+                                 "Link events (gained, lost, ...) by site, the site's role (own or competitor) "
+                                 "and type: the link velocity.",
+                                 labels=["site", "role", "type"])
     stored = counts.get(metric_counts.LINK_EVENTS_TOTAL, {})
     for site in sites:
+        role = (roles or {}).get(site, "own")
         for kind in metric_counts.EVENT_TYPES:
-            events.add_metric([site, kind], stored.get(labels_key(site=site, type=kind), 0.0))
+            events.add_metric([site, role, kind], stored.get(labels_key(site=site, type=kind), 0.0))
     yield events
 
 

@@ -169,13 +169,15 @@ def iter_history(engine: Engine, source_url: str, batch_size: int = DEFAULT_BATC
             return
 
 
-def event_from_record(record: EventRecord, link: Backlink, site: str | None) -> Event:
-    """A stored event with its backlink's context, as the domain type the alert channels take."""
+def event_from_record(record: EventRecord, link: Backlink, site: str | None, competitor: bool = False) -> Event:
+    """A stored event with its backlink's context (and its site's role), as the domain type the alert channels
+    take."""
     return Event(
         type=EventType(record.type), source_url=link.source_url, target=link.target, at=record.at,
         old_state=record.old_state, new_state=record.new_state, detail=dict(record.detail or {}),
         id=record.id, backlink_id=link.id, site=site, tags=tuple(link.tags or ()),
         anchor=link.anchor or link.expected_anchor, page_traffic=link.page_traffic, last_live_at=link.last_live,
+        role="competitor" if competitor else "own",
     )
 
 
@@ -187,7 +189,8 @@ def iter_events(engine: Engine, since: datetime | None = None, event_type: str |
 
     `until` (exclusive), one backlink's only, and `after` (the (at, id) of the last event of a page) serve
     the web's event pages."""
-    base = (select(EventRecord, Backlink, Site.domain).join(Backlink, EventRecord.backlink_id == Backlink.id)
+    base = (select(EventRecord, Backlink, Site.domain, Site.competitor)
+            .join(Backlink, EventRecord.backlink_id == Backlink.id)
             .join(Site, Backlink.site_id == Site.id).order_by(EventRecord.at.desc(), EventRecord.id.desc()))
     if since is not None:
         base = base.where(EventRecord.at >= since)
@@ -208,7 +211,8 @@ def iter_events(engine: Engine, since: datetime | None = None, event_type: str |
             query = query.where(_older_than(EventRecord.at, EventRecord.id, last))
         with Session(engine) as session:
             rows = session.execute(query).all()
-            batch = [event_from_record(record, link, domain) for record, link, domain in rows]
+            batch = [event_from_record(record, link, domain, bool(competitor))
+                     for record, link, domain, competitor in rows]
         yield from batch
         if remaining is not None:
             remaining -= len(rows)
