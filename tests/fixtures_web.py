@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_metrics import _served_address
+from tests.fixtures_metrics import served_address
 
 DOCS_UI = Path(__file__).resolve().parent.parent / "docs" / "ui"
 
@@ -55,7 +55,7 @@ def web_serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--metrics-addr", "127.0.0.1:0",
                                     "--poll", "0.5"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    text=True)
-        started.append(Served(f"http://{_served_address(process)}", env, process))
+        started.append(Served(f"http://{served_address(process)}", env, process))
         return started[-1]
 
     yield start

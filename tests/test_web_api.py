@@ -58,6 +58,11 @@ def seeded(tmp_path: Path, start: Callable[..., Served], **extra: str) -> tuple[
         conn.execute(update(Backlink).values(next_due_at=NOW + dt.timedelta(days=30)))
         conn.execute(update(Backlink).where(Backlink.state == "new").values(state="live", follow=True))
         conn.execute(update(Backlink).where(Backlink.state == "page_gone").values(state="gone"))
+        # last change: the lost ones 40 days ago (one time, so the cursor walks a tie), the live ones 2 days
+        # ago, the gone ones never (NULL, after every dated one)
+        for state, days in (("lost", 40), ("live", 2)):
+            conn.execute(update(Backlink).where(Backlink.state == state)
+                         .values(state_changed_at=NOW - dt.timedelta(days=days)))
         live = conn.execute(select(Backlink.id).where(Backlink.state == "live")).scalars()
         conn.execute(insert(BacklinkTag), [{"backlink_id": i, "tag": "+tag"} for i in live])
     store.engine.dispose()
@@ -94,7 +99,12 @@ def test_link_filters_cursor_and_sorts(api_serve: tuple[Served, dict[str, list[i
     traffic = call(served, "/api/v1/links?sort=traffic&site=acme.example&limit=3")[1]
     assert [i["page_traffic"] for i in traffic["items"]] == [500.0, 20.0, 10.0]
 
-    for sort in ("newest", "traffic", "state"):
+    changed = sorted(made["new"], reverse=True) + sorted(made["lost"], reverse=True) + \
+        sorted(made["page_gone"], reverse=True)
+    assert ids(served, "sort=changed&limit=100") == changed, "last change first, never changed last"
+    assert ids(served, "sort=changed&site=other.example") == sorted(made["page_gone"], reverse=True)
+
+    for sort in ("newest", "traffic", "state", "changed"):
         seen, after = [], ""
         while True:
             status, body, text = call(served, f"/api/v1/links?sort={sort}&limit=2&after={after}")
@@ -104,8 +114,10 @@ def test_link_filters_cursor_and_sorts(api_serve: tuple[Served, dict[str, list[i
                 break
             after = urllib.request.quote(body["next"], safe="")
         assert sorted(seen) == sorted(everything), f"{sort}: every link once over the pages"
+        assert sort != "changed" or seen == changed, "the changed cursor walks the order"
         assert len(seen) == len(set(seen))
-    for bad in ("state=dead", "flag=shiny", "sort=random", "after=x~y", "limit=0"):
+    for bad in ("state=dead", "flag=shiny", "sort=random", "after=x~y", "limit=0", "sort=changed&after=x~5",
+                "sort=changed&after=2026-01-01T00%3A00%3A00~5", "sort=changed&after=%7E5"):
         status, body, _ = call(served, "/api/v1/links?" + bad)
         assert status in (400, 422) and set(body) == {"error"}, bad
 

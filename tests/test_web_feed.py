@@ -12,7 +12,7 @@ import pytest
 
 from tests.fixtures_alerts import HttpSink
 from tests.fixtures_web import Served
-from tests.test_serve import wait_for
+from tests.support.waiting import wait_for
 from tests.test_web_api import seeded
 
 pytestmark = pytest.mark.chromium

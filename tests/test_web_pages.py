@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures_site import TestSite
 from tests.fixtures_web import Served, linkwatch, shoot
-from tests.test_serve import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.chromium
 
@@ -74,6 +74,10 @@ def test_pages_render_filter_page_and_show_hostile_text_as_text(site: TestSite, 
     unseen = page.locator("tbody tr")
     assert unseen.count() == 20
     assert set(unseen.locator("td:first-child").all_inner_texts()) == {"Not seen yet"}
+    page.get_by_label("Sort by").select_option(label="Last change")
+    page.get_by_role("button", name="Apply").click()
+    assert "sort=changed" in page.url and page.locator("tbody tr").count() == 20
+    assert page.get_by_label("Sort by").input_value() == "changed", "the page keeps the chosen sort"
 
     page.goto(served.base + "/links?q=hostile")
     page.locator("tbody tr a", has_text="Live").first.click()
