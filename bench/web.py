@@ -94,6 +94,7 @@ async def run(url: str, repeat: int) -> dict[str, Any]:
         "links, first page by last change": "/links?sort=changed",
         "links, filtered (site, lost, by traffic)": f"/links?site={DEFAULT_TARGET}&state=lost&sort=traffic",
         "links, filtered (text search)": "/links?q=site0042",
+        "links, filtered (text search, no match: every row read)": "/links?q=no-such-text",
         "links, page 50": await _page_50(app, "sort=newest"),
         "links, page 50 by last change": await _page_50(app, "sort=changed"),
         "a link": f"/links/{count // 2}",
