@@ -95,6 +95,8 @@ def _rows(indexes: list[int], domains: int, port: int, site_id: int, target: str
             if row["state"] != "unchecked":
                 row["last_checked"] = now - timedelta(hours=rng.uniform(1, 24))
                 row["first_seen"] = now - timedelta(days=rng.uniform(1, 365))
+                # no draw of rng: the other columns stay what they were for the same seed
+                row["state_changed_at"] = row["last_checked"] - timedelta(days=index % 90, seconds=index % 977)
         yield row
 
 

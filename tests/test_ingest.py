@@ -4,7 +4,7 @@ the outbox, the run counters and the next due times."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -156,3 +156,29 @@ def test_contact_hints_are_kept_for_the_reclaim_worklist(engine: Engine) -> None
         ingestor.flush()
         with session(engine) as s:
             assert s.scalars(select(Backlink.contact_hints)).one() == list(hints)
+
+
+def test_state_changed_at_moves_only_when_the_state_changes(engine: Engine) -> None:
+    add_links(engine, [("https://a.example/p", "mysite.com"), ("https://b.example/", "mysite.com")])
+    settings = Settings(render=RenderMode.NEVER)
+    with session(engine) as s:
+        assert set(s.scalars(select(Backlink.state_changed_at))) == {None}, "never checked: no change time"
+    ids = {job.url: job.backlink_ids for job in iter_due_jobs(engine, settings, T0)}
+
+    def check(at: datetime, **observations: PageObservation) -> dict[str, datetime | None]:
+        ingestor = Ingestor(engine, settings, None, clock=lambda: at)
+        for url, observation in observations.items():
+            ingestor.add(observation, ids[url])
+        ingestor.flush()
+        with session(engine) as s:
+            return {b.source_url: b.state_changed_at for b in s.scalars(select(Backlink))}
+
+    a, b = "https://a.example/p", "https://b.example/"
+    live_a, live_b = observe(a, "mysite.com"), observe(b, "mysite.com")
+    assert check(T0, **{a: live_a}) == {a: T0, b: None}, "the first check sets it"
+    t1, t2, t3 = (T0 + timedelta(days=n) for n in (1, 2, 3))
+    assert check(t1, **{a: live_a, b: live_b}) == {a: T0, b: t1}, "live again: no change, a keeps T0"
+    assert check(t2, **{a: observe(a, "mysite.com", rel=("nofollow",)), b: live_b}) == {a: t2, b: t1}
+    error = observe(a, fetch=FetchStatus.ERROR, status=503)
+    assert check(t3, **{a: error}) == {a: t3, b: t1}, "an error is a state"
+    assert check(t3 + timedelta(days=1), **{a: error}) == {a: t3, b: t1}, "a second error is no change"

@@ -46,7 +46,12 @@ def test_link_filters_cursor_and_sorts(api_serve: tuple[Served, dict[str, list[i
     traffic = call(served, "/api/v1/links?sort=traffic&site=acme.example&limit=3")[1]
     assert [i["page_traffic"] for i in traffic["items"]] == [500.0, 20.0, 10.0]
 
-    for sort in ("newest", "traffic", "state"):
+    changed = sorted(made["new"], reverse=True) + sorted(made["lost"], reverse=True) + \
+        sorted(made["page_gone"], reverse=True)
+    assert ids(served, "sort=changed&limit=100") == changed, "last change first, never changed last"
+    assert ids(served, "sort=changed&site=other.example") == sorted(made["page_gone"], reverse=True)
+
+    for sort in ("newest", "traffic", "state", "changed"):
         seen, after = [], ""
         while True:
             status, body, text = call(served, f"/api/v1/links?sort={sort}&limit=2&after={after}")
@@ -56,8 +61,10 @@ def test_link_filters_cursor_and_sorts(api_serve: tuple[Served, dict[str, list[i
                 break
             after = urllib.request.quote(body["next"], safe="")
         assert sorted(seen) == sorted(everything), f"{sort}: every link once over the pages"
+        assert sort != "changed" or seen == changed, "the changed cursor walks the order"
         assert len(seen) == len(set(seen))
-    for bad in ("state=dead", "flag=shiny", "sort=random", "after=x~y", "limit=0"):
+    for bad in ("state=dead", "flag=shiny", "sort=random", "after=x~y", "limit=0", "sort=changed&after=x~5",
+                "sort=changed&after=2026-01-01T00%3A00%3A00~5", "sort=changed&after=%7E5"):
         status, body, _ = call(served, "/api/v1/links?" + bad)
         assert status in (400, 422) and set(body) == {"error"}, bad
 

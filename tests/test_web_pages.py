@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -11,42 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_web import Served, linkwatch, shoot
+from tests.fixtures_web import Served, shoot
 from tests.support.pages import TestSite
-from tests.support.waiting import wait_for
+from tests.support.web import HOSTILE, PAGE, api, crawled_store
 
 pytestmark = pytest.mark.chromium
-
-HOSTILE = '<img src=x onerror=alert(1)>'
-PAGE = '<html><body><a href="https://mysite.com/">{anchor}</a><a href="javascript:alert(2)">x</a></body></html>'
-
-
-def api(served: Served, path: str, token: str | None = None, method: str = "GET") -> tuple[int, Any]:
-    request = urllib.request.Request(served.base + path, method=method)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def crawled_store(site: TestSite, start: Callable[..., Served], count: int, **extra: str) -> Served:
-    """A serve whose store holds `count` backlinks on local pages (one hostile anchor), all checked once."""
-    site.set_page("/hostile", PAGE.format(anchor=HOSTILE.replace("<", "&lt;").replace(">", "&gt;")))
-    for i in range(count - 1):
-        site.set_page(f"/p{i}", PAGE.format(anchor=f"anchor {i}") if i % 3 else "<html><body>none</body></html>")
-    served = start(**extra)
-    rows = "source_url,target\n" + "".join(f"{site.url(f'/p{i}')},mysite.com\n" for i in range(count - 1))
-    csv_file = Path(served.env["HOME"]) / "links.csv"
-    csv_file.write_text(rows + f"{site.url('/hostile')},mysite.com\n")
-    linkwatch(served.env, "import", str(csv_file))
-    token = extra.get("LINKWATCH_API_TOKEN")
-    wait_for(lambda: all(item["last_checked"] for item in api(served, "/api/v1/links?limit=1000", token)[1]["items"]),
-             "every backlink checked")
-    return served
-
 
 def test_pages_render_filter_page_and_show_hostile_text_as_text(site: TestSite, web_serve: Callable[..., Served],
                                                                 web_page: Any) -> None:
@@ -74,6 +42,10 @@ def test_pages_render_filter_page_and_show_hostile_text_as_text(site: TestSite, 
     unseen = page.locator("tbody tr")
     assert unseen.count() == 20
     assert set(unseen.locator("td:first-child").all_inner_texts()) == {"Not seen yet"}
+    page.get_by_label("Sort by").select_option(label="Last change")
+    page.get_by_role("button", name="Apply").click()
+    assert "sort=changed" in page.url and page.locator("tbody tr").count() == 20
+    assert page.get_by_label("Sort by").input_value() == "changed", "the page keeps the chosen sort"
 
     page.goto(served.base + "/links?q=hostile")
     page.locator("tbody tr a", has_text="Live").first.click()

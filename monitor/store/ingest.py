@@ -303,7 +303,9 @@ class _BatchWriter:
         values = {name: getattr(memory, name) for name in
                   ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
                    "errors_since", "last_live", "first_seen", "last_checked")}
-        values.update(id=row.id, state=str(memory.state), rel=list(memory.rel), next_due_at=due,
+        state = str(memory.state)
+        changed_at = self.now if state != row.state or row.state_changed_at is None else row.state_changed_at
+        values.update(id=row.id, state=state, rel=list(memory.rel), next_due_at=due, state_changed_at=changed_at,
                       http_status=verdict.http_status, updated_at=self.now,
                       contact_hints=list(observation.contact_hints) or row.contact_hints or [],
                       context=row.context or _first_context(verdict))

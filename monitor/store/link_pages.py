@@ -3,7 +3,9 @@
 A page is read with `LIMIT n` after the cursor of the previous page's last row, never with OFFSET,
 so page 50 costs what page 1 costs.  Each sort order walks an index: `newest` the primary key,
 `traffic` ix_backlinks_site_traffic (with a site), `state` one state after the other, most urgent
-first, each through ix_backlinks_site_state.  Rows are the
+first, each through ix_backlinks_site_state, `changed` the last state change first
+(ix_backlinks_changed, ix_backlinks_site_changed with a site), then the never-checked ones newest first.
+Rows are the
 `links --json` objects (monitor.store.listing.backlink_json); the CLI's `links` shares the filters.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Select, and_, or_
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 from monitor.store.listing import _backlink_query, backlink_json
 from monitor.store.models import Backlink
 
-SORTS = ("newest", "traffic", "state")
+SORTS = ("newest", "traffic", "state", "changed")
 #: most urgent first: the order of "sort by state"
 STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
 FLAGS = {
@@ -108,11 +111,46 @@ def _by_state(session: Session, f: LinkFilter, value: str, last_id: int | None, 
     return rows
 
 
+def _changed_at(value: str) -> datetime | None:
+    """A `changed` cursor's time: `none` or an ISO 8601 time with its zone (ValueError otherwise)."""
+    if value == "none":
+        return None
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise ValueError("a cursor time without its zone")
+    return at
+
+
+def _changed(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
+    """Last state change first; the never-checked rows (no change time) after them, newest first.
+    Two walks, each in index order on both backends (no NULLS LAST to sort)."""
+    at = _changed_at(value) if last_id is not None else None
+    in_nulls = last_id is not None and at is None  # the cursor is past every row with a change time
+    rows: list[Any] = []
+    if not in_nulls:
+        query = (filtered(f).where(Backlink.state_changed_at.is_not(None))
+                 .order_by(Backlink.state_changed_at.desc(), Backlink.id.desc()).limit(limit))
+        if at is not None and last_id is not None:
+            query = query.where(or_(Backlink.state_changed_at < at,
+                                    and_(Backlink.state_changed_at == at, Backlink.id < last_id)))
+        rows = list(session.execute(query).all())
+    if len(rows) < limit:
+        query = (filtered(f).where(Backlink.state_changed_at.is_(None)).order_by(Backlink.id.desc())
+                 .limit(limit - len(rows)))
+        if in_nulls and last_id is not None:
+            query = query.where(Backlink.id < last_id)
+        rows += session.execute(query).all()
+    return rows
+
+
 def _cursor_of(sort: str, link: Backlink) -> str:
     if sort == "traffic":
         return f"{'none' if link.page_traffic is None else repr(link.page_traffic)}~{link.id}"
     if sort == "state":
         return f"{link.state}~{link.id}"
+    if sort == "changed":
+        changed = link.state_changed_at
+        return f"{'none' if changed is None else changed.isoformat()}~{link.id}"
     return f"~{link.id}"
 
 
@@ -121,7 +159,7 @@ def backlink_page(engine: Engine, f: LinkFilter, cursor: str | None = None,
     """One page of backlinks matching `f` in its sort order, and the cursor of the next page (None: last page).
 
     Raises CursorError for a cursor this listing did not give."""
-    read = {"newest": _newest, "traffic": _traffic, "state": _by_state}[f.sort]
+    read = {"newest": _newest, "traffic": _traffic, "state": _by_state, "changed": _changed}[f.sort]
     value, last_id = _parse_cursor(cursor, f.sort) if cursor else ("", None)
     try:
         with Session(engine) as session:

@@ -49,6 +49,7 @@ def backlink_json(link: Backlink, site: str) -> dict[str, Any]:
         "first_seen": _iso(link.first_seen),
         "last_checked": _iso(link.last_checked),
         "last_live": _iso(link.last_live),
+        "state_changed_at": _iso(link.state_changed_at),
         "next_due_at": _iso(link.next_due_at),
         "tags": list(link.tags or []),
         "referring_domain": link.referring_domain,

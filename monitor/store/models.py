@@ -96,6 +96,9 @@ class Backlink(Base):
         # reports (monitor.reports): per-site domain rollups and traffic ranking
         Index("ix_backlinks_site_domain", "site_id", "referring_domain", "state"),
         Index("ix_backlinks_site_traffic", "site_id", "page_traffic"),
+        # the Links "last change" sort (monitor.store.link_pages), with and without a site
+        Index("ix_backlinks_changed", "state_changed_at", "id"),
+        Index("ix_backlinks_site_changed", "site_id", "state_changed_at", "id"),
         # reports with --since: first seen (else added) in the window, as two ranges (monitor.reports.common),
         # with what the window reports count, so that each range is an index-only scan
         Index("ix_backlinks_site_seen", "site_id", "first_seen", "created_at", "state", "page_traffic",
@@ -134,6 +137,8 @@ class Backlink(Base):
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first time seen live by linkwatch
     last_checked: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_live: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when `state` last changed, or the first check (None before any): set by ingest
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     misses: Mapped[int] = mapped_column(Integer, default=0)  # consecutive fine fetches without the link
     errors_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # start of the current error streak

@@ -36,6 +36,8 @@ router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=
 CSV_COLUMNS = ("id", "state", "source_url", "target", "site", "anchor", "follow", "rel", "http_status",
                "page_traffic", "referring_domain", "first_seen", "last_checked", "last_live", "tags", "campaign",
                "notes")
+SORT_WORDS = {"newest": "Newest first", "traffic": "Page traffic", "state": "Most urgent state",
+              "changed": "Last change"}
 FLAG_WORDS = {"noindex": "Page is noindex", "not_followed": "Link not followed", "redirected": "Page redirects"}
 
 
@@ -70,8 +72,7 @@ def links_page(request: Request, f: Filter, after: str = "") -> Response:
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
     return state_of(request).render(request, "links.html", {
         "items": items, "next": cursor, "filter": f, "query": query, "sites": site_names(request),
-        "states": STATE_ORDER, "flags": FLAG_WORDS, "sorts": {"newest": "Newest first", "traffic":
-                                                               "Page traffic", "state": "Most urgent state"},
+        "states": STATE_ORDER, "flags": FLAG_WORDS, "sorts": SORT_WORDS,
         "first_page": not after})
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 19:10:02.908598
+Create Date: 2026-12-06 19:11:29.111089
 """
 
 from collections.abc import Sequence
@@ -97,6 +97,7 @@ def upgrade() -> None:
     sa.Column('first_seen', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_checked', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_live', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('state_changed_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('next_due_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('misses', sa.Integer(), nullable=False),
     sa.Column('errors_since', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
@@ -111,8 +112,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_key', 'target', name=op.f('uq_backlinks_source_key_target'))
     )
     with op.batch_alter_table('backlinks', schema=None) as batch_op:
+        batch_op.create_index('ix_backlinks_changed', ['state_changed_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_due', ['next_due_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_referring_domain', ['referring_domain'], unique=False)
+        batch_op.create_index('ix_backlinks_site_changed', ['site_id', 'state_changed_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_site_domain', ['site_id', 'referring_domain', 'state'], unique=False)
         batch_op.create_index('ix_backlinks_site_seen', ['site_id', 'first_seen', 'created_at', 'state', 'page_traffic', 'referring_domain'], unique=False)
         batch_op.create_index('ix_backlinks_site_state', ['site_id', 'state'], unique=False)
@@ -329,8 +332,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_backlinks_site_state')
         batch_op.drop_index('ix_backlinks_site_seen')
         batch_op.drop_index('ix_backlinks_site_domain')
+        batch_op.drop_index('ix_backlinks_site_changed')
         batch_op.drop_index('ix_backlinks_referring_domain')
         batch_op.drop_index('ix_backlinks_due')
+        batch_op.drop_index('ix_backlinks_changed')
 
     op.drop_table('backlinks')
     op.drop_table('sites')
