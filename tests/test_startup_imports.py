@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from monitor.config import Settings
 from monitor.core.types import PageJob, RenderMode
 from monitor.core.wire import job_to_json, observation_from_json, settings_to_json
@@ -75,6 +77,7 @@ def test_help_of_every_command_loads_no_database_redis_or_crawl_stack(tmp_path: 
     assert heavy(found["modules"]) == []
 
 
+@pytest.mark.crawl  # it starts the crawl child (the SSRF guard answers, no page server)
 def test_check_loads_no_database_in_the_parent(tmp_path: Path) -> None:
     # 127.0.0.1 is refused by the SSRF guard (no allow_private): a verdict without a page server
     found = probe([["check", "http://127.0.0.1:9/", "--target", "example.com", "--json"]], tmp_path)
