@@ -23,7 +23,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -33,15 +33,12 @@ from monitor.core.types import Event, EventType
 from monitor.crawl.child import open_child, stop_child
 from monitor.store import leases
 from monitor.store.db import session
+from monitor.store.ingest import utcnow
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
 
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0  # for a graceful stop of the crawl child before SIGKILL
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def worker_name() -> str:
