@@ -19,12 +19,11 @@ from typing import Any
 from sqlalchemy import Engine, Select, and_, or_
 from sqlalchemy.orm import Session
 
+from monitor.core.human import STATE_ORDER
 from monitor.store.listing import _backlink_query, backlink_json
 from monitor.store.models import Backlink
 
 SORTS = ("newest", "traffic", "state", "changed")
-#: most urgent first: the order of "sort by state"
-STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
 FLAGS = {
     "noindex": Backlink.noindex.is_(True),
     "not_followed": Backlink.follow.is_(False),

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from monitor.core.human import state_words
 from monitor.core.types import EventType
 from monitor.store.link_pages import CursorError, LinkFilter, backlink_page
 from monitor.store.listing import backlink_by_id, checks_of_backlink, iter_events
 from monitor.web.actions import add_backlink, remove_backlink
 from monitor.web.app import state_of
-from monitor.web.format import state_words, verdict_reason
+from monitor.web.format import verdict_reason
 from monitor.web.forms import FieldError, link_input
 from monitor.web.pages_links import link_filter
 

@@ -13,11 +13,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from monitor.core.human import STATE_ORDER, event_words
 from monitor.core.spreadsheet import csv_cell
 from monitor.store.link_pages import (
     FLAGS,
     SORTS,
-    STATE_ORDER,
     CursorError,
     LinkFilter,
     backlink_page,
@@ -27,7 +27,7 @@ from monitor.store.listing import backlink_by_id, checks_of_backlink, iter_event
 from monitor.web import access
 from monitor.web.actions import edit_backlink
 from monitor.web.app import state_of
-from monitor.web.format import event_words, verdict_reason
+from monitor.web.format import verdict_reason
 from monitor.web.forms import split_tags
 from monitor.web.pages_overview import site_names
 

@@ -13,12 +13,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from monitor.core.human import event_words
 from monitor.core.types import EventType
 from monitor.store.listing import iter_events
 from monitor.web import access
 from monitor.web.actions import add_backlink
 from monitor.web.app import state_of
-from monitor.web.format import event_words
 from monitor.web.forms import FieldError, link_input
 from monitor.web.pages_links import csv_lines
 from monitor.web.pages_overview import site_names

@@ -11,11 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.core.human import event_words
 from monitor.store.listing import iter_events, site_filter_domains
 from monitor.store.models import Site
 from monitor.web import access
 from monitor.web.app import state_of
-from monitor.web.format import event_words
 from monitor.web.overview import overview
 
 router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=False)
