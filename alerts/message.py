@@ -26,8 +26,9 @@ from monitor.core.types import Event, EventType
 #: Worst first: the order of counts with equal numbers, and the tie-break after traffic.
 SEVERITY: tuple[EventType, ...] = (
     EventType.LOST, EventType.PAGE_GONE, EventType.NOFOLLOW, EventType.TARGET_CHANGED,
-    EventType.PAGE_NOINDEX, EventType.UNREACHABLE, EventType.PAGE_REDIRECTED, EventType.CANONICAL_CHANGED,
-    EventType.ANCHOR_CHANGED, EventType.FOLLOW, EventType.RESTORED, EventType.WENT_LIVE, EventType.NEW,
+    EventType.PAGE_NOINDEX, EventType.PAGE_BLOCKED_FOR_GOOGLE, EventType.UNREACHABLE, EventType.PAGE_REDIRECTED,
+    EventType.CANONICAL_CHANGED, EventType.LINK_DEMOTED, EventType.ANCHOR_CHANGED, EventType.LINK_PROMOTED,
+    EventType.FOLLOW, EventType.RESTORED, EventType.WENT_LIVE, EventType.NEW,
 )
 
 TITLES: Mapping[EventType, str] = {
@@ -39,6 +40,9 @@ TITLES: Mapping[EventType, str] = {
     EventType.UNREACHABLE: "Referring page unreachable",
     EventType.PAGE_REDIRECTED: "Referring page redirected",
     EventType.CANONICAL_CHANGED: "Referring page canonical changed",
+    EventType.LINK_DEMOTED: "Link moved out of the article",
+    EventType.LINK_PROMOTED: "Link moved into the article",
+    EventType.PAGE_BLOCKED_FOR_GOOGLE: "Referring page blocked for Google",
     EventType.ANCHOR_CHANGED: "Anchor text changed",
     EventType.FOLLOW: "Link followed again",
     EventType.RESTORED: "Link restored",
@@ -58,6 +62,11 @@ ACTIONS: Mapping[EventType, str] = {
     EventType.PAGE_REDIRECTED: "Check where the page moved and that the link is still there.",
     EventType.CANONICAL_CHANGED: "The page now points its canonical elsewhere; check the canonical page.",
     EventType.ANCHOR_CHANGED: "Check that the new anchor text still suits you.",
+    EventType.LINK_DEMOTED: "A link in a footer, menu, sidebar or comment counts for far less, and is often "
+                            "the first step before removal: ask the site to keep it in the article.",
+    EventType.LINK_PROMOTED: "Nothing to do: the link is in the article now.",
+    EventType.PAGE_BLOCKED_FOR_GOOGLE: "The site's robots.txt keeps Google off the page, so its link passes no "
+                                       "value: ask the site to allow Googlebot again.",
     EventType.FOLLOW: "Nothing to do: the link is followed again.",
     EventType.RESTORED: "Nothing to do: the link is back.",
     EventType.WENT_LIVE: "Nothing to do: celebrate, the promised link is live.",

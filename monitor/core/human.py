@@ -21,6 +21,8 @@ EVENT_WORDS = {
     "follow": "Followed again", "anchor_changed": "Anchor changed", "target_changed": "Points elsewhere",
     "page_gone": "Page gone", "page_noindex": "Page noindexed", "page_redirected": "Page redirected",
     "canonical_changed": "Canonical changed", "unreachable": "Page unreachable", "went_live": "Promised link live",
+    "link_demoted": "Link moved out of the content", "link_promoted": "Link moved into the content",
+    "page_blocked_for_google": "Page blocked for Google",
 }
 #: most urgent first: the order of the state filter and of "sort by state"
 STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")

@@ -241,6 +241,9 @@ class EventType(enum.StrEnum):
     CANONICAL_CHANGED = "canonical_changed"
     UNREACHABLE = "unreachable"  # errors persisting past the threshold
     WENT_LIVE = "went_live"  # a pending link appeared
+    LINK_DEMOTED = "link_demoted"  # moved from the content to a footer, nav, aside or comment area
+    LINK_PROMOTED = "link_promoted"  # moved from such an area into the content
+    PAGE_BLOCKED_FOR_GOOGLE = "page_blocked_for_google"  # robots.txt now disallows Googlebot on the page
 
 
 #: Event types alerted on when the configuration says nothing.
