@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from monitor.core.changes import ChangeRules, LinkMemory, detect_changes
-from monitor.core.types import BacklinkState, CheckState, EventType, ObservedLink, PageDirectives, Verdict
+from monitor.core.types import (
+    BacklinkState,
+    CheckState,
+    EventType,
+    LinkPosition,
+    ObservedLink,
+    PageDirectives,
+    Verdict,
+)
 
 PAGE = "https://blog.example.org/post"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -42,6 +51,16 @@ NOINDEX = verdict(CheckState.LIVE, (link(),), directives=PageDirectives(noindex=
 REDIRECTED = verdict(CheckState.LIVE, (link(),), final_url="https://other.example.net/landing")
 CANONICAL = verdict(CheckState.LIVE, (link(),), directives=PageDirectives(canonical="https://blog.example.org/other"))
 SELF_CANONICAL = verdict(CheckState.LIVE, (link(),), directives=PageDirectives(canonical="http://www.blog.example.org/post/"))
+
+
+def at(position: str) -> Verdict:
+    """The link live at this position of its page (LinkPosition)."""
+    return verdict(CheckState.LIVE, (dataclasses.replace(link(), position=LinkPosition(position)),))
+
+
+def google(allowed: bool | None) -> Verdict:
+    """The page with the link, its robots.txt allowing Googlebot or not (None: robots.txt not available)."""
+    return dataclasses.replace(LIVE, googlebot_allowed=allowed)
 
 
 def replay(history: list[Verdict], start: LinkMemory | None = None, step: timedelta = timedelta(hours=1),
@@ -97,6 +116,23 @@ CASES = [
     ("pending went live", LinkMemory(state=BacklinkState.PENDING), [MISSING, LIVE, LIVE], [[], ["went_live"], []],
      ["pending", "live", "live"]),
     ("never seen, missing twice", None, [MISSING, MISSING], [[], ["lost"]], ["unchecked", "lost"]),
+    ("content to footer and back", SEEN_LIVE, [at("content"), at("footer"), at("footer"), at("content")],
+     [[], ["link_demoted"], [], ["link_promoted"]], ["live"] * 4),
+    ("content to nav, aside, comment", SEEN_LIVE,
+     [at("content"), at("nav"), at("content"), at("aside"), at("content"), at("comment")],
+     [[], ["link_demoted"], ["link_promoted"], ["link_demoted"], ["link_promoted"], ["link_demoted"]], ["live"] * 6),
+    ("header and unknown never trigger", SEEN_LIVE,
+     [at("content"), at("header"), at("footer"), at("unknown"), at("content"), at("unknown"), at("footer")],
+     [[]] * 7, ["live"] * 7),
+    ("no position known yet", SEEN_LIVE, [at("footer")], [[]], ["live"]),
+    ("first seen in the footer", None, [at("footer"), at("content")], [["new"], ["link_promoted"]], ["live"] * 2),
+    ("lesser to lesser", SEEN_LIVE, [at("footer"), at("aside"), at("nav")], [[]] * 3, ["live"] * 3),
+    ("blocked for Google once", SEEN_LIVE, [google(True), google(False), google(False), google(True), google(False)],
+     [[], ["page_blocked_for_google"], [], [], ["page_blocked_for_google"]], ["live"] * 5),
+    ("robots.txt unavailable never triggers", SEEN_LIVE, [google(None), google(False), google(None), google(False)],
+     [[], ["page_blocked_for_google"], [], []], ["live"] * 4),
+    ("blocked for Google while pending", LinkMemory(state=BacklinkState.PENDING), [google(False)], [["went_live"]],
+     ["live"]),
 ]
 
 
@@ -175,6 +211,30 @@ def test_memory_follows_the_link_and_keeps_it_while_absent() -> None:
     assert memory.state == BacklinkState.LOST
     assert memory.anchor == "best tool" and memory.link_href == "https://mysite.com/"
     assert memory.last_live == T0 and memory.first_seen == SEEN_LIVE.first_seen
+
+
+def test_blocked_for_google_is_a_page_fact_and_the_position_is_remembered() -> None:
+    blocked = detect_changes(SEEN_LIVE, google(False), T0, RULES)
+    [event] = blocked.events
+    assert event.type == EventType.PAGE_BLOCKED_FOR_GOOGLE and event.detail["http_status"] == 200
+    assert blocked.memory.googlebot_allowed is False and blocked.memory.position == "unknown"
+    unknown = detect_changes(blocked.memory, google(None), T0, RULES)
+    assert unknown.memory.googlebot_allowed is False  # the last answer stands
+    missing = detect_changes(SEEN_LIVE, dataclasses.replace(MISSING, googlebot_allowed=False), T0, RULES)
+    assert [e.type for e in missing.events] == [EventType.PAGE_BLOCKED_FOR_GOOGLE]  # the link need not be there
+    demoted = detect_changes(detect_changes(SEEN_LIVE, at("content"), T0, RULES).memory, at("comment"), T0, RULES)
+    [event] = demoted.events
+    assert (event.detail["old_position"], event.detail["new_position"], event.detail["anchor"]) == (
+        "content", "comment", "my site")
+    assert event.detail["context"] == {"before": "", "after": ""}
+
+
+def test_the_link_in_the_content_represents_a_page_linking_twice() -> None:
+    nav, content = (dataclasses.replace(link(), position=LinkPosition(p)) for p in ("nav", "content"))
+    first = detect_changes(SEEN_LIVE, verdict(CheckState.LIVE, (nav, content)), T0, RULES)
+    assert first.memory.position == "content"
+    second = detect_changes(first.memory, verdict(CheckState.LIVE, (nav, content)), T0, RULES)
+    assert second.events == ()
 
 
 def test_followed_link_represents_the_backlink() -> None:

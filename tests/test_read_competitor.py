@@ -16,13 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.service.metrics import LinkwatchCollector
-from monitor.store.db import connect
 from tests.support.cli import environment, linkwatch
 from tests.support.pages import TestSite, page
+from tests.support.store import link_event_samples
 
 PAGES = 6  # more than the LinkwatchLinksLost threshold (5 a day)
 SITES = '[[site]]\ndomain = "mysite.com"\n\n[[site]]\ndomain = "rival.com"\ncompetitor = true\n'
@@ -95,21 +92,9 @@ def test_competitor_losses_read_as_outreach_opportunities_when_routed(site: Test
     assert any(f"{PAGES} lost, {PAGES} of competitors (outreach opportunities)" in s for s in summaries), summaries
 
 
-def _scrape(database_url: str) -> list[tuple[str, dict[str, str], float]]:
-    engine = connect(database_url)
-    try:
-        registry = CollectorRegistry()
-        registry.register(LinkwatchCollector(engine))
-        text = generate_latest(registry).decode()
-    finally:
-        engine.dispose()
-    return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples
-            if s.name == "linkwatch_link_events_total"]
-
-
 def test_lost_link_metric_and_rule_ignore_competitor_losses(site: TestSite, tmp_path: Path, http_sink: Any) -> None:
     _lose_every_link(site, tmp_path, http_sink, "")
-    samples = _scrape(f"sqlite:///{tmp_path / 'lw.db'}")
+    samples = link_event_samples(f"sqlite:///{tmp_path / 'lw.db'}")
     lost = {labels["site"]: (labels.get("role"), value) for _, labels, value in samples if labels["type"] == "lost"}
     assert lost == {"mysite.com": ("own", PAGES), "rival.com": ("competitor", PAGES)}
 

@@ -7,7 +7,10 @@ error streak (`unreachable` once per streak, after `unreachable_after`); a loss 
 `lost_after` consecutive misses (errors in between ignored), the stored state kept until then;
 `restored` needs a confirmed loss; a `pending` link stays pending until it first appears
 (`went_live`).  `misses` keeps counting while a link is absent, so `misses >= lost_after` also means
-"confirmed absent" when the stored state is `error`.  The rules: docs/monitoring.md, "Events".
+"confirmed absent" when the stored state is `error`.  A link's position (content, footer, ...) and
+the page's Googlebot answer are compared with the last ones remembered (`link_demoted`/`link_promoted`,
+`page_blocked_for_google`); an unknown position or robots.txt never triggers.  The rules:
+docs/monitoring.md, "Events".
 
 Reads no settings: `ChangeRules.from_settings` takes `lost_after` and `unreachable_after` from a
 Settings object.
@@ -23,13 +26,25 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.core.targets import source_key
-from monitor.core.types import BacklinkState, CheckState, EventType, NofollowSource, ObservedLink, Verdict
+from monitor.core.types import (
+    BacklinkState,
+    CheckState,
+    EventType,
+    LinkPosition,
+    NofollowSource,
+    ObservedLink,
+    Verdict,
+)
 
 logger = logging.getLogger(__name__)
 
 _PRESENT = frozenset({CheckState.LIVE, CheckState.NOFOLLOW})
 _FAILED = frozenset({CheckState.ERROR, CheckState.BLOCKED})
 _FAILED_STATES = frozenset({BacklinkState.ERROR, BacklinkState.BLOCKED})
+#: Parts of a page whose links search engines weigh far less than the content's: a link moved there from
+#: the content is `link_demoted`, back into the content `link_promoted`.  `header` and `unknown` are
+#: neither: a header link may be a site-wide menu or the article's own header, and `unknown` says nothing.
+_LESSER_POSITIONS = frozenset({LinkPosition.FOOTER, LinkPosition.NAV, LinkPosition.ASIDE, LinkPosition.COMMENT})
 _REL_REASONS = (
     ("nofollow", NofollowSource.REL_NOFOLLOW),
     ("sponsored", NofollowSource.REL_SPONSORED),
@@ -69,6 +84,8 @@ class LinkMemory:
     final_url: str | None = None  # of the last page fetched fine
     noindex: bool | None = None
     canonical: str | None = None
+    googlebot_allowed: bool | None = None  # robots.txt lets Googlebot crawl the page, as last known
+    position: str | None = None  # where the link last seen sat on its page (LinkPosition)
     misses: int = 0  # consecutive fine fetches (or 404/410) without the link
     errors_since: datetime | None = None  # start of the current error streak
     last_live: datetime | None = None
@@ -135,10 +152,14 @@ def canonical_elsewhere(canonical: str | None, source_url: str, final_url: str |
     return page_key(canonical) not in (page_key(source_url), page_key(final_url or source_url))
 
 
-def page_flags(noindex: bool | None, canonical: str | None, source_url: str, final_url: str | None) -> list[str]:
+def page_flags(noindex: bool | None, canonical: str | None, source_url: str, final_url: str | None,
+               googlebot_allowed: bool | None = None) -> list[str]:
     """What the referring page says about itself that makes its link count for less: `noindex`,
-    `canonical elsewhere` (the names `links` shows; reclaim reasons are `noindex`, `canonical_elsewhere`)."""
+    `blocked for Google` (its robots.txt disallows Googlebot), `canonical elsewhere` (the names `links`
+    shows; reclaim reasons are `noindex`, `blocked_for_google`, `canonical_elsewhere`)."""
     flags = ["noindex"] if noindex else []
+    if googlebot_allowed is False:
+        flags.append("blocked for Google")
     if canonical_elsewhere(canonical, source_url, final_url):
         flags.append("canonical elsewhere")
     return flags
@@ -154,12 +175,14 @@ def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:
 
 
 def choose_link(links: tuple[ObservedLink, ...], previous: LinkMemory) -> ObservedLink | None:
-    """The link that stands for the backlink: followed first, then the one seen before (href, anchor)."""
+    """The link that stands for the backlink: followed first, then the one seen before (href, anchor),
+    then one in the content (a page linking from its menu and its text is not demoted by its menu)."""
     if not links:
         return None
 
-    def rank(link: ObservedLink) -> tuple[bool, bool, bool]:
-        return (link.follow, link.href == previous.link_href, link.anchor == previous.anchor)
+    def rank(link: ObservedLink) -> tuple[bool, bool, bool, bool]:
+        return (link.follow, link.href == previous.link_href, link.anchor == previous.anchor,
+                link.position == LinkPosition.CONTENT)
 
     return max(links, key=rank)  # max keeps the first of equals: document order
 
@@ -270,7 +293,7 @@ def _present(draft: _Draft, previous: LinkMemory, verdict: Verdict, link: Observ
              now: datetime, rules: ChangeRules) -> None:
     """The link is on the page: new / went_live / restored, then follow, anchor and href changes."""
     draft.update(state=BacklinkState(verdict.state), misses=0, follow=link.follow, rel=link.rel,
-                 anchor=link.anchor, link_href=link.href, last_live=now)
+                 anchor=link.anchor, link_href=link.href, last_live=now, position=str(link.position))
     detail = _evidence(verdict, link)
     if not link.follow:
         detail["reasons"] = nofollow_reasons(link, verdict)
@@ -290,16 +313,34 @@ def _present(draft: _Draft, previous: LinkMemory, verdict: Verdict, link: Observ
         draft.emit(EventType.ANCHOR_CHANGED, old_anchor=previous.anchor, new_anchor=link.anchor, **detail)
     if previous.link_href is not None and link.href != previous.link_href:
         draft.emit(EventType.TARGET_CHANGED, old_href=previous.link_href, new_href=link.href, **detail)
+    _position_changes(draft, previous, link, detail)
+
+
+def _position_changes(draft: _Draft, previous: LinkMemory, link: ObservedLink, detail: dict[str, Any]) -> None:
+    """`link_demoted` from the content to a footer, nav, aside or comment area; `link_promoted` back.
+    Compared with the position last seen, whatever it was: content -> unknown -> footer is no event."""
+    old, new = previous.position, link.position
+    if old == LinkPosition.CONTENT and new in _LESSER_POSITIONS:
+        kind = EventType.LINK_DEMOTED
+    elif old in _LESSER_POSITIONS and new == LinkPosition.CONTENT:
+        kind = EventType.LINK_PROMOTED
+    else:
+        return
+    draft.emit(kind, old_position=old, new_position=str(new), context=link.context.to_json(), **detail)
 
 
 def _page_changes(draft: _Draft, previous: LinkMemory, verdict: Verdict) -> None:
-    """Page-level facts of a page fetched fine: noindex, redirected away, canonical elsewhere."""
+    """Page-level facts of a page fetched fine: noindex, blocked for Google, redirected away, canonical elsewhere."""
     directives = verdict.directives
     draft.update(final_url=verdict.final_url, noindex=directives.noindex, canonical=directives.canonical)
+    if verdict.googlebot_allowed is not None:  # robots.txt not available: the last answer stands
+        draft.update(googlebot_allowed=verdict.googlebot_allowed)
     if previous.pending:
         return  # nothing of ours is on the page yet
     if directives.noindex and previous.noindex is not True:
         draft.emit(EventType.PAGE_NOINDEX, sources=list(directives.noindex_sources), **_evidence(verdict))
+    if verdict.googlebot_allowed is False and previous.googlebot_allowed is not False:
+        draft.emit(EventType.PAGE_BLOCKED_FOR_GOOGLE, **_evidence(verdict))
     redirected = verdict.final_url != verdict.url  # the common case, no redirect, needs no parsing
     asked = page_key(verdict.url) if redirected or directives.canonical else None
     final = page_key(verdict.final_url) if redirected else asked

@@ -252,6 +252,8 @@ DEFAULT_ALERT_EVENTS = (
     EventType.NOFOLLOW,
     EventType.PAGE_GONE,
     EventType.PAGE_NOINDEX,
+    EventType.PAGE_BLOCKED_FOR_GOOGLE,
+    EventType.LINK_DEMOTED,
     EventType.TARGET_CHANGED,
     EventType.WENT_LIVE,
     EventType.RESTORED,

@@ -2,12 +2,13 @@
 
 `reclaim_report(db, site, since, settings)` lists the site's backlinks that are lost (state lost
 or gone) or were made nofollow, with the reason from their latest loss-type event (else from the
-state): `removed`, `page_gone`, `redirected` (with `redirected_to`), `noindex`, `made_nofollow`; then
-the live links whose page is noindex or names another page as canonical (`noindex`,
-`canonical_elsewhere`).  Each row: when, the last anchor, the page traffic, the contact hints; highest
-traffic first; `since` keeps the links lost on or after that date.  Invariant: the lost-link worklist
-is read from `rollup_reclaim` (monitor/store/rollups.py, kept current by every write) in the order of
-its index, the totals over all links from rollup_links.  Definitions: docs/reports.md#reclaim.
+state): `removed`, `page_gone`, `redirected` (with `redirected_to`), `noindex`, `blocked_for_google`,
+`made_nofollow`; then the live links whose page is noindex, blocked for Google by its robots.txt or names
+another page as canonical (`noindex`, `blocked_for_google`, `canonical_elsewhere`).  Each row: when,
+the last anchor, the page traffic, the contact hints; highest traffic first; `since` keeps the links
+lost on or after that date.  Invariant: the lost-link worklist is read from `rollup_reclaim`
+(monitor/store/rollups.py, kept current by every write) in the order of its index, the totals over all
+links from rollup_links.  Definitions: docs/reports.md#reclaim.
 
 Reads no settings.
 """
@@ -32,6 +33,7 @@ REASONS = {
     EventType.PAGE_GONE.value: "page_gone",
     EventType.PAGE_REDIRECTED.value: "redirected",
     EventType.PAGE_NOINDEX.value: "noindex",
+    EventType.PAGE_BLOCKED_FOR_GOOGLE.value: "blocked_for_google",
     EventType.NOFOLLOW.value: "made_nofollow",
 }
 STATE_REASONS = {"lost": "removed", "gone": "page_gone"}
@@ -150,31 +152,45 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
 
 
 def _add_flagged_pages(conn: Any, report: ReclaimReport, site_id: int, room: int) -> None:
-    """Live links whose page turned noindex or names another page as canonical: the link
-    counts for little until the site lifts the noindex or the canonical.  Current flags, whatever `since`;
-    reasons `noindex`, then `canonical_elsewhere`, highest traffic first, after the lost links."""
+    """Live links whose page turned noindex, is blocked for Google by its robots.txt or names another
+    page as canonical: the link counts for little until the site lifts it.  Current flags, whatever
+    `since`; one reason per link (`noindex`, else `blocked_for_google`, else `canonical_elsewhere`),
+    highest traffic first, after the lost links."""
     query = (select(Backlink.source_url, Backlink.target, Backlink.referring_domain, Backlink.state,
-                    Backlink.noindex, Backlink.canonical, Backlink.final_url, Backlink.page_traffic,
-                    Backlink.last_live, Backlink.anchor, Backlink.expected_anchor, Backlink.contact_hints)
+                    Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical, Backlink.final_url,
+                    Backlink.page_traffic, Backlink.last_live, Backlink.anchor, Backlink.expected_anchor,
+                    Backlink.contact_hints)
              .where(Backlink.site_id == site_id, Backlink.state == "live",
-                    or_(Backlink.noindex.is_(True), Backlink.canonical.is_not(None)))
+                    or_(Backlink.noindex.is_(True), Backlink.googlebot_allowed.is_(False),
+                        Backlink.canonical.is_not(None)))
              .order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id))
     for r in conn.execute(query):
-        reason = "noindex" if r.noindex else "canonical_elsewhere"
-        if not r.noindex and not canonical_elsewhere(r.canonical, r.source_url, r.final_url):
+        flagged = _page_flag(r)
+        if flagged is None:
             continue  # a canonical naming the page itself
+        reason, evidence = flagged
         report.links += 1
         report.traffic += float(r.page_traffic or 0)
         report.by_reason[reason] = report.by_reason.get(reason, 0) + 1
         if room > 0:
             room -= 1
-            evidence = "the page is noindex" if r.noindex else f"canonical {r.canonical}"
             report.rows.append({
                 "reason": reason, "page_traffic": r.page_traffic, "source_url": r.source_url, "target": r.target,
                 "referring_domain": r.referring_domain, "state": r.state, "lost_at": None,
                 "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
                 "contact_hints": list(r.contact_hints or []), "evidence": evidence, "redirected_to": None})
     report.by_reason = dict(sorted(report.by_reason.items()))
+
+
+def _page_flag(r: Any) -> tuple[str, str] | None:
+    """The reason and evidence of a live link whose page says it should not count, or None."""
+    if r.noindex:
+        return "noindex", "the page is noindex"
+    if r.googlebot_allowed is False:
+        return "blocked_for_google", "blocked for Google by robots.txt"
+    if canonical_elsewhere(r.canonical, r.source_url, r.final_url):
+        return "canonical_elsewhere", f"canonical {r.canonical}"
+    return None
 
 
 def _count_redirects(report: ReclaimReport) -> None:

@@ -21,6 +21,7 @@ monitor.crawl.scheduler).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
 import time
@@ -60,7 +61,7 @@ _CHECKS = cast(Table, Check.__table__)  # Core inserts: no ORM bookkeeping per r
 _EVENTS = cast(Table, EventRecord.__table__)
 _BACKLINKS = cast(Table, Backlink.__table__)
 _MEMORY_FIELDS = ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
-                  "errors_since", "last_live", "first_seen", "last_checked")
+                  "errors_since", "last_live", "first_seen", "last_checked", "googlebot_allowed", "position")
 
 
 def utcnow() -> datetime:
@@ -254,8 +255,8 @@ class _BatchWriter:
     def _verdict(self, row: Any, observation: PageObservation, render: RenderMode, reused: Any) -> Verdict:
         if observation.fetch is FetchStatus.NOT_MODIFIED:
             previous = verdict_from_check(reused, observation.url)
-            if previous is not None:
-                return previous
+            if previous is not None:  # robots.txt was read again: its answer is today's
+                return dataclasses.replace(previous, googlebot_allowed=observation.googlebot_allowed)
             return Verdict(url=observation.url, final_url=observation.final_url, http_status=observation.http_status,
                            state=CheckState.ERROR, directives=PageDirectives(), links=(), rendered=False,
                            error="304 Not Modified without a previous verdict")
@@ -300,9 +301,7 @@ class _BatchWriter:
         interval = interval_for(self.ing.settings, row.site_domain, row.tags or ())
         due = next_due(self.ing.settings, self.now, interval=interval, suspected_loss=result.suspected_loss,
                        errors_since=memory.errors_since)
-        values = {name: getattr(memory, name) for name in
-                  ("follow", "anchor", "link_href", "final_url", "noindex", "canonical", "misses",
-                   "errors_since", "last_live", "first_seen", "last_checked")}
+        values = {name: getattr(memory, name) for name in _MEMORY_FIELDS}
         state = str(memory.state)
         changed_at = self.now if state != row.state or row.state_changed_at is None else row.state_changed_at
         values.update(id=row.id, state=state, rel=list(memory.rel), next_due_at=due, state_changed_at=changed_at,

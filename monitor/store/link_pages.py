@@ -26,6 +26,7 @@ from monitor.store.models import Backlink
 SORTS = ("newest", "traffic", "state", "changed")
 FLAGS = {
     "noindex": Backlink.noindex.is_(True),
+    "blocked_for_google": Backlink.googlebot_allowed.is_(False),
     "not_followed": Backlink.follow.is_(False),
     "redirected": and_(Backlink.final_url.is_not(None), Backlink.final_url != Backlink.source_url),
 }

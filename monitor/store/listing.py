@@ -60,7 +60,9 @@ def backlink_json(link: Backlink, site: str) -> dict[str, Any]:
         "placed_on": link.placed_on.isoformat() if link.placed_on else None,
         "notes": link.notes,
         "page_noindex": link.noindex,
+        "page_blocked_for_google": None if link.googlebot_allowed is None else not link.googlebot_allowed,
         "canonical": link.canonical,
+        "position": link.position,
     }
 
 

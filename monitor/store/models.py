@@ -134,6 +134,10 @@ class Backlink(Base):
     final_url: Mapped[str | None] = mapped_column(Text)
     noindex: Mapped[bool | None] = mapped_column(Boolean)
     canonical: Mapped[str | None] = mapped_column(Text)
+    # robots.txt lets Googlebot crawl the page, as last known (None: never known); False: blocked for Google
+    googlebot_allowed: Mapped[bool | None] = mapped_column(Boolean)
+    # where on its page the link last seen sat (content, nav, header, footer, aside, comment, unknown)
+    position: Mapped[str | None] = mapped_column(String(16))
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first time seen live by linkwatch
     last_checked: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_live: Mapped[datetime | None] = mapped_column(UTCDateTime)

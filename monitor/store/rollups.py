@@ -66,7 +66,7 @@ NOT_COUNTING = ("lost", "gone", "pending")
 REL_TOKENS = ("nofollow", "sponsored", "ugc")
 GAIN_EVENTS = (EventType.NEW.value, EventType.WENT_LIVE.value, EventType.RESTORED.value)
 LOSS_EVENTS = (EventType.LOST.value, EventType.PAGE_GONE.value, EventType.PAGE_REDIRECTED.value,
-               EventType.PAGE_NOINDEX.value)
+               EventType.PAGE_NOINDEX.value, EventType.PAGE_BLOCKED_FOR_GOOGLE.value)
 #: Loss-type events that give a reclaim reason (monitor.reports.reclaim), the latest one per backlink counts.
 RECLAIM_EVENTS = (*LOSS_EVENTS, EventType.NOFOLLOW.value)
 #: states a backlink on the reclaim worklist can be in (nofollow only when made nofollow: its latest loss event)

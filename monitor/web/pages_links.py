@@ -38,7 +38,8 @@ CSV_COLUMNS = ("id", "state", "source_url", "target", "site", "anchor", "follow"
                "notes")
 SORT_WORDS = {"newest": "Newest first", "traffic": "Page traffic", "state": "Most urgent state",
               "changed": "Last change"}
-FLAG_WORDS = {"noindex": "Page is noindex", "not_followed": "Link not followed", "redirected": "Page redirects"}
+FLAG_WORDS = {"noindex": "Page is noindex", "blocked_for_google": "Page blocked for Google",
+              "not_followed": "Link not followed", "redirected": "Page redirects"}
 
 
 def link_filter(site: str = "", state: Annotated[list[str] | None, Query()] = None, tag: str = "",

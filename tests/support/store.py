@@ -91,3 +91,21 @@ def assert_consistent(database_url: str) -> dict[int, int]:
         assert (last_checked is not None) == (backlink_id in checked)
     return checked
 
+
+
+def link_event_samples(database_url: str) -> list[tuple[str, dict[str, str], float]]:
+    """The `linkwatch_link_events_total` samples /metrics would show for this store (the collector in-process)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from monitor.service.metrics import LinkwatchCollector
+
+    engine = connect(database_url)
+    try:
+        registry = CollectorRegistry()
+        registry.register(LinkwatchCollector(engine))
+        text = generate_latest(registry).decode()
+    finally:
+        engine.dispose()
+    return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples
+            if s.name == "linkwatch_link_events_total"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 19:11:29.111089
+Create Date: 2026-12-06 20:10:59.016022
 """
 
 from collections.abc import Sequence
@@ -94,6 +94,8 @@ def upgrade() -> None:
     sa.Column('final_url', sa.Text(), nullable=True),
     sa.Column('noindex', sa.Boolean(), nullable=True),
     sa.Column('canonical', sa.Text(), nullable=True),
+    sa.Column('googlebot_allowed', sa.Boolean(), nullable=True),
+    sa.Column('position', sa.String(length=16), nullable=True),
     sa.Column('first_seen', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_checked', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_live', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
