@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from monitor.store import db, metric_counts
 from monitor.store.models import Delivery
-from tests.fixtures_metrics import OWN, ServedMetrics
+from tests.fixtures_metrics import OWN, RIVAL, ServedMetrics
 from tests.fixtures_prometheus import PROMTOOL, PrometheusServer, render_prometheus_config
 
 pytestmark = pytest.mark.prometheus
@@ -30,7 +30,8 @@ TOKEN = "test-token-5d1c"
 ALERTS = {"LinkwatchLinksLost", "LinkwatchNegativeLinkVelocity", "LinkwatchChecksFailing",
           "LinkwatchCheckerStalled", "LinkwatchAlertDeliveryFailing", "LinkwatchBacklinksOverdue"}
 #: Grafana's variables as the test substitutes them.
-GRAFANA_VARIABLES = {"$site": OWN, "$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h"}
+GRAFANA_VARIABLES = {"$site": OWN, "$role": "own", "$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h"}
+VELOCITY = "Link velocity per day: gained vs lost"
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -72,9 +73,11 @@ def dashboard_expressions() -> list[tuple[str, str]]:
     return [(panel["title"], target["expr"]) for panel in panels(dashboard) for target in panel.get("targets", [])]
 
 
-def substitute(expr: str) -> str:
-    for variable in sorted(GRAFANA_VARIABLES, key=len, reverse=True):
-        expr = expr.replace(variable, GRAFANA_VARIABLES[variable])
+def substitute(expr: str, **chosen: str) -> str:
+    """The expression with Grafana's variables replaced (GRAFANA_VARIABLES, or `chosen`: role="competitor")."""
+    values = {**GRAFANA_VARIABLES, **{f"${name}": value for name, value in chosen.items()}}
+    for variable in sorted(values, key=len, reverse=True):
+        expr = expr.replace(variable, values[variable])
     assert "$" not in expr, expr
     return expr
 
@@ -88,6 +91,10 @@ def test_dashboard_is_provisionable() -> None:
     assert dashboard["uid"] == "linkwatch-overview"
     site = [v for v in dashboard["templating"]["list"] if v["name"] == "site"]
     assert site and site[0]["datasource"]["uid"] == "linkwatch-prometheus" and site[0]["includeAll"]
+    [role] = [v for v in dashboard["templating"]["list"] if v["name"] == "role"]
+    assert role["query"] == "own,competitor" and role["includeAll"] and role["allValue"] == ".*"
+    velocity = [expr for title, expr in dashboard_expressions() if title == VELOCITY]
+    assert len(velocity) == 2 and all('role=~"$role"' in expr for expr in velocity), velocity
     ids = [panel["id"] for panel in panels(dashboard)]
     assert len(ids) == len(set(ids))
     for panel in panels(dashboard):
@@ -146,7 +153,7 @@ def bump_counters(engine: Engine) -> int:
               + [{"state": "live", "rendered": True, "duration_seconds": 3.0, "bytes_received": 90_000}] * 5)
     with db.session(engine) as session:
         metric_counts.record_checks(session, checks)
-        metric_counts.record_events(session, [(OWN, "lost")] * 20 + [(OWN, "new")] * 2)
+        metric_counts.record_events(session, [(OWN, "lost")] * 20 + [(OWN, "new")] * 2 + [(RIVAL, "lost")] * 7)
         session.add(Delivery(channel="slack", status="failed", started_at=datetime.now(UTC),
                              finished_at=datetime.now(UTC), error="HTTP 500"))
     return len(checks)
@@ -176,6 +183,7 @@ def test_every_panel_and_alert_expression_returns_data(
     for title, expr in dashboard_expressions():
         result = prometheus.query(substitute(expr))
         assert result and finite(result), f"panel {title!r}: no data for {expr}"
+    _velocity_by_role(prometheus)
     sites = prometheus.api("label/site/values", **{"match[]": "linkwatch_backlinks"})
     assert OWN in sites  # the dashboard's $site variable: label_values(linkwatch_backlinks, site)
 
@@ -191,3 +199,17 @@ def test_every_panel_and_alert_expression_returns_data(
         time.sleep(0.5)
     assert active == ALERTS
     assert all(rule["health"] == "ok" for group in prometheus.api("rules")["groups"] for rule in group["rules"])
+
+
+def _velocity_by_role(prometheus: PrometheusServer) -> None:
+    """The velocity panel's Role filter: a competitor's losses are counted apart, and All is own + competitor."""
+    lost = next(expr for title, expr in dashboard_expressions() if title == VELOCITY and "lost" in expr)
+
+    def value(role: str) -> float:
+        return float(prometheus.query(substitute(lost, site=".*", role=role))[0]["value"][1])
+
+    own, competitor, both = value("own"), value("competitor"), value(".*")
+    assert own < 0 and competitor < 0, (own, competitor)
+    assert 0.25 < competitor / own < 0.5, (own, competitor)  # 7 lost against 20, as bump_counters made them
+    # increase() extrapolates to the moment of each query: the three answers agree to well within 1%
+    assert math.isclose(both, own + competitor, rel_tol=0.01), (own, competitor, both)
