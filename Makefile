@@ -18,9 +18,9 @@ PYTEST_WORKERS ?= 3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := chromium prometheus redis-server postgresql util-linux iproute2 mount
 
-.PHONY: setup system-deps venv test check lint typecheck pytest demo lock clean migration audit audit-optional
+.PHONY: setup system-deps venv test-assets test check lint typecheck pytest demo lock clean migration audit audit-optional
 
-setup: system-deps venv
+setup: system-deps venv test-assets
 
 # Debian packages: Chromium for rendering, Prometheus, Redis and PostgreSQL for the tests; unshare (util-linux),
 # ip (iproute2) and mount for the SSRF test in a network namespace of its own (tests/test_ssrf_netns.py).
@@ -50,6 +50,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock | system-deps
 	python3 -m uv pip install -q -p $(PY) -r requirements.lock
 	python3 -m uv pip install -q -p $(PY) --no-deps -e .
 	@touch $@
+
+# The pinned npm packages the browser tests serve (Lit, tests/test_shadow_dom_lit.py), checked against their
+# sha512 integrity, into .cache/npm (git-ignored); fails loudly when they cannot be fetched.
+test-assets:
+	python3 tools/fetch_npm.py
 
 # Re-pin every dependency after changing pyproject.toml.
 migration: venv
