@@ -226,7 +226,6 @@ def test_blocked_for_google_is_a_page_fact_and_the_position_is_remembered() -> N
     [event] = demoted.events
     assert (event.detail["old_position"], event.detail["new_position"], event.detail["anchor"]) == (
         "content", "comment", "my site")
-    assert event.detail["context"] == {"before": "", "after": ""}
 
 
 def test_the_link_in_the_content_represents_a_page_linking_twice() -> None:

@@ -140,7 +140,8 @@ def _row(verdict: Verdict) -> dict[str, Any]:
     if not detail and verdict.final_url != verdict.url:
         detail = f"-> {verdict.final_url}"
     flags = [name for name, on in (("noindex", verdict.directives.noindex),
-                                   ("page-nofollow", verdict.directives.nofollow)) if on]
+                                   ("page-nofollow", verdict.directives.nofollow),
+                                   ("blocked for Google", verdict.googlebot_allowed is False)) if on]
     if flags:
         detail = " ".join([*flags, detail]).strip()
     return {"url": verdict.url, "state": str(verdict.state), "http": verdict.http_status,

@@ -313,20 +313,20 @@ def _present(draft: _Draft, previous: LinkMemory, verdict: Verdict, link: Observ
         draft.emit(EventType.ANCHOR_CHANGED, old_anchor=previous.anchor, new_anchor=link.anchor, **detail)
     if previous.link_href is not None and link.href != previous.link_href:
         draft.emit(EventType.TARGET_CHANGED, old_href=previous.link_href, new_href=link.href, **detail)
-    _position_changes(draft, previous, link, detail)
+    _position_changes(draft, previous, link.position, detail)
 
 
-def _position_changes(draft: _Draft, previous: LinkMemory, link: ObservedLink, detail: dict[str, Any]) -> None:
+def _position_changes(draft: _Draft, previous: LinkMemory, new: LinkPosition, detail: dict[str, Any]) -> None:
     """`link_demoted` from the content to a footer, nav, aside or comment area; `link_promoted` back.
     Compared with the position last seen, whatever it was: content -> unknown -> footer is no event."""
-    old, new = previous.position, link.position
+    old = previous.position
     if old == LinkPosition.CONTENT and new in _LESSER_POSITIONS:
         kind = EventType.LINK_DEMOTED
     elif old in _LESSER_POSITIONS and new == LinkPosition.CONTENT:
         kind = EventType.LINK_PROMOTED
     else:
         return
-    draft.emit(kind, old_position=old, new_position=str(new), context=link.context.to_json(), **detail)
+    draft.emit(kind, old_position=old, new_position=str(new), **detail)
 
 
 def _page_changes(draft: _Draft, previous: LinkMemory, verdict: Verdict) -> None:
