@@ -24,6 +24,7 @@ from tests.support.client_report import (
     HOSTILE_ANCHOR,
     LONG_ANCHOR,
     OVERFLOW_JS,
+    add_padding_link,
     seeded_store,
     store_figures,
     white_label_config,
@@ -129,6 +130,28 @@ def test_pdf_has_every_section(client_env, tmp_path):
     assert len(reader.pages) >= 3
 
 
+@pytest.mark.chromium
+@pytest.mark.slow
+def test_pdf_keeps_each_heading_with_its_section(client_env, tmp_path):
+    """One more link at a time moves every later heading down the pages: none may end a page (without the print
+    style's break rules, several of these reports had one at the bottom of a page)."""
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "report.pdf"
+    engine = db.connect(client_env["LINKWATCH_DATABASE_URL"])
+    try:
+        for step in range(12):
+            add_padding_link(engine, step)
+            write_report(client_env, pdf, "--pdf")
+            pages = PdfReader(io.BytesIO(pdf.read_bytes())).pages
+            for number, page in enumerate(pages[:-1], 1):
+                lines = [" ".join(line.split()) for line in (page.extract_text() or "").splitlines() if line.strip()]
+                ending = unicodedata.normalize("NFKC", " ".join(lines[-3:]))
+                assert not any(h in ending for h in SECTIONS), f"{step}: a heading ends page {number}: {ending}"
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("config, flag, message", [
     ('[report]\nlogo = "{folder}/missing.png"\n', "--html", "[report] logo: cannot read"),
     ('[report]\nlogo = "{folder}/client.db"\n', "--html", "is not a PNG, JPEG or SVG image"),
@@ -162,3 +185,24 @@ def test_report_period(since, unit, start, end, label):
 
     period = report_period(at(since), unit, NOW)
     assert (period.start, period.end, period.label) == (at(start), at(end), label)
+
+
+def test_a_closed_period_leaves_out_what_came_after_it(tmp_path):
+    from monitor.config import Settings
+    from monitor.reports import domains_report, velocity_report
+
+    engine = db.connect(seeded_store(tmp_path))
+    feb = datetime(2026, 2, 1, tzinfo=UTC)
+
+    def until(day: int | None) -> dict[str, Any]:
+        return {"until": datetime(2026, 2, day, tzinfo=UTC)} if day else {}
+
+    try:
+        lost = {day: velocity_report(engine, None, feb, Settings(), "day", **until(day)).links_lost
+                for day in (16, 20, None)}
+        new_domains = {day: domains_report(engine, None, feb, Settings(), "day", **until(day)).new_domains
+                       for day in (4, 11, None)}
+    finally:
+        engine.dispose()
+    assert lost == {16: 0, 20: 2, None: 3}, "losses on 16, 19 and 22 Feb"
+    assert new_domains[4] == 1 and new_domains[4] < new_domains[11] < new_domains[None]

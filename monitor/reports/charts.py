@@ -55,7 +55,7 @@ def gain_loss_chart(title: str, periods: Sequence[tuple[str, int, int]]) -> str:
     step = (width - 2 * pad) / len(periods)
     bar = max(2.0, step * 0.6)
     mid = pad + half
-    every = 1 if len(periods) <= 8 else -(-len(periods) // 8)
+    every = 1 if len(periods) <= 7 else -(-len(periods) // 7)
     parts = [f'<svg class="columns" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
              f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="#a0aec0"/>']
     for i, (label, gained, lost) in enumerate(periods):
@@ -67,10 +67,10 @@ def gain_loss_chart(title: str, periods: Sequence[tuple[str, int, int]]) -> str:
         parts.append(f'<rect x="{x:.1f}" y="{mid:.1f}" width="{bar:.1f}" height="{down:.1f}" fill="#c53030">'
                      f'<title>{name}: {lost:,} lost</title></rect>')
         if i % every == 0:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">'
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" font-size="14" text-anchor="middle">'
                          f'{name}</text>')
-    parts.append(f'<text x="{pad}" y="{pad - 10}" font-size="12" fill="#2f855a">gained (most: {top:,})</text>')
-    parts.append(f'<text x="{width - pad}" y="{pad - 10}" font-size="12" fill="#c53030" text-anchor="end">'
+    parts.append(f'<text x="{pad}" y="{pad - 10}" font-size="14" fill="#2f855a">gained (most: {top:,})</text>')
+    parts.append(f'<text x="{width - pad}" y="{pad - 10}" font-size="14" fill="#c53030" text-anchor="end">'
                  "lost</text></svg>")
     return _figure(title, "".join(parts))
 

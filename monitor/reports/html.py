@@ -74,8 +74,9 @@ nav a{margin-right:12px;display:inline-block}footer{color:#4a5568;font-size:13px
 @media screen and (max-width:700px){main{padding:10px}section{padding:12px}
 dl{grid-template-columns:minmax(0,1fr);gap:0}dd{margin-bottom:6px}
 table,tbody,tr,th,td{display:block}thead{display:none}
-tr{border:1px solid #e2e8f0;border-radius:6px;margin:8px 0;padding:4px 0}td{border:0}td.num{text-align:left}
-td::before{content:attr(data-label);display:block;font-weight:600;color:#4a5568}td:empty{display:none}}
+tr{border:1px solid #e2e8f0;border-radius:6px;margin:8px 0;padding:4px 0}td.num{text-align:left}
+td{border:0;display:grid;grid-template-columns:minmax(0,42%) minmax(0,1fr);gap:10px}
+td::before{content:attr(data-label);font-weight:600;color:#4a5568}td:empty{display:none}}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{background:#fff;font-size:11pt}main{max-width:none;padding:0}nav{display:none}
 section{border:0;border-radius:0;padding:0;margin:0 0 16px}.head{break-inside:avoid;break-after:avoid}

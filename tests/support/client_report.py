@@ -53,6 +53,14 @@ def seeded_store(folder: Path) -> str:
     return url
 
 
+def add_padding_link(engine: Engine, number: int) -> None:
+    """One more live link of acme.com (one more row in several tables: every later section moves down)."""
+    with db.session(engine) as s:
+        acme = s.scalars(select(Site).where(Site.domain == "acme.com")).one()
+        add_link(s, acme, f"https://pad{number}.example/page-{number}", "live", anchor=f"padding {number}",
+                 traffic=1, first_seen="2026-02-05")
+
+
 def store_figures(engine: Engine, domain: str = "acme.com") -> dict[str, int]:
     """The summary's figures counted from the backlinks themselves: followed live links, links on their pages,
     referring domains with a link on a page, and the page traffic of the lost or not-followed links."""
