@@ -125,13 +125,19 @@ def _summary_key(key: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def _cell(column: str, value: Any) -> str:
+    """A cell's content in one box (on a phone the cell is a grid of its label and this box); empty stays empty."""
+    content = cell_html(column, value)
+    return f"<span>{content}</span>" if content else ""
+
+
 def _table(name: str, rows: Sequence[dict[str, Any]], limit: int = 25) -> str:
     if not rows:
         return '<p class="muted">Nothing to list.</p>'
     columns = SHOWN.get(name, ())
     css = {c: ' class="num"' if c in NUMERIC else ' class="date"' if c in DATES else "" for c in columns}
     head = "".join(f"<th{css[c]}>{escape(header(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f'<td{css[c]} data-label="{escape(header(c))}">{cell_html(c, r.get(c))}</td>'
+    body = "".join("<tr>" + "".join(f'<td{css[c]} data-label="{escape(header(c))}">{_cell(c, r.get(c))}</td>'
                                     for c in columns) + "</tr>" for r in rows[:limit])
     more = (f'<p class="muted">And {human_number(len(rows) - limit)} more not listed here.</p>'
             if len(rows) > limit else "")
