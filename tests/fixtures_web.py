@@ -84,8 +84,10 @@ def web_page(chromium_browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def shoot(page: Any, name: str) -> None:
-    """A full-page screenshot for docs/ui.md, when UPDATE_UI_SHOTS=1 asks for one."""
+def shoot(page: Any, name: str, full: bool = True) -> None:
+    """A screenshot for the docs (docs/ui/NAME.png), when UPDATE_UI_SHOTS=1 asks for one: of the whole page, of
+    the window only (`full=False`), or of one element when `page` is a Playwright Locator."""
     if os.environ.get("UPDATE_UI_SHOTS") == "1":
         DOCS_UI.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_UI / f"{name}.png"), full_page=True)
+        options = {"full_page": full} if hasattr(page, "goto") else {}
+        page.screenshot(path=str(DOCS_UI / f"{name}.png"), **options)

@@ -120,7 +120,7 @@ def test_html_report_renders_offline(cli_env, tmp_path, chromium_browser):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(page_file.as_uri())
-    assert page.locator("section").count() == 8
+    assert page.locator("section").count() == 9, "the summary, then the eight reports"
     assert page.locator("svg rect").count() > 20
     assert page.locator("#velocity svg").count() == 2
     assert "1.67:1" in page.inner_text("#ratio")

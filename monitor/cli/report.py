@@ -3,12 +3,14 @@
 `linkwatch report traffic|ratio|velocity|domains|gap|anchors|reclaim|outreach [--site D]
 [--since DATE] [--json|--csv]` prints one report: a terminal table by default, the
 report's rows as spreadsheet-safe CSV, or the whole report as one JSON object.
-`linkwatch report --html FILE` writes every report into one self-contained HTML file
-with SVG charts.  `report gap --verify` re-checks the competitor links with the
+`linkwatch report --html FILE` writes the report a client receives: a summary, then every
+report, in one self-contained HTML file with charts, for the period of `--since`/`--period`
+(monitor.reports.period), white-labelled from `[report]`; `--pdf FILE` prints the same to A4
+through Chromium (monitor.reports.pdf).  `report gap --verify` re-checks the competitor links with the
 crawler (a child process, monitor.crawl.child) and keeps only the live ones.
 
-Reads Settings.database_url, sites, generic_anchors, min_follow_ratio, max_exact_share
-(and the crawl settings for --verify).
+Reads Settings.database_url, sites, generic_anchors, min_follow_ratio, max_exact_share,
+report_agency, report_logo, report_accent, chromium_path (and the crawl settings for --verify).
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ def register(subparsers: Any) -> None:
     out.add_argument("--json", action="store_true", help="the whole report as one JSON object")
     out.add_argument("--csv", action="store_true", help="the report's rows as CSV (spreadsheet-safe)")
     out.add_argument("--html", metavar="FILE", help="write every report into one self-contained HTML file")
-    parser.add_argument("--period", choices=("day", "week", "month"), default="week",
-                        help="velocity and domains: count per day, week or month (default: week)")
+    out.add_argument("--pdf", metavar="FILE", help="the same report as --html, printed to an A4 PDF by Chromium")
+    parser.add_argument("--period", choices=("day", "week", "month"),
+                        help="velocity and domains: count per day, week or month (default: week); --html and "
+                        "--pdf: report on the last whole day, week or month (or the one holding --since)")
     parser.add_argument("--limit", type=positive_int, metavar="N", help="rows to list (default depends on the report)")
     parser.add_argument("--overdue-days", type=positive_int, default=30, metavar="N",
                         help="outreach: a pending link is overdue after N days (default: 30)")
@@ -58,7 +62,7 @@ def register(subparsers: Any) -> None:
 def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if name in ("velocity", "domains"):
-        options["period"] = args.period
+        options["period"] = args.period or "week"
     if name == "outreach":
         options["overdue_days"] = args.overdue_days
     if args.limit and name not in ("ratio", "velocity"):
@@ -104,10 +108,11 @@ def run(args: argparse.Namespace) -> int:
     since = parse_when(args.since, "--since") if args.since else None
     if since and since > datetime.now(UTC):
         raise CliError(f"--since: {args.since} is in the future")
-    if args.html:
+    if args.html or args.pdf:
+        flag = "--html" if args.html else "--pdf"
         if args.name:
-            raise CliError("--html writes every report: give no report name with it")
-        return _write_html(args, settings, since)
+            raise CliError(f"{flag} writes every report: give no report name with it")
+        return _write_document(args, settings, since)
     if not args.name:
         raise CliError("which report? one of: " + ", ".join(NAMES) + " (or --html FILE for all of them)")
     if args.verify and args.name != "gap":
@@ -149,19 +154,43 @@ def _print(name: str, report: Any) -> None:
         out.write("\n(competitor links as stored; add --verify to re-check them with the crawler)\n")
 
 
-def _write_html(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:
-    from monitor.reports.html import render_html
+def _write_document(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:
+    """`--html FILE` or `--pdf FILE`: the client report for the period asked."""
+    from monitor.config import ConfigError
+    from monitor.reports.client import client_reports
+    from monitor.reports.common import ReportError
+    from monitor.reports.gap import verify_gap
+    from monitor.reports.html import brand_of, render_html
+    from monitor.reports.pdf import PdfError, print_pdf
+    from monitor.reports.period import report_period
 
+    now = datetime.now(UTC)
+    period = report_period(since, args.period, now)
+    try:
+        brand = brand_of(settings)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
     engine = open_store(args)
     try:
-        reports = {name: build(name, engine, args, settings, since) for name in NAMES}
+        reports = client_reports(engine, args.site, period, settings)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
     finally:
         engine.dispose()
+    if args.verify:
+        reports["gap"] = verify_gap(reports["gap"], lambda links: check_live(settings, links))
     site = next(iter(reports.values())).site
-    document = render_html(reports, datetime.now(UTC), site)
+    document = render_html(reports, now, site, period, brand)
+    target = args.html or args.pdf
     try:
-        Path(args.html).write_text(document, encoding="utf-8")
+        if args.pdf:
+            print_pdf(document, Path(target), settings.chromium_path)
+        else:
+            Path(target).write_text(document, encoding="utf-8")
+    except PdfError as exc:
+        raise CliError(str(exc)) from None
     except OSError as exc:
-        raise CliError(f"cannot write {args.html}: {exc.strerror}") from None
-    sys.stderr.write(f"wrote {args.html} ({len(reports)} reports for {site})\n")
+        raise CliError(f"cannot write {target}: {exc.strerror}") from None
+    sys.stderr.write(f"wrote {target} ({len(reports)} reports for {site}"
+                     + (f", {period.label}" if period.label else "") + ")\n")
     return 0

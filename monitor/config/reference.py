@@ -26,7 +26,7 @@ GROUPS = (
     ("Schedule and change detection", ("schedule",)),
     ("Service", ("serve", "redis", "log")),
     ("Alerts", ("alerts", "smtp")),
-    ("Sites and reports", ("site", "reports")),
+    ("Sites and reports", ("site", "reports", "report")),
 )
 HEADER = "| key | env | default | meaning |\n| --- | --- | --- | --- |"
 

@@ -23,7 +23,9 @@ from monitor.config.sections import (
 )
 from monitor.config.spec import Spec, TableSpec, field_specs, field_tables, setting, table
 from monitor.config.values import (
+    colour,
     host_port,
+    image_file,
     number,
     optional_text,
     parse_bool,
@@ -182,6 +184,17 @@ class Settings:
     max_exact_share: float = setting(
         "reports", "max_exact_share", None, number(0.0, 1.0), 0.3,
         "The anchors report warns when exact-match anchors exceed this share.")
+    # the HTML and PDF report a client receives (white label)
+    report_agency: str | None = setting(
+        "report", "agency", "LINKWATCH_REPORT_AGENCY", optional_text, None,
+        "Your agency's name: shown in the header and footer of `report --html`/`--pdf` instead of linkwatch.")
+    report_logo: str | None = setting(
+        "report", "logo", "LINKWATCH_REPORT_LOGO", image_file, None,
+        "A PNG, JPEG or SVG file (at most 512 KiB) shown in the report's header, embedded in the file "
+        "(an SVG is shown as an image, so nothing in it runs). Checked when the settings are read.")
+    report_accent: str = setting(
+        "report", "accent", "LINKWATCH_REPORT_ACCENT", colour, "#2b6cb0",
+        "The report's accent colour (headings, links, the summary), written `#rrggbb`.")
     log_level: str = setting(
         "log", "level", "LINKWATCH_LOG_LEVEL", parse_log_level, "INFO",
         "Log level (`debug`, `info`, `warning`, `error`, `critical`) of `serve` and `worker` and of their crawl "

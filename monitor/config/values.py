@@ -174,3 +174,52 @@ def parse_resolve(value: Any, name: str = "resolve") -> tuple[tuple[str, str], .
             raise ConfigError(f"{name}: expected HOST:IP such as example.test:127.0.0.1, got {item!r}")
         pairs.append((host, ip))
     return tuple(pairs)
+
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: the image types a report logo may be, by their first bytes (SVG: text that holds an <svg element)
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+MAX_LOGO_BYTES = 512 * 1024
+
+
+def colour(value: Any, name: str) -> str:
+    """A CSS colour written `#rrggbb` (lower-cased), the only form accepted: it goes into the report's style."""
+    text = str(value).strip()
+    if not _COLOUR.match(text):
+        raise ConfigError(f"{name}: expected a colour written #rrggbb, such as #2b6cb0, got {value!r}")
+    return text.lower()
+
+
+def image_type(data: bytes) -> str | None:
+    """The MIME type of a PNG, JPEG or SVG image from its bytes; None for anything else."""
+    for magic, mime in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return mime
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536].lower():
+        return "image/svg+xml"
+    return None
+
+
+def read_image(path: str, name: str) -> tuple[str, bytes]:
+    """(MIME type, bytes) of a PNG, JPEG or SVG file of at most MAX_LOGO_BYTES; ConfigError otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_LOGO_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_LOGO_BYTES:
+        raise ConfigError(f"{name}: {path} is larger than {MAX_LOGO_BYTES // 1024} KiB")
+    mime = image_type(data)
+    if mime is None:
+        raise ConfigError(f"{name}: {path} is not a PNG, JPEG or SVG image")
+    return mime, data
+
+
+def image_file(value: Any, name: str) -> str | None:
+    """The path of a readable PNG, JPEG or SVG file (checked when the settings are read); empty: none."""
+    path = str(value).strip()
+    if not path:
+        return None
+    read_image(path, name)
+    return path

@@ -139,9 +139,9 @@ def anchors_report(db: Db, site: str | None, since: datetime | None, settings: S
     exact = report.classes["exact"]["share"]
     report.over_optimised = exact > settings.max_exact_share
     if report.over_optimised:
-        report.warnings.append(f"exact-match anchors are {exact:.1%} of links, above the "
-                               f"{settings.max_exact_share:.0%} limit (reports.max_exact_share): over-optimised")
+        report.warnings.append(f"exact-keyword anchors are {exact:.1%} of links, above the "
+                               f"{settings.max_exact_share:.0%} limit: over-optimised")
     if not keywords:
-        report.warnings.append(f"no keywords configured for {ref.domain}: exact and partial matches cannot be "
-                               "told apart from other anchors (set `keywords` in its [[site]] table)")
+        report.warnings.append(f"no keywords are set for {ref.domain}, so exact and partial keyword anchors "
+                               "cannot be told apart from the others")
     return report

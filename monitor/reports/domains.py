@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 
 from monitor.config import Settings
+from monitor.core.human import human_date
 from monitor.reports.common import Db, ReportError, connection, day_of, resolve_site, roll_up
 from monitor.reports.velocity import DEFAULT_WINDOW
 from monitor.store.models import DomainRollup
@@ -60,16 +61,18 @@ def _per_domain(site_id: int) -> Any:
 
 
 def domains_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
-                   period: str = "week", limit: int = 50) -> DomainsReport:
-    """Unique referring domains, links per domain, new and lost domains per period."""
+                   period: str = "week", limit: int = 50, until: datetime | None = None) -> DomainsReport:
+    """Unique referring domains, links per domain, new and lost domains per period (since `since`, and
+    before `until` when given: a closed period such as last month)."""
     if period not in ("day", "week", "month"):
         raise ReportError(f"period must be day, week or month, got {period!r}")
     since = since or datetime.now(UTC) - DEFAULT_WINDOW
     with connection(db) as conn:
         ref = resolve_site(conn, site)
         per = _per_domain(ref.id)
-        is_new = per.c.first_seen >= since
-        is_lost = (per.c.present_links == 0) & per.c.last_live.is_not(None) & (per.c.last_live >= since)
+        is_new = (per.c.first_seen >= since) & (per.c.first_seen < until if until else true())
+        is_lost = ((per.c.present_links == 0) & per.c.last_live.is_not(None) & (per.c.last_live >= since)
+                   & (per.c.last_live < until if until else true()))
         totals = conn.execute(select(
             func.count(case((per.c.present_links > 0, 1))), func.count(case((per.c.followed_links > 0, 1))),
             func.count(), func.coalesce(func.sum(per.c.present_links), 0),
@@ -99,5 +102,5 @@ def domains_report(db: Db, site: str | None, since: datetime | None, settings: S
         periods=periods,
     )
     if lost > new:
-        report.warnings.append(f"{lost} referring domains lost and only {new} new since {since.date().isoformat()}")
+        report.warnings.append(f"{lost:,} referring domains lost and only {new:,} new since {human_date(since)}")
     return report

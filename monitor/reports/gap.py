@@ -61,8 +61,8 @@ def gap_report(db: Db, site: str | None, since: datetime | None, settings: Setti
                               .order_by(Site.domain)).all()
         report = GapReport(site=ref.domain, since=since, competitors=[r.domain for r in rivals], gap_domains=0)
         if not rivals:
-            report.warnings.append("no competitor site in the store: add one with `[[site]] competitor = true` "
-                                   "and import its backlinks")
+            report.warnings.append("no competitor is tracked yet: once a competitor's backlinks are added, the "
+                                   "domains that link to it and not to you are listed here")
             return report
         rival_ids = [r.id for r in rivals]
         ranked = _ranked(ref.id, rival_ids, since)

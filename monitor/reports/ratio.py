@@ -86,8 +86,8 @@ def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Set
     )
     if below:
         report.warnings.append(
-            f"followed referring domains are {_ratio_text(domain_ratio)} to nofollow-only ones, below the "
-            f"{settings.min_follow_ratio:g}:1 guideline (reports.min_follow_ratio)")
+            f"followed referring domains are {_ratio_text(domain_ratio)} to not-followed-only ones, below the "
+            f"target of {settings.min_follow_ratio:g}:1")
     return report
 
 

@@ -87,8 +87,8 @@ def traffic_report(db: Db, site: str | None, since: datetime | None, settings: S
         referrals=referrals,
     )
     if report.at_risk_traffic > 0:
-        report.warnings.append(f"{report.at_risk_traffic:g} monthly visits of page traffic are on links "
-                               "currently lost or nofollow: see `linkwatch report reclaim`")
+        report.warnings.append(f"{report.at_risk_traffic:,.0f} visits a month of page traffic are on links that are "
+                               "lost or not followed now: see the lost links to win back")
     return report
 
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import func, select
 
 from monitor.config import Settings
+from monitor.core.human import human_date
 from monitor.core.types import EventType
 from monitor.reports.common import Db, ReportError, connection, day_of, event_days, resolve_site, roll_up
 from monitor.store.models import Backlink, DomainRollup, EventRecord
@@ -55,8 +56,9 @@ class VelocityReport:
 
 
 def velocity_report(db: Db, site: str | None, since: datetime | None, settings: Settings,
-                    period: str = "week") -> VelocityReport:
-    """Links and referring domains gained and lost per period since `since`, net, and the warning."""
+                    period: str = "week", until: datetime | None = None) -> VelocityReport:
+    """Links and referring domains gained and lost per period since `since` (and before `until`, a day
+    boundary, when given: a closed period such as last month), net, and the warning."""
     if period not in ("day", "week", "month"):
         raise ReportError(f"period must be day, week or month, got {period!r}")
     since = since or datetime.now(UTC) - DEFAULT_WINDOW
@@ -72,6 +74,8 @@ def velocity_report(db: Db, site: str | None, since: datetime | None, settings: 
                     bucket["links_gained"], bucket["links_lost"] = int(row[1] or 0), int(row[2] or 0)
                 else:
                     bucket[key] = int(row[1] or 0)
+    if until is not None:
+        days = {day: counts for day, counts in days.items() if day < until.astimezone(UTC).date()}
     periods = roll_up(days.items(), period)
     rows = []
     for start, counts in periods.items():
@@ -89,8 +93,8 @@ def velocity_report(db: Db, site: str | None, since: datetime | None, settings: 
     )
     if report.losing:
         report.warnings.append(
-            f"losing more than gaining since {since.date().isoformat()}: links {report.net_links:+d}, "
-            f"referring domains {report.net_domains:+d}; see `linkwatch report reclaim`")
+            f"losing more than gaining since {human_date(since)}: links {report.net_links:+,}, "
+            f"referring domains {report.net_domains:+,}; see the lost links to win back")
     return report
 
 

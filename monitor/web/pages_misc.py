@@ -161,12 +161,23 @@ def reports_page(request: Request, site: str = "", period: str = "30") -> Respon
 @router.get("/reports/view")
 def report_view(request: Request, site: str = "", period: str = "30") -> Response:
     """The HTML report alone, for the frame of the Reports page: its one inline style allowed by hash."""
-    from monitor.reports.html import STYLE, render_html
+    from monitor.config import ConfigError
+    from monitor.reports.client import client_reports
+    from monitor.reports.common import ReportError
+    from monitor.reports.html import brand_of, document_style, render_html
+    from monitor.reports.period import ReportPeriod
 
     name, since = _report_args(site, period)
-    reports = build_reports(request, name, since)
-    document = render_html(reports, datetime.now(UTC), next(iter(reports.values())).site)
-    digest = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+    web = state_of(request)
+    window = ReportPeriod(since, None, f"last {period} days" if period else "")
+    try:
+        reports = client_reports(web.engine, name, window, web.settings)
+        brand = brand_of(web.settings)
+    except (ReportError, ConfigError) as exc:
+        raise HTTPException(400, str(exc)) from None
+    document = render_html(reports, datetime.now(UTC), next(iter(reports.values())).site, window, brand)
+    style = document_style(brand.accent)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; frame-ancestors 'self'; base-uri 'none'"
     return HTMLResponse(document, headers={"Content-Security-Policy": csp})
 
