@@ -44,13 +44,17 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def write_xlsx(path: Path, rows: Iterable[list[str | int | float | None]], sheet: str = "Backlinks") -> Path:
-    """A one-sheet workbook of `rows` (the first is the header): str via shared strings, numbers as numbers."""
+def write_xlsx(path: Path, rows: Iterable[list[str | int | float | None]], sheet: str = "Backlinks",
+               dimension: str | None = None) -> Path:
+    """A one-sheet workbook of `rows` (the first is the header): str via shared strings, numbers as numbers.
+    `dimension` (`A1:AC200001`) is the used range Excel writes first; without it openpyxl reads the whole sheet
+    once more when it opens the workbook, to find it."""
     strings: dict[str, int] = {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+            used = f'<dimension ref="{dimension}"/>' if dimension else ""
             out.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{MAIN}">'
-                      '<sheetData>'.encode())
+                      f'{used}<sheetData>'.encode())
             for number, cells in enumerate(rows, 1):
                 out.write(_row(number, cells, strings).encode())
             out.write(b"</sheetData></worksheet>")
@@ -105,7 +109,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    write_xlsx(args.out, ahrefs_rows(args.rows, args.seed))
+    used = f"A1:{column_letter(len(import_file.COLUMNS))}{args.rows + 1}"
+    write_xlsx(args.out, ahrefs_rows(args.rows, args.seed), dimension=used)
 
 
 if __name__ == "__main__":

@@ -101,9 +101,9 @@ def test_search_console_workbook_reads_the_sheet_of_linking_pages(env: dict[str,
 def test_search_console_links_report_download_is_refused_with_the_export_to_use(
         env: dict[str, str], tmp_path: Path) -> None:
     path = workbook(tmp_path / "links.xlsx", {
+        "Top linking text": [["Top linking text", "Links"], ["acme", 12]],
         "Top target pages": [["Target page", "Incoming links", "Linking sites"], ["https://acme.com/", 40, 9]],
         "Top linking sites": [["Site", "Linking pages", "Target pages"], ["example.org", 3, 1]],
-        "Top linking text": [["Top linking text", "Links"], ["acme", 12]],
     })
     code, out, err = imported(env, str(path), "--target-site", "acme.com")
     assert code == 2 and out == ""

@@ -129,9 +129,11 @@ def _partial_match(columns: list[str], candidates: list[ExportFormat]) -> tuple[
     return best
 
 
-def fits(columns: list[str], wanted: str) -> bool:
-    """Whether a header is an export that can be imported (as `wanted`, or any format for auto)."""
-    return any(f.matches(columns) and not f.refuse for f in FORMATS if wanted in ("auto", f.name))
+def fits(columns: list[str], wanted: str) -> int:
+    """2 for a header of an export that can be imported (as `wanted`, or any format for auto), 1 for one
+    recognised and refused (its reason is worth showing), 0 for any other."""
+    found = [f for f in FORMATS if wanted in ("auto", f.name) and f.matches(columns)]
+    return 2 if any(not f.refuse for f in found) else 1 if found else 0
 
 
 def _row_error(export: ExportFile | SheetExport, line: int, exc: ValueError) -> RowError:

@@ -126,8 +126,9 @@ class SheetExport:
             self._handle.close()
 
 
-def open_sheet_export(path: Path, sheet: str | None, fits: Callable[[list[str]], bool]) -> SheetExport:
-    """Open the sheet to import: `sheet` by name, else the one whose columns `fits`. Raises ImportFileError."""
+def open_sheet_export(path: Path, sheet: str | None, fits: Callable[[list[str]], int]) -> SheetExport:
+    """Open the sheet to import: `sheet` by name, else the one whose columns `fits` (2: an export to import,
+    1: a recognised export that is refused, 0: anything else). Raises ImportFileError."""
     check_workbook(path)
     handle = path.open("rb")  # a file, not a name: openpyxl would refuse a name without .xlsx (a web upload)
     try:
@@ -147,7 +148,7 @@ def open_sheet_export(path: Path, sheet: str | None, fits: Callable[[list[str]],
     return export
 
 
-def _choose(path: Path, workbook: Any, wanted: str | None, fits: Callable[[list[str]], bool]) -> SheetExport:
+def _choose(path: Path, workbook: Any, wanted: str | None, fits: Callable[[list[str]], int]) -> SheetExport:
     sheets = [ws for ws in workbook.worksheets if hasattr(ws, "_worksheet_path")]  # chartsheets have no cells
     if len(sheets) > MAX_SHEETS:
         raise ImportFileError(f"{len(sheets):,} sheets (at most {MAX_SHEETS}): not an export")
@@ -159,15 +160,15 @@ def _choose(path: Path, workbook: Any, wanted: str | None, fits: Callable[[list[
         return _export(path, workbook, chosen[0])
     exports = [_export(path, workbook, ws) for ws in sheets]
     exports = [e for e in exports if e.header] or exports
-    fitting = [e for e in exports if fits(e.columns)]
+    ranks = [fits(e.columns) for e in exports]
+    fitting = [e for e, rank in zip(exports, ranks, strict=True) if rank == 2]
     if len(fitting) > 1:
         raise ImportFileError(f"several sheets hold backlinks ({', '.join(quoted(e.sheet, 40) for e in fitting)}): "
                               "choose one with --sheet NAME")
-    if fitting:
-        return fitting[0]
     if not exports or not exports[0].header:
         raise ImportFileError(f"no sheet holds a header row (sheets: {names}): expected an export")
-    return exports[0]  # its header is refused with the reason by the importer
+    # else the best sheet, whose header the importer refuses with its reason when it is not an export to import
+    return exports[max(range(len(exports)), key=lambda i: (ranks[i], -i))]
 
 
 def _export(path: Path, workbook: Any, worksheet: Any) -> SheetExport:
