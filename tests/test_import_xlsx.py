@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from bench.xlsx_file import ahrefs_rows
 from monitor.importers import workbook as workbook_checks
+from monitor.importers import xlsx as sheet_reader
 from monitor.store import db
 from monitor.store.models import Backlink
 from tests.support.cli import run_cli
@@ -177,6 +178,16 @@ def test_hostile_cell_values_are_escaped_and_cut_in_errors(env: dict[str, str], 
     line = err.splitlines()[0]
     assert code == 2 and "\u202e" not in err and len(line) < 400
     assert line.startswith("h.xlsx, sheet 'Sheet1', row 2, column A (source_url): invalid URL '\\u202e\\nxxx")
+
+
+def test_an_oversized_cell_is_a_row_error(env: dict[str, str], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheet_reader, "MAX_CELL", 1000)
+    path = excel_workbook(tmp_path / "big.xlsx", [["source_url", "target", "anchor"], [A, "acme.com", "y" * 1001]])
+    code, _, err = imported(env, str(path))
+    assert code == 2 and err.splitlines()[0] == (
+        "big.xlsx, sheet 'Backlinks', row 2, column C (anchor): longer than 1,000 characters: not a backlink "
+        "export value")
 
 
 def test_sheet_choice(env: dict[str, str], tmp_path: Path) -> None:
