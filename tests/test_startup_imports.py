@@ -27,7 +27,7 @@ from monitor.core.wire import job_to_json, observation_from_json, settings_to_js
 from tests.fixtures_site import TestSite
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("sqlalchemy", "alembic", "psycopg", "redis", "monitor.store", "scrapy", "twisted", "playwright")
+HEAVY = ("sqlalchemy", "alembic", "psycopg", "redis", "monitor.store", "scrapy", "twisted", "playwright", "openpyxl")
 
 PROBE = """
 import argparse, contextlib, io, json, sys

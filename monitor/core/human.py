@@ -90,3 +90,10 @@ def event_words(kind: str | None) -> str:
 def yes_no(value: bool | None) -> str:
     """`yes` / `no`; an empty string when unknown."""
     return "" if value is None else ("yes" if value else "no")
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """A value from a file or a page, quoted for a one-line message: control characters escaped (as Python's
+    repr does), cut to `limit` characters with `...` so that a megabyte cell cannot flood an error list."""
+    shown = repr(text[:limit])
+    return shown + "..." if len(text) > limit else shown

@@ -81,4 +81,5 @@ def _context(row: Row) -> tuple[str, str] | None:
     return cut_before(left or ""), cut_after(right or "")
 
 
-FORMAT = ExportFormat(name="ahrefs", title="Ahrefs backlinks export", required=(SOURCE, TARGET), parse=parse)
+FORMAT = ExportFormat(name="ahrefs", title="Ahrefs backlinks export", required=(SOURCE, TARGET), parse=parse,
+                      dates=("first seen", "last seen"))

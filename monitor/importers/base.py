@@ -29,6 +29,7 @@ class ImportOptions:
     sites: tuple[SiteConfig, ...] = ()  # Settings.sites
     batch_size: int = 5000  # rows written per chunk (all in one transaction)
     max_errors: int = 20  # errors listed; all are counted
+    sheet: str | None = None  # the sheet of a workbook to read (else the one holding an export)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ class Columns:
             return found
 
 
+class CellError(ValueError):
+    """A bad value in one column of a row: the column's position and header, and why (str: `Header: reason`)."""
+
+    def __init__(self, column: int | None, header: str, reason: str) -> None:
+        super().__init__(f"{header}: {reason}")
+        self.column = column
+        self.header = header
+        self.reason = reason
+
+
 class Row:
     """One data row, its cells looked up by (normalised) column name."""
 
@@ -97,8 +108,12 @@ class Row:
     def require(self, *names: str) -> str:
         value = self.get(*names)
         if value is None:
-            raise ValueError(f"{self.column(*names) or names[0]}: missing value")
+            raise self.error(names, "missing value")
         return value
+
+    def error(self, names: tuple[str, ...], reason: str, fallback: str | None = None) -> CellError:
+        """The error of a bad value in the first of `names` the file has (`fallback` names an absent column)."""
+        return CellError(self.columns.find(names), self.column(*names) or fallback or names[0], reason)
 
 
 _DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d",
@@ -154,7 +169,7 @@ def field_value(row: Row, parse: Callable[[str | None], Any], *names: str) -> An
     try:
         return parse(row.get(*names))
     except ValueError as exc:
-        raise ValueError(f"{row.column(*names)}: {exc}") from None
+        raise row.error(names, str(exc)) from None
 
 
 _SEPARATORS = (",", "\u00a0", "\u202f", " ")
@@ -210,16 +225,16 @@ def make_backlink(row: Row, source_columns: tuple[str, ...], target_columns: tup
     try:
         source, key, host = source_parts(source_text)
     except ValueError as exc:
-        raise ValueError(f"{row.column(*source_columns)}: {exc}") from None
+        raise row.error(source_columns, str(exc)) from None
     target_text = row.get(*target_columns) if target_columns else None
     if target_text is None:
         if not options.target_site:
-            raise ValueError(f"{row.column(*target_columns) or 'target'}: missing value (or give --target-site)")
+            raise row.error(target_columns, "missing value (or give --target-site)", "target")
         target_text = options.target_site
     try:
         target, target_host = normalize_target(target_text)
     except ValueError as exc:
-        raise ValueError(f"{row.column(*target_columns) or 'target'}: {exc}") from None
+        raise row.error(target_columns, str(exc), "target") from None
     return BacklinkInput(source_url=source, target=target, target_host=target_host, source_key=key, source_host=host,
                          tags=clean_tags([*tags, *options.tags]) if tags or options.tags else (), origin=origin,
                          **fields)
@@ -235,6 +250,7 @@ class ExportFormat:
     parse: Callable[[Row, ImportOptions], BacklinkInput | ReferralInput | None]  # None: a row to ignore
     known: frozenset[str] | None = None  # when set, other columns are errors (our own plain CSV)
     needs_target_site: bool = False
+    dates: tuple[str, ...] = ()  # columns holding dates: a spreadsheet's plain number there is an Excel serial
     refuse: str | None = None  # recognised but not importable: the message
     hints: tuple[str, ...] = field(default=())
 

@@ -28,7 +28,7 @@ COLUMNS = frozenset({"source_url", "target", "anchor", "tags", "notes", "campaig
 def _pending(row: Row) -> bool:
     status = (row.get("status") or "").lower()
     if status not in ("", "pending", "unchecked"):
-        raise ValueError(f"{row.column('status')}: expected pending or nothing, got {status!r}")
+        raise row.error(("status",), f"expected pending or nothing, got {status!r}")
     return status == "pending"
 
 
@@ -45,4 +45,5 @@ def parse(row: Row, options: ImportOptions) -> BacklinkInput:
     )
 
 
-FORMAT = ExportFormat(name="csv", title="plain CSV", required=(("source_url",),), parse=parse, known=COLUMNS)
+FORMAT = ExportFormat(name="csv", title="plain CSV", required=(("source_url",),), parse=parse, known=COLUMNS,
+                        dates=("placed",))

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from monitor.importers.encoding import EncodingError, decode_error_line, sniff_encoding
 
@@ -56,13 +56,18 @@ class ExportFile:
     handle: TextIO
     _consumed: int  # physical lines before the csv reader took over
     last_line_open: bool = False  # the last line read has no line end (the file's end, maybe cut short)
+    sheet: ClassVar[None] = None  # a text file has no sheets (monitor.importers.xlsx.SheetExport has)
 
     @property
     def columns(self) -> list[str]:
         return [normalize_header(cell) for cell in self.header]
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells) for every non-blank row after the header. Raises ImportFileError."""
+    def where(self, line: int, column: int | None = None) -> str:
+        return f"line {line}"
+
+    def rows(self, dates: tuple[str, ...] = ()) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) for every non-blank row after the header (`dates`: for a sheet, not a text
+        file). Raises ImportFileError."""
         reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
         previous, line, cells = 0, 0, None
         try:

@@ -30,7 +30,7 @@ _USE_LATEST = ("export \"Latest links\" instead (Search Console > Links > Extern
                "Top linking sites > More > Export latest links)")
 
 FORMAT = ExportFormat(name="gsc", title="Search Console latest links export", required=(SOURCE,), parse=parse,
-                      needs_target_site=True)
+                      needs_target_site=True, dates=("last crawled",))
 TOP_SITES = ExportFormat(
     name="gsc", title="Search Console top linking sites export",
     required=(("site",), ("linking pages",)), parse=_refused,

@@ -17,18 +17,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from monitor.importers import ahrefs, csv_plain, ga4, gsc, semrush
-from monitor.importers.base import Columns, ExportFormat, ImportOptions, ReferralInput, Row
+from monitor.importers.base import CellError, Columns, ExportFormat, ImportOptions, ReferralInput, Row
 from monitor.importers.detect import ExportFile, ImportFileError, open_export
+from monitor.importers.workbook import is_workbook
 from monitor.store.backlink_input import BacklinkInput, UpsertCounts, normalize_target
 from monitor.store.db import session as transaction
 from monitor.store.referrals import upsert_referrals
 from monitor.store.sites import SiteResolver
 from monitor.store.writer import BacklinkWriter, Repeat
+
+if TYPE_CHECKING:
+    from monitor.importers.xlsx import SheetExport
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +44,12 @@ FORMATS: tuple[ExportFormat, ...] = (gsc.TOP_SITES, gsc.TOP_PAGES, ahrefs.FORMAT
 
 @dataclass
 class RowError:
-    line: int
+    line: int  # the line of a text file, the row of a sheet
     message: str
+    where: str = ""  # in a workbook: `sheet 'Backlinks', row 14, column C (Target URL)`
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"{self.where or f'line {self.line}'}: {self.message}"
 
 
 @dataclass
@@ -59,6 +65,7 @@ class ImportReport:
     duplicates: int = 0  # rows repeating an earlier row of the file exactly: left out
     conflicts: list[RowError] = field(default_factory=list)  # the first ImportOptions.max_errors
     conflict_count: int = 0  # rows for a backlink an earlier row already gave, with other values: left out
+    sheet: str | None = None  # the sheet read, for a workbook
 
     def summary(self) -> str:
         c = self.counts
@@ -74,14 +81,15 @@ class _Abort(Exception):
     """Raised inside the transaction to roll it back when invalid rows forbid writing."""
 
 
-def choose_format(columns: list[str], wanted: str, header_line: int = 1) -> ExportFormat:
-    """The format of a header (or check it is the one asked for). Raises ImportFileError."""
+def choose_format(columns: list[str], wanted: str, header_line: int = 1, sheet_at: str = "") -> ExportFormat:
+    """The format of a header (or check it is the one asked for); `sheet_at` locates the header of a sheet.
+    Raises ImportFileError."""
     candidates = [f for f in FORMATS if wanted in ("auto", f.name)]
-    at = f"line {header_line}"
+    at = sheet_at or f"line {header_line}"
     for fmt in candidates:
         if fmt.matches(columns):
             if fmt.refuse:
-                raise ImportFileError(fmt.refuse)
+                raise ImportFileError(f"{sheet_at}: {fmt.refuse}" if sheet_at else fmt.refuse)
             if fmt.known is not None:
                 unknown = [c for c in columns if c not in fmt.known]
                 if unknown:
@@ -121,21 +129,37 @@ def _partial_match(columns: list[str], candidates: list[ExportFormat]) -> tuple[
     return best
 
 
-def _rows(export: ExportFile, fmt: ExportFormat, options: ImportOptions, report: ImportReport,
+def fits(columns: list[str], wanted: str) -> int:
+    """2 for a header of an export that can be imported (as `wanted`, or any format for auto), 1 for one
+    recognised and refused (its reason is worth showing), 0 for any other."""
+    found = [f for f in FORMATS if wanted in ("auto", f.name) and f.matches(columns)]
+    return 2 if any(not f.refuse for f in found) else 1 if found else 0
+
+
+def _row_error(export: ExportFile | SheetExport, line: int, exc: ValueError) -> RowError:
+    """The error of a row, located by line, or in a workbook by sheet, row and column."""
+    if isinstance(exc, CellError) and exc.column is not None and export.sheet is not None:
+        return RowError(line, exc.reason, export.where(line, exc.column))
+    return RowError(line, str(exc), export.where(line) if export.sheet is not None else "")
+
+
+def _rows(export: ExportFile | SheetExport, fmt: ExportFormat, options: ImportOptions, report: ImportReport,
           ) -> Iterator[tuple[int, BacklinkInput | ReferralInput]]:
     """(line, parsed row); invalid rows are recorded in the report and left out."""
     columns = Columns(export.header, export.columns)
     width = len(export.header)
-    for line, cells in export.rows():
+    for line, cells in export.rows(fmt.dates):
         report.rows += 1
         try:
+            if isinstance(cells, CellError):
+                raise cells
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 raise ValueError(f"{len(cells)} cells but the header has {width} columns")
             item = fmt.parse(Row(line, columns, cells), options)
         except ValueError as exc:
             report.error_count += 1
             if len(report.errors) < options.max_errors:
-                report.errors.append(RowError(line, str(exc)))
+                report.errors.append(_row_error(export, line, exc))
             continue
         if item is not None:
             yield line, item
@@ -183,6 +207,17 @@ def _write(session: Session, rows: Iterator[tuple[int, BacklinkInput | ReferralI
         report.counts.add(upsert_referrals(session, site_id, referrals, now))
 
 
+def _open(path: Path, options: ImportOptions) -> ExportFile | SheetExport:
+    """A text export, or the sheet of a workbook to import (told from the file's bytes, not its name)."""
+    if not is_workbook(path):
+        if options.sheet is not None:
+            raise ImportFileError("--sheet: only a workbook (.xlsx) has sheets")
+        return open_export(path)
+    from monitor.importers.xlsx import open_sheet_export
+
+    return open_sheet_export(path, options.sheet, lambda columns: fits(columns, options.format))
+
+
 def import_file(engine: Engine, path: Path, options: ImportOptions, now: datetime | None = None) -> ImportReport:
     """Import one export file. Raises ImportFileError for a file that cannot be read or recognised."""
     now = now or datetime.now(UTC)
@@ -191,12 +226,13 @@ def import_file(engine: Engine, path: Path, options: ImportOptions, now: datetim
             normalize_target(options.target_site)
         except ValueError as exc:
             raise ImportFileError(f"--target-site: {exc}") from None
-    export = open_export(path)
+    export = _open(path, options)
     try:
-        fmt = choose_format(export.columns, options.format, export.header_line)
+        sheet_at = export.where(export.header_line) if export.sheet is not None else ""
+        fmt = choose_format(export.columns, options.format, export.header_line, sheet_at)
         if fmt.needs_target_site and not options.target_site:
             raise ImportFileError(f"a {fmt.title} does not name the target: give --target-site DOMAIN")
-        report = ImportReport(format=fmt.name, title=fmt.title)
+        report = ImportReport(format=fmt.name, title=fmt.title, sheet=export.sheet)
         try:
             with transaction(engine) as session:
                 _write(session, _rows(export, fmt, options, report), report, options, now)

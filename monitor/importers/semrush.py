@@ -54,4 +54,5 @@ def parse(row: Row, options: ImportOptions) -> BacklinkInput:
     )
 
 
-FORMAT = ExportFormat(name="semrush", title="Semrush backlinks export", required=(SOURCE, TARGET), parse=parse)
+FORMAT = ExportFormat(name="semrush", title="Semrush backlinks export", required=(SOURCE, TARGET), parse=parse,
+                      dates=("first seen", "last seen"))

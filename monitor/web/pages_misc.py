@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from monitor.core.human import event_words
+from monitor.core.human import event_words, quoted
 from monitor.core.types import EventType
 from monitor.store.listing import iter_events
 from monitor.web import access
@@ -95,14 +95,14 @@ def add_link(request: Request, source_url: Annotated[str, Form()] = "", target: 
 
 @router.post("/links/import")
 async def import_links(request: Request, file: UploadFile, format: Annotated[str, Form()] = "auto",
-                       target_site: Annotated[str, Form()] = "") -> Response:
+                       target_site: Annotated[str, Form()] = "", sheet: Annotated[str, Form()] = "") -> Response:
     from anyio import to_thread
 
     from monitor.importers import ImportFileError, ImportOptions, import_file
 
     web = state_of(request)
     options = ImportOptions(format=format, target_site=target_site.strip() or None, skip_invalid=False, tags=(),
-                            sites=web.settings.sites)
+                            sites=web.settings.sites, sheet=sheet.strip() or None)
     name = Path(file.filename or "upload.csv").name
     with tempfile.TemporaryDirectory(prefix="linkwatch-import-") as folder:
         path = Path(folder) / "upload"
@@ -118,12 +118,14 @@ async def import_links(request: Request, file: UploadFile, format: Annotated[str
         except ImportFileError as exc:
             return _new_page(request, import_errors=[f"{name}: {exc}"], status_code=400)
     if not report.written:
-        errors = [str(e) for e in report.errors]
+        errors = [str(e) for e in report.errors]  # a workbook's: `sheet 'Backlinks', row 14, column C (...): ...`
         hidden = report.error_count - len(errors)
         if hidden > 0:
             errors.append(f"... and {hidden} more invalid rows")
         return _new_page(request, import_errors=errors, status_code=400,
                          import_summary=f"{name}: nothing imported, fix these rows and upload it again.")
+    if report.sheet is not None:
+        name = f"{name}, sheet {quoted(report.sheet, 40)}"
     return _new_page(request, import_summary=f"{name} ({report.title}): {report.summary()}")
 
 
