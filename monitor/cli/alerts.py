@@ -3,7 +3,8 @@
 - `alerts send` runs one dispatch pass (for cron; `linkwatch serve` runs the same
   after each cycle) and prints what was sent and what failed.  Exit status: 0 when
   every due notification was delivered (or nothing was due, or another dispatcher
-  holds the lease), 1 when a delivery failed or notifications wait for a channel
+  holds the lease, or no channel is configured: it then says how many alerts wait
+  for one), 1 when a delivery failed or notifications wait for a channel
   that cannot send (they are kept and retried) or a delivery left in flight by a
   dispatcher that died was found (marked unconfirmed), 2 for a user error.
   `--retry-dead` and `--resend-unconfirmed` first put dead / unconfirmed
@@ -100,8 +101,20 @@ def run_send(args: argparse.Namespace) -> int:
     if report.lease_busy:
         print("another dispatcher is running; nothing done", file=sys.stderr)
         return 0
+    if report.no_channel:
+        print(no_channel_words(report.waiting_for_channel))
+        return 0
     _print_report(report)
     return 1 if report.failed or report.recovered_unconfirmed else 0
+
+
+def no_channel_words(waiting: int) -> str:
+    """What `alerts send` says when no channel is configured: how many alerts wait for one."""
+    alerts = "1 alert waits" if waiting == 1 else f"{waiting:,} alerts wait"
+    if not waiting:
+        return ("No alert channel is configured: no alerts wait; changes found from now on will be sent once one "
+                "is added ([alerts] in the config)")
+    return f"No alert channel is configured: {alerts} and will be sent once one is added ([alerts] in the config)"
 
 
 def run_test(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ def slack_sections(http_sink: Any) -> list[str]:
 
 
 def section_for(sections: list[str], url: str, title: str) -> str:
-    """The one section about the referring page `url` with this title."""
-    found = [s for s in sections if f"<{url}>" in s and title in s]
+    """The one section about the referring page `url` (linked as `<url|short url>`) with this title."""
+    found = [s for s in sections if f"<{url}|" in s and title in s]
     assert len(found) == 1, (url, title, sections)
     return found[0]
