@@ -47,7 +47,8 @@ def item_text(item: Item, number: int) -> list[str]:
     if item.why:
         lines.append(f"   Why: {sentence(item.why, 'plain')}")
     lines.append(f"   What to do: {sentence(item.action, 'plain')}")
-    lines.append("   " + SEPARATOR.join([joined(item.facts, "plain"), *_links_plain(item)]))
+    facts = [joined(item.facts, "plain"), *_links_plain(item)]
+    lines.append("   " + SEPARATOR.join(fact for fact in facts if fact))
     return lines
 
 
@@ -79,7 +80,7 @@ def _item_html(item: Item) -> str:
     parts.append(f"<br><em>What to do:</em> {sentence(item.action, 'html')}")
     links = [f'<a href="{html_text(url, None)}">{label}</a>' for label, url
              in (("Open page", item.page_url), ("Open in linkwatch", item.linkwatch_url)) if url and is_web_url(url)]
-    facts = SEPARATOR.join([joined(item.facts, "html"), *links])
+    facts = SEPARATOR.join(fact for fact in [joined(item.facts, "html"), *links] if fact)
     parts.append(f'<br><small style="color:#555">{facts}</small></p>')
     return "".join(parts)
 

@@ -62,7 +62,9 @@ def item_mrkdwn(item: Item, limit: int = MAX_SECTION_CHARS) -> str:
 
 def item_blocks(item: Item, number: int) -> list[dict[str, Any]]:
     """An item's section, its context line and its buttons (only to http(s) URLs)."""
-    blocks = [_section(item_mrkdwn(item)), _context(joined(item.facts, "slack"))]
+    blocks = [_section(item_mrkdwn(item))]
+    if facts := joined(item.facts, "slack"):  # Slack refuses an empty text
+        blocks.append(_context(facts))
     buttons = []
     if item.page_url and is_web_url(item.page_url) and len(item.page_url) <= MAX_URL_CHARS:
         buttons.append(_button("Open page", item.page_url, f"open_page_{number}"))
