@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import CliError, print_table, settings_from
 from monitor.cli.store_access import open_store
+from monitor.core.human import human_time
 
 if TYPE_CHECKING:
     from monitor.notify.dispatcher import DispatchReport
@@ -76,7 +77,7 @@ def _print_report(report: DispatchReport) -> None:
         if outcome.status == "sent":
             print(f"{outcome.channel}: sent {_events(outcome.events)} in one message (delivery {outcome.delivery_id})")
         elif outcome.status == "retry":
-            when = outcome.retry_at.isoformat(timespec="seconds") if outcome.retry_at else "later"
+            when = human_time(outcome.retry_at) if outcome.retry_at else "later"
             print(f"{outcome.channel}: failed, {_events(outcome.events)} to retry from {when}: "
                   f"{outcome.error}")
         elif outcome.status == "dead":
@@ -153,8 +154,13 @@ def test_delivery_key() -> str:
     return f"linkwatch-test-{secrets.token_hex(8)}"
 
 
+def _human_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with `next_attempt_at` as people read a date (the JSON keeps ISO times)."""
+    return [{**row, "next_attempt_at": human_time(row.get("next_attempt_at"))} for row in rows]
+
+
 def _print_overview(overview: dict[str, Any]) -> None:
-    channels = overview["channels"]
+    channels = _human_times(overview["channels"])
     if overview["unrouted_events"]:
         print(f"{overview['unrouted_events']} events not routed yet (the next dispatch routes them)")
     if channels:
@@ -165,7 +171,7 @@ def _print_overview(overview: dict[str, Any]) -> None:
         for c in channels:
             if c["problem"] and (c["pending"] or c["dead"]):
                 print(f"{c['channel']}: {c['problem']}")
-    notes = overview["notifications"]
+    notes = _human_times(overview["notifications"])
     if not notes:
         print("nothing waits")
         return
