@@ -6,8 +6,9 @@ login.  The Message-ID is built from the delivery key, so every attempt at the
 same alert (a retry after a timeout) has the same one.  SMTP replies are sorted
 into the `alerts.errors` tree: 4xx and lost connections are transient, 5xx
 (authentication failure, refused recipients) and certificate failures
-permanent.  Untrusted values are escaped for HTML and flattened to one line
-for the text part; the subject holds only our own words.
+permanent.  The subject names the site and the worst changes; the text and HTML parts hold the same
+items (at most four lines each, most urgent first).  Untrusted values are escaped for HTML and flattened
+to one line for the text part; the subject holds only our own words and the site's domain.
 
 Reads no settings: `EmailChannel(host, port, email_from, email_to, ...)`.
 """
@@ -22,43 +23,83 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from alerts.errors import PermanentDeliveryError, TransientDeliveryError
-from alerts.escape import html_link, html_text, plain_text
+from alerts.escape import html_text, is_web_url, plain_text
+from alerts.items import Item
 from alerts.message import AlertMessage
+from alerts.render import SEPARATOR, joined, sentence
 
 logger = logging.getLogger(__name__)
 
 
 def subject(message: AlertMessage) -> str:
-    return plain_text(f"[linkwatch] {message.title if not message.events else message.summary()}", 200)
+    """The site and the worst changes: `[acmeshoes.com] 2 links lost (12,400 visits/mo at risk), 1 now nofollow`."""
+    return plain_text(message.headline(), 200)
+
+
+def _links_plain(item: Item) -> list[str]:
+    links = [f"page: {item.page_url}"] if item.page_url else []
+    return links + ([f"in linkwatch: {item.linkwatch_url}"] if item.linkwatch_url else [])
+
+
+def item_text(item: Item, number: int) -> list[str]:
+    """An item as at most four plain lines: title and what happened, why, what to do, facts and links."""
+    lines = [f"{number}. {plain_text(item.title, None)}: {sentence(item.happened, 'plain')}"]
+    if item.why:
+        lines.append(f"   Why: {sentence(item.why, 'plain')}")
+    lines.append(f"   What to do: {sentence(item.action, 'plain')}")
+    facts = [joined(item.facts, "plain"), *_links_plain(item)]
+    lines.append("   " + SEPARATOR.join(fact for fact in facts if fact))
+    return lines
+
+
+def _more_text(message: AlertMessage, shown: int) -> str:
+    words, url = message.more_words(shown), message.events_url()
+    if url:
+        return f"{words}: {url}" if words else f"All changes in linkwatch: {url}"
+    return words
 
 
 def render_text(message: AlertMessage, max_listed: int = 100) -> str:
-    lines = [message.summary(), ""]
-    if message.intro and message.events:
-        lines += [message.intro, ""]
-    for number, view in enumerate(message.listed(max_listed), 1):
-        lines.append(f"{number}. {view.title}")
-        lines += [f"   {fact.label}: {plain_text(fact.value)}" for fact in view.facts]
-        lines += [f"   What to do: {view.action}", ""]
-    if message.more(max_listed):
-        lines += [message.more_line(max_listed), ""]
+    lines = [plain_text(message.headline(), None), ""]
+    if message.intro:
+        lines += [plain_text(message.intro, None), ""]
+    if message.events:
+        lines += [f"{message.count_words()}, {message.when()}, most urgent first.", ""]
+    for number, item in enumerate(message.listed(max_listed), 1):
+        lines += [*item_text(item, number), ""]
+    if footer := _more_text(message, min(max_listed, message.total)):
+        lines += [footer, ""]
     lines.append("-- linkwatch")
     return "\n".join(lines) + "\n"
 
 
+def _item_html(item: Item) -> str:
+    parts = [f"<p><strong>{html_text(item.title, None)}</strong>: {sentence(item.happened, 'html')}"]
+    if item.why:
+        parts.append(f"<br><em>Why:</em> {sentence(item.why, 'html')}")
+    parts.append(f"<br><em>What to do:</em> {sentence(item.action, 'html')}")
+    links = [f'<a href="{html_text(url, None)}">{label}</a>' for label, url
+             in (("Open page", item.page_url), ("Open in linkwatch", item.linkwatch_url)) if url and is_web_url(url)]
+    facts = SEPARATOR.join(fact for fact in [joined(item.facts, "html"), *links] if fact)
+    parts.append(f'<br><small style="color:#555">{facts}</small></p>')
+    return "".join(parts)
+
+
 def render_html(message: AlertMessage, max_listed: int = 100) -> str:
     parts = ["<!DOCTYPE html><html><body style=\"font-family:sans-serif\">",
-             f"<h2>{html_text(message.title)}</h2>", f"<p><strong>{html_text(message.summary())}</strong></p>"]
-    if message.intro and message.events:
+             f"<h2>{html_text(message.headline(), None)}</h2>"]
+    if message.intro:
         parts.append(f"<p>{html_text(message.intro)}</p>")
-    for view in message.listed(max_listed):
-        parts.append(f"<h3>{html_text(view.title)}</h3><table>")
-        for fact in view.facts:
-            value = html_link(fact.value) if fact.url else html_text(fact.value)
-            parts.append(f"<tr><th align=\"left\">{html_text(fact.label)}</th><td>{value}</td></tr>")
-        parts.append(f"<tr><th align=\"left\">What to do</th><td>{html_text(view.action)}</td></tr></table>")
-    if message.more(max_listed):
-        parts.append(f"<p>{html_text(message.more_line(max_listed))}</p>")
+    if message.events:
+        parts.append(f"<p>{html_text(message.count_words())}, {html_text(message.when())}, most urgent first.</p>")
+    parts.extend(_item_html(item) for item in message.listed(max_listed))
+    shown = min(max_listed, message.total)
+    words, url = message.more_words(shown), message.events_url()
+    if url and is_web_url(url):
+        link = f'<a href="{html_text(url, None)}">all changes in linkwatch</a>'
+        parts.append(f"<p>{html_text(words.removesuffix('linkwatch'))}{link}</p>" if words else f"<p>See {link}</p>")
+    elif words:
+        parts.append(f"<p>{html_text(words)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -1,14 +1,15 @@
-"""Turning events into one grouped alert: counts by type, the most valuable first, what to do.
+"""Turning the events of one site into one alert: a headline, the items most urgent first, what is left out.
 
-`build_message(events)` gives an `AlertMessage`: the total, the counts by event type,
-and every event described as an `EventView` (a title, labelled facts and an
-action), ordered most valuable first: by page traffic when known, then by how bad
-the change is, then newest first.  Channels render `message.listed(n)` and say how
-many more there are (`message.more_line(n)`, which points at `linkwatch events`).
+`build_message(events)` gives an `AlertMessage` (the dispatcher makes one per site per channel): its
+`headline()` names the site and the worst changes with counts and the traffic at risk (`[acmeshoes.com]
+2 links lost (12,400 visits/mo at risk), 1 now nofollow`); the events are ordered lost links first, then
+what makes a link count for less (nofollow, noindex, redirect, gone, blocked for Google, demoted), then
+good news (restored, went live, new), each tier by page traffic, then severity, then newest; competitors'
+events last.  Channels render `message.listed(n)` (`alerts.items.Item`s) and say how many more there are
+in plain words (`more_words`), with a link to linkwatch's events page when `public_url` is set.
 
-Facts hold raw, untrusted values (anchors and URLs come from crawled pages);
-each channel escapes them for its format with `alerts.escape`.  Titles, labels
-and actions are ours.
+Items hold raw, untrusted values (anchors and URLs come from crawled pages); each channel escapes them
+for its format with `alerts.render`.
 
 Reads no settings.
 """
@@ -19,8 +20,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from alerts.items import Item, describe, linkwatch_link
+from monitor.core.human import human_number, human_time, visits
 from monitor.core.types import Event, EventType
 
 #: Worst first: the order of counts with equal numbers, and the tie-break after traffic.
@@ -31,218 +33,42 @@ SEVERITY: tuple[EventType, ...] = (
     EventType.FOLLOW, EventType.RESTORED, EventType.WENT_LIVE, EventType.NEW,
 )
 
-TITLES: Mapping[EventType, str] = {
-    EventType.LOST: "Link lost",
-    EventType.PAGE_GONE: "Referring page gone",
-    EventType.NOFOLLOW: "Link became nofollow",
-    EventType.TARGET_CHANGED: "Link target changed",
-    EventType.PAGE_NOINDEX: "Referring page became noindex",
-    EventType.UNREACHABLE: "Referring page unreachable",
-    EventType.PAGE_REDIRECTED: "Referring page redirected",
-    EventType.CANONICAL_CHANGED: "Referring page canonical changed",
-    EventType.LINK_DEMOTED: "Link moved out of the article",
-    EventType.LINK_PROMOTED: "Link moved into the article",
-    EventType.PAGE_BLOCKED_FOR_GOOGLE: "Referring page blocked for Google",
-    EventType.ANCHOR_CHANGED: "Anchor text changed",
-    EventType.FOLLOW: "Link followed again",
-    EventType.RESTORED: "Link restored",
-    EventType.WENT_LIVE: "Promised link went live",
-    EventType.NEW: "New link found",
+#: Most urgent first (issue 16): lost links, then what makes a link count for less, then good news.
+URGENT = frozenset({EventType.LOST})
+INFORMATIONAL = frozenset({EventType.RESTORED, EventType.WENT_LIVE, EventType.NEW, EventType.FOLLOW,
+                           EventType.LINK_PROMOTED})
+
+#: How each event type is counted in a headline: (one, many); `{n}` is the count.
+HEADLINE_WORDS: Mapping[EventType, tuple[str, str]] = {
+    EventType.LOST: ("1 link lost", "{n} links lost"),
+    EventType.PAGE_GONE: ("1 page gone", "{n} pages gone"),
+    EventType.NOFOLLOW: ("1 now nofollow", "{n} now nofollow"),
+    EventType.TARGET_CHANGED: ("1 points elsewhere", "{n} point elsewhere"),
+    EventType.PAGE_NOINDEX: ("1 page now noindex", "{n} pages now noindex"),
+    EventType.PAGE_BLOCKED_FOR_GOOGLE: ("1 page blocked for Google", "{n} pages blocked for Google"),
+    EventType.UNREACHABLE: ("1 page unreachable", "{n} pages unreachable"),
+    EventType.PAGE_REDIRECTED: ("1 page redirected", "{n} pages redirected"),
+    EventType.CANONICAL_CHANGED: ("1 canonical changed", "{n} canonicals changed"),
+    EventType.LINK_DEMOTED: ("1 moved out of the article", "{n} moved out of the article"),
+    EventType.ANCHOR_CHANGED: ("1 anchor changed", "{n} anchors changed"),
+    EventType.LINK_PROMOTED: ("1 moved into the article", "{n} moved into the article"),
+    EventType.FOLLOW: ("1 followed again", "{n} followed again"),
+    EventType.RESTORED: ("1 restored", "{n} restored"),
+    EventType.WENT_LIVE: ("1 promised link live", "{n} promised links live"),
+    EventType.NEW: ("1 new link", "{n} new links"),
 }
-
-ACTIONS: Mapping[EventType, str] = {
-    EventType.LOST: "Reclaim it: contact the site and ask them to put the link back.",
-    EventType.PAGE_GONE: "Reclaim it: contact the site; ask them to restore the page or link from a live one.",
-    EventType.NOFOLLOW: "Ask the site to restore the followed link (drop rel nofollow/sponsored/ugc "
-                        "or the page-level nofollow).",
-    EventType.TARGET_CHANGED: "Ask the site to point the link back at the right URL, or redirect the new one.",
-    EventType.PAGE_NOINDEX: "The page is out of search results, so its link counts for little: "
-                            "ask the site to lift the noindex.",
-    EventType.UNREACHABLE: "Check whether the site is down; nothing is counted lost until a fetch succeeds.",
-    EventType.PAGE_REDIRECTED: "Check where the page moved and that the link is still there.",
-    EventType.CANONICAL_CHANGED: "The page now points its canonical elsewhere; check the canonical page.",
-    EventType.ANCHOR_CHANGED: "Check that the new anchor text still suits you.",
-    EventType.LINK_DEMOTED: "A link in a footer, menu, sidebar or comment counts for far less, and is often "
-                            "the first step before removal: ask the site to keep it in the article.",
-    EventType.LINK_PROMOTED: "Nothing to do: the link is in the article now.",
-    EventType.PAGE_BLOCKED_FOR_GOOGLE: "The site's robots.txt keeps Google off the page, so its link passes no "
-                                       "value: ask the site to allow Googlebot again.",
-    EventType.FOLLOW: "Nothing to do: the link is followed again.",
-    EventType.RESTORED: "Nothing to do: the link is back.",
-    EventType.WENT_LIVE: "Nothing to do: celebrate, the promised link is live.",
-    EventType.NEW: "Nothing to do: a new link was found.",
-}
-
-#: What to do about a link linkwatch never saw live: it cannot be reclaimed, the export may be wrong.
-NEVER_SEEN_ACTIONS: Mapping[EventType, str] = {
-    EventType.LOST: "The link was not on the page when linkwatch first checked it: check the export, "
-                    "or remove the backlink.",
-    EventType.PAGE_GONE: "The page was already gone when linkwatch first checked it: check the export, "
-                         "or remove the backlink.",
-}
-#: A competitor's event (`Event.role == "competitor"`): its title, and what it means for you.  A link a
-#: competitor lost is not yours to reclaim: the page linked to the competitor, so it may link to you.
-COMPETITOR_TITLES: Mapping[EventType, str] = {
-    EventType.LOST: "Competitor lost a link",
-    EventType.PAGE_GONE: "Competitor lost a link: the referring page is gone",
-    EventType.NOFOLLOW: "Competitor's link became nofollow",
-    EventType.PAGE_NOINDEX: "Competitor's referring page became noindex",
-    EventType.RESTORED: "Competitor's link restored",
-    EventType.NEW: "Competitor gained a link",
-    EventType.WENT_LIVE: "Competitor gained a link",
-}
-#: What to do about a competitor's event; {competitor} is the competitor's site.
-COMPETITOR_OPPORTUNITY = ("An outreach opportunity: the page linked to {competitor}; pitch your own page "
-                          "to the site.")
-COMPETITOR_ACTIONS: Mapping[EventType, str] = {
-    EventType.LOST: COMPETITOR_OPPORTUNITY,
-    EventType.NOFOLLOW: COMPETITOR_OPPORTUNITY,
-    EventType.PAGE_NOINDEX: COMPETITOR_OPPORTUNITY,
-    EventType.PAGE_GONE: "An outreach opportunity: the page that linked to {competitor} is gone; if the site "
-                         "republishes it, pitch your own page.",
-    EventType.NEW: "For your outreach: the page links to {competitor}; it may link to you too.",
-    EventType.WENT_LIVE: "For your outreach: the page links to {competitor}; it may link to you too.",
-}
-COMPETITOR_ACTION_OTHER = "Nothing to do for your own links: this is a competitor's link ({competitor})."
-#: Facts that describe a link still missing: not shown once it is back.
-_ABSENCE_FACTS = {"misses", "last_href"}
-
-NOFOLLOW_SOURCES: Mapping[str, str] = {
-    "rel_nofollow": 'rel="nofollow" on the link',
-    "rel_sponsored": 'rel="sponsored" on the link',
-    "rel_ugc": 'rel="ugc" on the link',
-    "meta": "a robots meta tag with nofollow",
-    "header": "an X-Robots-Tag: nofollow header",
-}
-
-NOINDEX_SOURCES: Mapping[str, str] = {
-    "meta": "a robots meta tag with noindex",
-    "header": "an X-Robots-Tag: noindex header",
-}
-
-# detail key -> label, in the order shown; URLs are marked so channels can link them
-_DETAIL_FACTS: tuple[tuple[str, str, bool], ...] = (
-    ("http_status", "HTTP status", False),
-    ("redirected_to", "Redirected to", True),
-    ("final_url", "Final URL", True),
-    ("old_final_url", "Previous final URL", True),
-    ("rel", "rel", False),
-    ("old_rel", "Previous rel", False),
-    ("reasons", "Nofollow because of", False),
-    ("nofollow_sources", "Nofollow because of", False),
-    ("sources", "Noindex because of", False),
-    ("old_anchor", "Old anchor", False),
-    ("new_anchor", "New anchor", False),
-    ("old_href", "Old link URL", True),
-    ("new_href", "New link URL", True),
-    ("href", "Link URL", True),
-    ("last_href", "Last link URL", True),
-    ("canonical", "Canonical", True),
-    ("old_canonical", "Previous canonical", True),
-    ("redirects", "Redirects", False),
-    ("misses", "Checks in a row without the link", False),
-    ("errors_since", "Failing since", False),
-    ("check_state", "Last check", False),
-    ("error", "Error", False),
-)
-# shown elsewhere (anchor, last seen live, state) or noise
-_NOT_EVIDENCE = {"anchor", "last_anchor", "last_live", "follow", "after", "reason", "rendered", "rendered_only",
-                 "never_seen"}
-_FLAGS: tuple[tuple[str, str], ...] = (
-    ("rendered_only", "Found only after JavaScript rendering"),
-    ("never_seen", "linkwatch never saw this link live"),
-)
+#: Event types whose page traffic is at risk (said after their count in a headline).
+AT_RISK = frozenset({EventType.LOST, EventType.PAGE_GONE, EventType.NOFOLLOW, EventType.PAGE_NOINDEX,
+                     EventType.PAGE_BLOCKED_FOR_GOOGLE, EventType.TARGET_CHANGED})
+HEADLINE_LIMIT = 150  # Slack's header limit; a good length for a subject too
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    label: str  # ours
-    value: str  # untrusted: escape when rendering
-    url: bool = False  # a URL: render as a link when it is a plain http(s) URL
-
-
-@dataclass(frozen=True, slots=True)
-class EventView:
-    event: Event
-    title: str
-    facts: tuple[Fact, ...]
-    action: str
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-
-
-def _value_text(key: str, value: Any) -> str:
-    if key in ("reasons", "nofollow_sources", "sources"):
-        names = NOINDEX_SOURCES if key == "sources" else NOFOLLOW_SOURCES
-        items = value if isinstance(value, list | tuple) else [value]
-        return ", ".join(names.get(str(v), str(v)) for v in items)
-    if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value) if key == "rel" else " -> ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
-
-
-def _evidence(detail: Mapping[str, Any], present: bool = False) -> list[Fact]:
-    """The labelled facts of an event's detail; `present`: the link is on the page, say nothing of its absence."""
-    facts = []
-    known = set(_NOT_EVIDENCE)
-    for key, label, is_url in _DETAIL_FACTS:
-        known.add(key)
-        if present and key in _ABSENCE_FACTS:
-            continue
-        if detail.get(key) not in (None, "", [], ()):
-            facts.append(Fact(label, _value_text(key, detail[key]), is_url))
-    if detail.get("reason") and not detail.get("reasons"):
-        facts.append(Fact("Reason", _value_text("reasons", detail["reason"])))
-    facts.extend(Fact(label, "yes") for key, label in _FLAGS if detail.get(key) is True)
-    for key, value in detail.items():
-        if key not in known and value not in (None, "", [], (), {}):
-            label = "".join(c if c.isalnum() else " " for c in str(key))[:40].strip().capitalize() or "Detail"
-            facts.append(Fact(label, _value_text(key, value)))
-    return facts
-
-
-def describe(event: Event) -> EventView:
-    """What happened to one backlink, why, and what to do, as labelled facts."""
-    target_is_url = "://" in event.target
-    facts = [Fact("Referring page", event.source_url, True), Fact("Target", event.target, target_is_url)]
-    facts.append(Fact("State", f"{event.old_state or 'none'} → {event.new_state}"))
-    anchor = event.detail.get("anchor") or event.detail.get("last_anchor") or event.anchor
-    if anchor:
-        facts.append(Fact("Anchor", str(anchor)))
-    facts.extend(_evidence(event.detail, present=event.type == EventType.RESTORED))
-    facts.append(Fact("Last seen live", _when(event.last_live_at) if event.last_live_at
-                      else str(event.detail.get("last_live") or "never")))
-    if event.page_traffic is not None:
-        facts.append(Fact("Page traffic", f"{event.page_traffic:,.0f}"))
-    if event.site or event.tags:
-        facts.append(Fact("Site", " ".join([event.site or "", *(f"#{t}" for t in event.tags)]).strip()))
-    facts.append(Fact("Detected", _when(event.at)))
-    if event.role == "competitor":
-        return _competitor_view(event, facts)
-    action = ACTIONS.get(event.type, "Check the link.")
-    if event.detail.get("never_seen") is True:
-        action = NEVER_SEEN_ACTIONS.get(event.type, action)
-    return EventView(event, TITLES.get(event.type, str(event.type)), tuple(facts), action)
-
-
-def _competitor_view(event: Event, facts: list[Fact]) -> EventView:
-    """A competitor's event reads as what it is: news about a competitor's link, an outreach opportunity."""
-    competitor = event.site or "a competitor"
-    title = COMPETITOR_TITLES.get(event.type, f"Competitor: {TITLES.get(event.type, str(event.type)).lower()}")
-    facts = [Fact("Competitor site", f.value) if f.label == "Site" else f for f in facts]
-    action = COMPETITOR_ACTIONS.get(event.type, COMPETITOR_ACTION_OTHER).format(competitor=competitor)
-    return EventView(event, title, tuple(facts), action)
-
-
-def _value_key(event: Event) -> tuple[int, int, float, int, float]:
-    """Own links before competitors', then by traffic, severity and newest first."""
+def _value_key(event: Event) -> tuple[int, int, int, float, int, float]:
+    """Own links before competitors'; lost links, then problems, then good news; by traffic, severity, newest."""
+    tier = 0 if event.type in URGENT else 2 if event.type in INFORMATIONAL else 1
     severity = SEVERITY.index(event.type) if event.type in SEVERITY else len(SEVERITY)
     traffic = event.page_traffic
-    return (int(event.role == "competitor"), 0 if traffic is not None else 1, -(traffic or 0.0), severity,
+    return (int(event.role == "competitor"), tier, 0 if traffic is not None else 1, -(traffic or 0.0), severity,
             -event.at.timestamp())
 
 
@@ -250,29 +76,70 @@ def type_label(event_type: str) -> str:
     return str(event_type).replace("_", " ")
 
 
+def _count_words(kind: EventType, events: list[Event], at_risk: bool = False) -> str:
+    """`2 links lost`, with `(12,400 visits/mo at risk)` when `at_risk` and the pages' traffic is known."""
+    one, many = HEADLINE_WORDS.get(kind, ("1 change", "{n} changes"))
+    words = one if len(events) == 1 else many.format(n=human_number(len(events)))
+    traffic = sum(e.page_traffic or 0.0 for e in events)
+    if at_risk and kind in AT_RISK and traffic >= 1:
+        words += f" ({visits(traffic)} at risk)"
+    return words
+
+
 @dataclass(frozen=True)
 class AlertMessage:
-    """One grouped message for one channel: what every renderer needs."""
+    """One grouped message for one channel, about one site: what every renderer needs."""
 
     title: str
     kind: str  # alert | digest | test
-    events: tuple[Event, ...]  # most valuable first
+    events: tuple[Event, ...]  # most urgent first
     counts: tuple[tuple[str, int], ...]  # (event type, how many), most first
     since: datetime | None = None  # the earliest event
     intro: str = ""  # a line of our own before the list (the test message)
+    public_url: str | None = None  # linkwatch's web interface, for links to a link's page and to /events
 
     @property
     def total(self) -> int:
         return len(self.events)
 
-    def listed(self, limit: int) -> list[EventView]:
-        return [describe(event) for event in self.events[:limit]]
+    @property
+    def sites(self) -> tuple[str, ...]:
+        return tuple(sorted({e.site for e in self.events if e.site}))
+
+    def listed(self, limit: int) -> list[Item]:
+        return [describe(event, self.public_url) for event in self.events[:limit]]
 
     def more(self, limit: int) -> int:
         return max(self.total - limit, 0)
 
+    def headline(self) -> str:
+        """`[acmeshoes.com] 2 links lost (12,400 visits/mo at risk), 1 now nofollow`: the site and the worst
+        changes first (Slack's header, the email's subject); at most 150 characters."""
+        if not self.events:
+            return self.title
+        sites = self.sites
+        prefix = f"[{sites[0] if len(sites) == 1 else f'{len(sites)} sites'}] " if sites else ""
+        if self.kind == "digest":
+            prefix += f"{self.title.removeprefix('linkwatch ').capitalize()}: "
+        own = [e for e in self.events if e.role != "competitor"]
+        rivals = [e for e in self.events if e.role == "competitor"]
+        kinds = [kind for kind in SEVERITY if any(e.type == kind for e in own)]
+        parts = [_count_words(kind, [e for e in own if e.type == kind], at_risk=n == 0) for n, kind in enumerate(kinds)]
+        if rivals and not own:
+            lost = sum(e.type in (EventType.LOST, EventType.PAGE_GONE) for e in rivals)
+            parts = [f"Competitor lost {human_number(lost)} link{'s' if lost != 1 else ''}: outreach "
+                     "opportunities" if lost else f"{human_number(len(rivals))} competitor changes"]
+        elif rivals:
+            parts.append(f"{human_number(len(rivals))} competitor changes")
+        text = prefix + parts[0]
+        for part in parts[1:]:
+            if len(text) + len(part) + 2 > HEADLINE_LIMIT:
+                break
+            text += ", " + part
+        return text if len(text) <= HEADLINE_LIMIT else text[:HEADLINE_LIMIT - 1] + "…"
+
     def summary(self) -> str:
-        """One line, ours only: '12 backlink changes: 8 lost, 3 nofollow, 1 went live'."""
+        """One line, ours only: '12 backlink changes: 8 lost, 3 nofollow, 1 went live' (the webhook's)."""
         if not self.events:
             return self.intro or self.title
         rivals = sum(1 for e in self.events if e.role == "competitor")
@@ -284,18 +151,42 @@ class AlertMessage:
         noun = "backlink change" if self.total == 1 else "backlink changes"
         return f"{self.total:,} {noun}: {', '.join(parts)}"
 
+    def count_words(self) -> str:
+        """`12 changes` (`1 change`)."""
+        return f"{human_number(self.total)} change{'' if self.total == 1 else 's'}"
+
+    def when(self) -> str:
+        """When the changes were seen: `6 Dec 2026 15:53 UTC`, or a range."""
+        first = min((e.at for e in self.events), default=None)
+        last = max((e.at for e in self.events), default=None)
+        if first is None or last is None:
+            return ""
+        if human_time(first) == human_time(last):
+            return f"seen {human_time(last)}"
+        return f"seen between {human_time(first)} and {human_time(last)}"
+
+    def events_url(self) -> str | None:
+        """The events page of linkwatch's web interface, when it has a public address."""
+        return linkwatch_link(self.public_url, "/events")
+
     def more_command(self) -> str:
+        """The command that lists these events (the webhook's `events_command`, for the machines)."""
         since = self.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else "1d"
         return f"linkwatch events --since {since}"
 
-    def more_line(self, limit: int) -> str:
-        """'and 480 more: run `linkwatch events --since 2026-05-01`' (empty when all are listed)."""
+    def more_words(self, limit: int) -> str:
+        """'and 480 more changes: see linkwatch' (plain words; empty when all are listed).  Channels link
+        `events_url()` after it when there is one."""
         more = self.more(limit)
-        return f"and {more:,} more: run `{self.more_command()}`" if more else ""
+        if not more:
+            return ""
+        noun = "change" if more == 1 else "changes"
+        return f"and {human_number(more)} more {noun}: see linkwatch"
 
 
-def build_message(events: Iterable[Event], kind: str = "alert", title: str | None = None) -> AlertMessage:
-    """Group events into one message: counts by type and the events most valuable first."""
+def build_message(events: Iterable[Event], kind: str = "alert", title: str | None = None,
+                  public_url: str | None = None) -> AlertMessage:
+    """Group events into one message: counts by type and the events most urgent first."""
     ordered = tuple(sorted(events, key=_value_key))
     counter = Counter(str(e.type) for e in ordered)
     rank = {str(t): i for i, t in enumerate(SEVERITY)}
@@ -303,7 +194,7 @@ def build_message(events: Iterable[Event], kind: str = "alert", title: str | Non
     since = min((e.at for e in ordered), default=None)
     if title is None:
         title = "linkwatch digest" if kind == "digest" else "linkwatch: backlink changes"
-    return AlertMessage(title, kind, ordered, counts, since)
+    return AlertMessage(title, kind, ordered, counts, since, public_url=public_url)
 
 
 def probe_message(channel: str) -> AlertMessage:

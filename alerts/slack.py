@@ -1,10 +1,12 @@
 """Slack: an incoming-webhook POST with Block Kit blocks and a plain-text `text` fallback.
 
-Within Slack's limits: at most 50 blocks per message, at most 3,000 characters
-per section text, 150 for the header.  The message lists the `max_listed` most
-valuable events (one section each) and ends with how many more there are and the
-`linkwatch events` command that lists them all.  Everything taken from a crawled
-page goes through `alerts.escape` (no mentions, links, formatting or markup).
+The header names the site and the worst changes (`AlertMessage.headline`); each listed item is a section
+(what happened, why, what to do), a context line (traffic, anchor, when) and buttons: "Open page" (the
+referring page, only when it is http(s)) and "Open in linkwatch" (when `public_url` is set).  Within
+Slack's limits: at most 50 blocks per message, 3,000 characters per section text, 150 for the header,
+75 for a button's text; what does not fit is counted at the end ("and 12 more changes: see linkwatch",
+linked to linkwatch's events page when `public_url` is set).  Everything taken from a crawled page goes
+through `alerts.escape` (no mentions, links, formatting or markup).
 
 Reads no settings: `SlackChannel(webhook_url, timeout, max_listed)`.
 """
@@ -15,66 +17,103 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from alerts.escape import slack_link, slack_text
+from alerts.escape import is_web_url, slack_text
 from alerts.http import post_json
-from alerts.message import AlertMessage, EventView
+from alerts.items import Item
+from alerts.message import AlertMessage
+from alerts.render import joined, sentence
 
 logger = logging.getLogger(__name__)
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
+MAX_URL_CHARS = 3000  # a button's url
 FALLBACK_LINES = 5
+BLOCKS_PER_ITEM = 3  # section, context, actions
 
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def event_mrkdwn(view: EventView, limit: int = MAX_SECTION_CHARS - 100) -> str:
-    """One event as mrkdwn: title and referring page, one fact per line, the action; whole lines only."""
-    lines = [f"*{view.title}*: {slack_link(view.event.source_url)}"]
-    for fact in view.facts[1:]:
-        value = slack_link(fact.value) if fact.url else slack_text(fact.value)
-        lines.append(f"*{fact.label}:* {value}")
-    lines.append(f"_What to do:_ {slack_text(view.action, None)}")  # it may name a site from the settings
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_CHARS]}]}
+
+
+def _button(text: str, url: str, action_id: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": False}, "url": url,
+            "action_id": action_id}
+
+
+def item_mrkdwn(item: Item, limit: int = MAX_SECTION_CHARS) -> str:
+    """What happened, why and what to do, one line each; whole lines only, within `limit`."""
+    lines = [f"*{slack_text(item.title, None)}*: {sentence(item.happened, 'slack')}"]
+    if item.why:
+        lines.append(f"_Why:_ {sentence(item.why, 'slack')}")
+    lines.append(f"_What to do:_ {sentence(item.action, 'slack')}")
     text = ""
     for line in lines:
         if len(text) + len(line) + 1 > limit:
-            return text + "\n…"
+            return (text + "\n…") if text else line[: limit - 1] + "…"
         text = f"{text}\n{line}" if text else line
     return text
+
+
+def item_blocks(item: Item, number: int) -> list[dict[str, Any]]:
+    """An item's section, its context line and its buttons (only to http(s) URLs)."""
+    blocks = [_section(item_mrkdwn(item))]
+    if facts := joined(item.facts, "slack"):  # Slack refuses an empty text
+        blocks.append(_context(facts))
+    buttons = []
+    if item.page_url and is_web_url(item.page_url) and len(item.page_url) <= MAX_URL_CHARS:
+        buttons.append(_button("Open page", item.page_url, f"open_page_{number}"))
+    if item.linkwatch_url and is_web_url(item.linkwatch_url) and len(item.linkwatch_url) <= MAX_URL_CHARS:
+        buttons.append(_button("Open in linkwatch", item.linkwatch_url, f"open_linkwatch_{number}"))
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
+
+
+def _more(message: AlertMessage, shown: int) -> str:
+    """'and 12 more changes: see linkwatch', linked to the events page when there is one."""
+    words = message.more_words(shown)
+    url = message.events_url()
+    if url and is_web_url(url):
+        link = f"<{url}|all changes in linkwatch>"
+        return f"{words[: -len('linkwatch')]}{link}" if words else f"See {link}"
+    return words
 
 
 def render_blocks(message: AlertMessage, max_listed: int = 20) -> list[dict[str, Any]]:
     """The Block Kit blocks of a message (never more than 50)."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": message.title[:MAX_HEADER_CHARS],
-                                    "emoji": False}},
-        _section("*" + slack_text(message.summary(), 500) + "*"),
-    ]
-    if message.kind == "digest" and message.since:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"Digest of the changes since {message.since:%Y-%m-%d %H:%M} UTC"}]})
-    if message.intro and message.events:
+        {"type": "header", "text": {"type": "plain_text", "text": message.headline()[:MAX_HEADER_CHARS],
+                                    "emoji": False}}]
+    if message.intro:
         blocks.append(_section(slack_text(message.intro, 1000)))
-    if message.events:
-        blocks.append({"type": "divider"})
-    room = MAX_BLOCKS - len(blocks) - 1  # one left for the "and N more" line
+    if not message.events:
+        return blocks
+    blocks.append(_context(slack_text(f"{message.count_words()} · {message.when()}", 500)))
+    blocks.append({"type": "divider"})
+    room = (MAX_BLOCKS - len(blocks) - 1) // BLOCKS_PER_ITEM  # one left for the "and N more" line
     shown = min(max_listed, room)
-    blocks.extend(_section(event_mrkdwn(view)) for view in message.listed(shown))
-    if message.more(shown):
-        blocks.append(_section(message.more_line(shown)))
+    for number, item in enumerate(message.listed(shown)):
+        blocks.extend(item_blocks(item, number))
+    if footer := _more(message, shown):
+        blocks.append(_context(footer))
     return blocks
 
 
 def render_fallback(message: AlertMessage) -> str:
     """The plain `text` shown in notifications and by clients without Block Kit."""
-    lines = [slack_text(message.summary(), 500)]
-    for view in message.listed(FALLBACK_LINES):
-        lines.append(f"• {view.title}: {slack_text(view.event.source_url, 200)}")
+    lines = [slack_text(message.headline(), 500)]
+    if message.intro:
+        lines.append(slack_text(message.intro, 1000))
+    for item in message.listed(FALLBACK_LINES):
+        lines.append(f"• {slack_text(item.title, None)}: {sentence(item.happened, 'slack')}")
     if message.more(FALLBACK_LINES):
-        lines.append(message.more_line(FALLBACK_LINES))
+        lines.append(message.more_words(FALLBACK_LINES))
     return "\n".join(lines)
 
 

@@ -36,12 +36,15 @@ def test_slack_posts_blocks_and_fallback(http_sink):
     assert len(http_sink.requests) == 1
     payload = http_sink.requests[0].json
     assert http_sink.requests[0].headers["content-type"].startswith("application/json")
-    assert payload["text"].startswith("1 backlink change: 1 lost")
+    assert payload["text"].startswith("[mysite.example] 1 link lost (10 visits/mo at risk)")
     body = "\n".join(b["text"]["text"] for b in payload["blocks"] if b["type"] == "section")
+    body += "\n".join(e["text"] for b in payload["blocks"] if b["type"] == "context" for e in b["elements"])
     assert "&lt;!channel&gt;" in body and "<!channel>" not in body
     assert "<https://evil" not in body and "<script>" not in body
     assert "*bold*" not in body
-    assert "<https://blog.example/post_1?a=1&amp;b=2>" in body
+    assert "<https://blog.example/post_1?a=1&amp;b=2|blog.example/postˍ1?a=1&amp;b=2>" in body
+    buttons = [e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["text"]["text"], b["url"]) for b in buttons] == [("Open page", "https://blog.example/post_1?a=1&b=2")]
     assert "Reclaim it" in body
 
 
@@ -103,13 +106,14 @@ def test_email_multipart_text_and_html(smtp_sink):
     email_channel(smtp_sink).send(build_message([lost_event(MALICIOUS)]), "linkwatch-delivery-3")
     assert len(smtp_sink.messages) == 1
     mail = smtp_sink.messages[0]
-    assert mail["Subject"] == "[linkwatch] 1 backlink change: 1 lost"
+    assert mail["Subject"] == "[mysite.example] 1 link lost (10 visits/mo at risk)"
     assert mail.get_content_type() == "multipart/alternative"
     assert smtp_sink.recorder.envelopes[0][1] == ["seo@mysite.example", "boss@mysite.example"]
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "Referring page: https://blog.example/post_1?a=1&b=2" in text
-    assert "Last seen live: 2026-04-20 08:00 UTC" in text
+    assert "was removed from blog.example/post_1?a=1&b=2." in text
+    assert "page: https://blog.example/post_1?a=1&b=2" in text
+    assert "last seen live 20 Apr 2026 08:00 UTC" in text
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<https://evil" not in html
     assert '<a href="https://blog.example/post_1?a=1&amp;b=2">' in html

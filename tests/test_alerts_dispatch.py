@@ -33,9 +33,9 @@ def test_thousand_lost_links_one_message_per_channel(alert_store_any, http_sink,
     slack_posts = [r for r in http_sink.requests if r.path == "/hook"]
     hooks = [r for r in http_sink.requests if r.path == "/hook/generic"]
     assert len(slack_posts) == 1 and len(hooks) == 1 and len(smtp_sink.messages) == 1
-    assert slack_posts[0].json["text"].startswith("1,000 backlink changes: 1,000 lost")
+    assert slack_posts[0].json["text"].startswith("[mysite.example] 1,000 links lost (499,500 visits/mo at risk)")
     assert len(hooks[0].json["events"]) == 1000 and hooks[0].json["events"][0]["page_traffic"] == 999.0
-    assert smtp_sink.messages[0]["Subject"] == "[linkwatch] 1,000 backlink changes: 1,000 lost"
+    assert smtp_sink.messages[0]["Subject"] == "[mysite.example] 1,000 links lost (499,500 visits/mo at risk)"
     assert {n.status for n in notifications(store)} == {"sent"}
     with session(store.engine) as s:
         assert s.execute(select(func.count()).select_from(EventRecord).where(EventRecord.routed.is_(False))
@@ -63,8 +63,11 @@ def test_routing_by_type_site_and_tag(alert_store, http_sink, smtp_sink):
     assert routed == {(lost_a, "slack"), (lost_a, "email"), (nofollow_b, "email"),
                       (lost_a, "webhook"), (nofollow_b, "webhook"), (lost_b, "webhook"), (live_a, "webhook")}
     assert not any(event_id == new_a for event_id, _ in routed)  # `new` is not alerted by default
-    hook = next(r for r in http_sink.requests if r.path == "/hook/generic").json
-    assert hook["counts"] == {"lost": 2, "nofollow": 1, "went_live": 1}
+    hooks = [r.json for r in http_sink.requests if r.path == "/hook/generic"]  # one message per site
+    assert sorted((sorted({e["site"] for e in h["events"]}), h["counts"]) for h in hooks) == [
+        (["a.example"], {"lost": 1, "went_live": 1}), (["b.example"], {"lost": 1, "nofollow": 1})]
+    mails = sorted(m["Subject"] for m in smtp_sink.messages)
+    assert mails == ["[a.example] 1 link lost", "[b.example] 1 now nofollow"]
 
 
 def test_default_route_only_for_configured_channels(alert_store, http_sink):
@@ -101,8 +104,7 @@ def test_daily_digest_waits_for_its_hour_then_sends_one_message(alert_store, htt
     report = dispatch(store.engine, settings, NOW + timedelta(hours=1, minutes=5))
     assert [(d.channel, d.events) for d in report.deliveries] == [("slack", 5)]
     digest = http_sink.requests[-1].json
-    assert digest["blocks"][0]["text"]["text"] == "linkwatch daily digest"
-    assert digest["text"].startswith("5 backlink changes: 3 nofollow, 2 page noindex")
+    assert digest["blocks"][0]["text"]["text"] == "[mysite.example] Daily digest: 3 now nofollow, 2 pages now noindex"
     assert len(http_sink.requests) == 2
 
 
@@ -135,7 +137,8 @@ def test_refused_connection_then_back(alert_store, http_sink, refused_url):
     down = settings_for(store, slack=http_sink, slack_webhook_url=refused_url)
     assert dispatch(store.engine, down, NOW).deliveries[0].status == "retry"
     dispatch(store.engine, settings_for(store, slack=http_sink), NOW + timedelta(minutes=5))
-    assert len(http_sink.accepted) == 1 and http_sink.accepted[0].json["text"].startswith("2 backlink changes")
+    assert len(http_sink.accepted) == 1
+    assert http_sink.accepted[0].json["text"].startswith("[mysite.example] 2 links lost")
 
 
 def test_backoff_doubles_then_dead_then_retry_dead(alert_store, http_sink):
@@ -235,3 +238,32 @@ def test_in_flight_delivery_of_a_dead_dispatcher_is_never_resent(alert_store_any
     assert overview["channels"][0]["unconfirmed"] == 3
     assert requeue(store.engine, ("unconfirmed",), NOW) == 3  # the user decides to resend
     assert dispatch(store.engine, settings, NOW).sent_events == 3
+
+
+def test_one_message_per_site_per_channel(alert_store, http_sink, smtp_sink):
+    store = alert_store
+    store.add_events(3, "lost", site="acmeshoes.example", traffic=[8000.0, 4000.0, 400.0])
+    store.add_events(1, "nofollow", site="acmeshoes.example")
+    store.add_events(2, "page_gone", site="bikes.example")
+    report = dispatch(store.engine, settings_for(store, slack=http_sink, smtp=smtp_sink), NOW)
+    assert sorted((d.channel, d.events) for d in report.deliveries) == [
+        ("email", 2), ("email", 4), ("slack", 2), ("slack", 4)]
+    headers = sorted(r.json["blocks"][0]["text"]["text"] for r in http_sink.accepted)
+    assert headers == ["[acmeshoes.example] 3 links lost (12,400 visits/mo at risk), 1 now nofollow",
+                       "[bikes.example] 2 pages gone"]
+    assert sorted(m["Subject"].strip() for m in smtp_sink.messages) == headers  # a long subject is folded
+    assert len({r.json["text"] for r in http_sink.accepted}) == 2
+    with session(store.engine) as s:
+        assert len(set(s.execute(select(Delivery.id)).scalars())) == 4  # one delivery (and key) per message
+
+
+def test_events_wait_while_no_channel_is_configured_then_go_out(alert_store, http_sink):
+    store = alert_store
+    store.add_events(3, "lost")
+    store.add_events(2, "new")  # not alerted by default: not counted
+    report = dispatch(store.engine, settings_for(store), NOW)
+    assert report.no_channel and report.waiting_for_channel == 3 and report.routed_events == 0
+    assert notifications(store) == []
+    report = dispatch(store.engine, settings_for(store, slack=http_sink), NOW + timedelta(days=2))
+    assert report.routed_events == 5 and [(d.status, d.events) for d in report.deliveries] == [("sent", 3)]
+    assert http_sink.accepted[0].json["blocks"][0]["text"]["text"] == "[mysite.example] 3 links lost"

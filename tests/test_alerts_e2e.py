@@ -41,18 +41,22 @@ def test_removed_link_gives_one_slack_message_and_one_email(site, tmp_path: Path
 
     assert len(http_sink.requests) == 1 and len(smtp_sink.messages) == 1
     slack = http_sink.requests[0].json
-    assert slack["text"].startswith("1 backlink change: 1 lost")
+    review = site.url("/review")
+    assert slack["text"].startswith("[mysite.com] 1 link lost")
     section = next(b["text"]["text"] for b in slack["blocks"] if "Link lost" in b.get("text", {}).get("text", ""))
-    assert f"<{site.url('/review')}>" in section
-    assert "*Target:* mysite.com" in section and "*HTTP status:* 200" in section
-    assert "live → lost" in section and "Reclaim it" in section
-    assert "&lt;!channel&gt; ∗pricing∗" in section and "<!channel>" not in section
-    assert "*Last link URL:* <https://mysite.com/pricing>" in section
+    assert section.startswith(f"*Link lost*: The link to mysite.com was removed from <{review}|")
+    assert "_Why:_ The page loads, but the link was missing 2 checks in a row." in section
+    assert "Reclaim it" in section
+    context = " ".join(e["text"] for b in slack["blocks"] if b["type"] == "context" for e in b["elements"])
+    assert "anchor “Best &lt;!channel&gt; ∗pricing∗ tool”" in context and "<!channel>" not in context
+    assert "last seen live " in context and " UTC" in context
+    buttons = [e for b in slack["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["text"]["text"], b["url"]) for b in buttons] == [("Open page", review)]  # no public_url: no linkwatch
 
     mail = smtp_sink.messages[0]
-    assert mail["Subject"] == "[linkwatch] 1 backlink change: 1 lost"
+    assert mail["Subject"] == "[mysite.com] 1 link lost"
     text = mail.get_body(("plain",)).get_content()
-    assert f"Referring page: {site.url('/review')}" in text and "Anchor: Best <!channel> *pricing* tool" in text
+    assert f"page: {review}" in text and "anchor “Best <!channel> *pricing* tool”" in text
     assert "What to do: Reclaim it" in text
     html = mail.get_body(("html",)).get_content()
     assert "Best &lt;!channel&gt; *pricing* tool" in html

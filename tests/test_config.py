@@ -177,7 +177,8 @@ def test_every_declared_setting_is_read_from_its_key_and_its_variable(tmp_path):
     samples = {"[crawl] resolve": ("a.test:127.0.0.1", (("a.test", "127.0.0.1"),)),
                "[serve] metrics_addr": ("127.0.0.2:1", "127.0.0.2:1"), "[crawl] render": ("never", RenderMode.NEVER),
                "[log] level": ("error", "ERROR"), "[reports] max_exact_share": ("0.5", 0.5),
-               "[report] accent": ("#0A0b0c", "#0a0b0c")}
+               "[report] accent": ("#0A0b0c", "#0a0b0c"),
+               "[serve] public_url": ("https://lw.example/", "https://lw.example")}
     logo = tmp_path / "logo.png"
     logo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     samples["[report] logo"] = (str(logo), str(logo))

@@ -88,8 +88,9 @@ def test_competitor_losses_read_as_outreach_opportunities_when_routed(site: Test
         assert "Reclaim it" not in text and "Link lost" not in text, text
     own = [s for s in sections if "/own" in s]
     assert len(own) == PAGES and all(s.startswith("*Link lost*") and "Reclaim it" in s for s in own)
-    summaries = [block["text"]["text"] for request in http_sink.accepted for block in request.json["blocks"][1:2]]
-    assert any(f"{PAGES} lost, {PAGES} of competitors (outreach opportunities)" in s for s in summaries), summaries
+    headers = sorted(request.json["blocks"][0]["text"]["text"] for request in http_sink.accepted)
+    assert headers == [f"[mysite.com] {PAGES} links lost", f"[rival.com] Competitor lost {PAGES} links: outreach "
+                       "opportunities"], headers  # one message per site
 
 
 def test_lost_link_metric_and_rule_ignore_competitor_losses(site: TestSite, tmp_path: Path, http_sink: Any) -> None:

@@ -36,7 +36,7 @@ def test_one_link_in_two_exports_is_one_backlink(site: TestSite, tmp_path: Path,
     linkwatch(env, "run", "--once", "--all")
     linkwatch(env, "alerts", "send")
     lost = [s for s in slack_sections(http_sink) if "Link lost" in s]
-    assert len(lost) == 1 and f"<{review}>" in lost[0], lost
-    assert smtp_sink.messages[0]["Subject"] == "[linkwatch] 1 backlink change: 1 lost"
+    assert len(lost) == 1 and f"<{review}|" in lost[0], lost
+    assert smtp_sink.messages[0]["Subject"] == "[mysite.com] 1 link lost (1,200 visits/mo at risk)"
     reclaim = json.loads(linkwatch(env, "report", "reclaim", "--site", "mysite.com", "--json").stdout)
     assert [(r["source_url"], r["reason"]) for r in reclaim["rows"]] == [(review, "removed")]

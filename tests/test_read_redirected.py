@@ -36,7 +36,7 @@ def test_a_redirected_page_names_its_destination(site: TestSite, tmp_path: Path,
 
     linkwatch(env, "alerts", "send")
     alert = section_for(slack_sections(http_sink), site.url("/old-post"), "Link lost")
-    assert f"*Redirected to:* <{destination}>" in alert
+    assert f"_Why:_ The page now redirects to <{destination}|" in alert
 
     reclaim = json.loads(linkwatch(env, "report", "reclaim", "--site", "mysite.com", "--json").stdout)
     row = next(r for r in reclaim["rows"] if r["source_url"] == site.url("/old-post"))

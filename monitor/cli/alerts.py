@@ -3,7 +3,8 @@
 - `alerts send` runs one dispatch pass (for cron; `linkwatch serve` runs the same
   after each cycle) and prints what was sent and what failed.  Exit status: 0 when
   every due notification was delivered (or nothing was due, or another dispatcher
-  holds the lease), 1 when a delivery failed or notifications wait for a channel
+  holds the lease, or no channel is configured: it then says how many alerts wait
+  for one), 1 when a delivery failed or notifications wait for a channel
   that cannot send (they are kept and retried) or a delivery left in flight by a
   dispatcher that died was found (marked unconfirmed), 2 for a user error.
   `--retry-dead` and `--resend-unconfirmed` first put dead / unconfirmed
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import CliError, print_table, settings_from
 from monitor.cli.store_access import open_store
+from monitor.core.human import human_time
 
 if TYPE_CHECKING:
     from monitor.notify.dispatcher import DispatchReport
@@ -75,7 +77,7 @@ def _print_report(report: DispatchReport) -> None:
         if outcome.status == "sent":
             print(f"{outcome.channel}: sent {_events(outcome.events)} in one message (delivery {outcome.delivery_id})")
         elif outcome.status == "retry":
-            when = outcome.retry_at.isoformat(timespec="seconds") if outcome.retry_at else "later"
+            when = human_time(outcome.retry_at) if outcome.retry_at else "later"
             print(f"{outcome.channel}: failed, {_events(outcome.events)} to retry from {when}: "
                   f"{outcome.error}")
         elif outcome.status == "dead":
@@ -100,8 +102,20 @@ def run_send(args: argparse.Namespace) -> int:
     if report.lease_busy:
         print("another dispatcher is running; nothing done", file=sys.stderr)
         return 0
+    if report.no_channel:
+        print(no_channel_words(report.waiting_for_channel))
+        return 0
     _print_report(report)
     return 1 if report.failed or report.recovered_unconfirmed else 0
+
+
+def no_channel_words(waiting: int) -> str:
+    """What `alerts send` says when no channel is configured: how many alerts wait for one."""
+    alerts = "1 alert waits" if waiting == 1 else f"{waiting:,} alerts wait"
+    if not waiting:
+        return ("No alert channel is configured: no alerts wait; changes found from now on will be sent once one "
+                "is added ([alerts] in the config)")
+    return f"No alert channel is configured: {alerts} and will be sent once one is added ([alerts] in the config)"
 
 
 def run_test(args: argparse.Namespace) -> int:
@@ -140,8 +154,13 @@ def test_delivery_key() -> str:
     return f"linkwatch-test-{secrets.token_hex(8)}"
 
 
+def _human_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with `next_attempt_at` as people read a date (the JSON keeps ISO times)."""
+    return [{**row, "next_attempt_at": human_time(row.get("next_attempt_at"))} for row in rows]
+
+
 def _print_overview(overview: dict[str, Any]) -> None:
-    channels = overview["channels"]
+    channels = _human_times(overview["channels"])
     if overview["unrouted_events"]:
         print(f"{overview['unrouted_events']} events not routed yet (the next dispatch routes them)")
     if channels:
@@ -152,7 +171,7 @@ def _print_overview(overview: dict[str, Any]) -> None:
         for c in channels:
             if c["problem"] and (c["pending"] or c["dead"]):
                 print(f"{c['channel']}: {c['problem']}")
-    notes = overview["notifications"]
+    notes = _human_times(overview["notifications"])
     if not notes:
         print("nothing waits")
         return

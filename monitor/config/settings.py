@@ -28,6 +28,7 @@ from monitor.config.values import (
     image_file,
     number,
     optional_text,
+    optional_web_url,
     parse_bool,
     parse_duration,
     parse_resolve,
@@ -141,6 +142,11 @@ class Settings:
         "serve", "allow_unauthenticated", "LINKWATCH_ALLOW_UNAUTHENTICATED", parse_bool, False,
         "`true`: serve `/metrics` and `/healthz` on a non-loopback `metrics_addr` without `api_token` "
         "(otherwise `serve` refuses to start: anyone who reaches the port would read them).")
+    public_url: str | None = setting(
+        "serve", "public_url", "LINKWATCH_PUBLIC_URL", optional_web_url, None,
+        "The address people open `linkwatch serve`'s web interface at (an absolute http(s) URL, such as "
+        "`https://linkwatch.agency.example`). When set, every alert item links to its link's page there and "
+        "each alert to its events page.")
     redis_url: str = setting(
         "redis", "url", "LINKWATCH_REDIS_URL", text, "redis://127.0.0.1:6379/0",
         "The shared queue of `linkwatch worker`.")

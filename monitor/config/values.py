@@ -102,6 +102,18 @@ def optional_text(value: Any, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def optional_web_url(value: Any, name: str) -> str | None:
+    """An absolute http(s) URL with a host (a trailing `/` dropped), or None when absent or empty."""
+    if value is None or str(value).strip() == "":
+        return None
+    url = str(value).strip()
+    parts = re.match(r"^(https?)://([^/?#\s]+)([^\s]*)$", url, re.IGNORECASE)
+    if not parts or parts.group(2).startswith(("@", ":")):
+        raise ConfigError(f"{name}: expected an absolute http(s) URL such as https://linkwatch.example.com, "
+                          f"got {url[:200]!r}")
+    return url.rstrip("/")
+
+
 def strings(value: Any, name: str) -> tuple[str, ...]:
     """A list of strings, or one comma-separated string (as an environment variable holds it)."""
     if value is None:

@@ -97,3 +97,23 @@ def quoted(text: str, limit: int = 60) -> str:
     repr does), cut to `limit` characters with `...` so that a megabyte cell cannot flood an error list."""
     shown = repr(text[:limit])
     return shown + "..." if len(text) > limit else shown
+
+
+def short_url(url: Any, limit: int = 80) -> str:
+    """A URL as people read it in a sentence: `blog.example.com/best-shoes` (no scheme, no `www.`, no lone
+    trailing slash), cut to `limit` characters with `…`.  Not for links: the full URL goes in the href."""
+    text = str(url or "")
+    for prefix in ("https://", "http://"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):]
+            break
+    if text.lower().startswith("www."):
+        text = text[4:]
+    if text.endswith("/") and text.count("/") == 1:
+        text = text[:-1]
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def visits(value: float | int | None) -> str:
+    """A referring page's traffic: `12,400 visits/mo`; an empty string when unknown."""
+    return "" if value is None else f"{human_number(value)} visits/mo"

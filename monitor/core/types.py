@@ -279,6 +279,7 @@ class Event:
     page_traffic: float | None = None
     last_live_at: datetime | None = None
     role: str = "own"  # the site's role: "own", or "competitor" (a `[[site]] competitor = true`)
+    contact_hints: tuple[str, ...] = ()  # mailto: links and contact pages seen on the referring site
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -296,4 +297,5 @@ class Event:
             "anchor": self.anchor,
             "page_traffic": self.page_traffic,
             "last_live_at": self.last_live_at.isoformat() if self.last_live_at else None,
+            "contact_hints": list(self.contact_hints),
         }

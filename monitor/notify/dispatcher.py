@@ -3,14 +3,15 @@
 `dispatch(engine, settings, now=None) -> DispatchReport` is one pass (`linkwatch alerts send`, and
 `linkwatch serve` after each cycle): under the `alerts-dispatcher` lease (held elsewhere: nothing is
 done), it marks `unconfirmed` what a dead dispatcher left `sending`, routes new events
-(monitor.notify.routing), then sends each usable channel's due notifications as one grouped message
-(up to MAX_EVENTS_PER_MESSAGE), committing `sending` and the Delivery row before the send and `sent`
+(monitor.notify.routing), then sends each usable channel's due notifications as one grouped message per
+site (up to MAX_EVENTS_PER_MESSAGE), committing `sending` and the Delivery row before the send and `sent`
 after.  Invariants: a failure is retried with backoff (permanent or out of attempts: `dead`), so an
 outage never loses an alert; an `unconfirmed` notification is never resent unless asked
 (`--resend-unconfirmed`), so a restart never sends twice; a retry of the same notifications has the
 same `delivery_key`.  The steps, the backoff and the failure classes: docs/alerts.md, "Delivery guarantees".
 
-Reads Settings: alert_routes, alert_max_attempts, alert_backoff_seconds and the channel settings.
+Reads Settings: alert_routes, alert_max_attempts, alert_backoff_seconds, public_url (links in the messages)
+and the channel settings.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from alerts.message import build_message
 from monitor.config import Settings
 from monitor.core.types import Event
 from monitor.notify.channels import CHANNELS, build_channel, channel_problem
-from monitor.notify.routing import route_events
+from monitor.notify.routing import effective_routes, route_events, waiting_without_channel
 from monitor.store import leases
 from monitor.store.db import session
 from monitor.store.listing import event_from_record
@@ -41,7 +42,7 @@ LEASE_NAME = "alerts-dispatcher"
 LEASE_TTL = 300.0
 MAX_BACKOFF = 6 * 3600.0
 MAX_EVENTS_PER_MESSAGE = 5000
-MAX_MESSAGES_PER_CHANNEL = 20  # per dispatch, when more than MAX_EVENTS_PER_MESSAGE are due
+MAX_MESSAGES_PER_CHANNEL = 100  # per dispatch: one per site, more when a site has more than MAX_EVENTS_PER_MESSAGE
 _IN_CHUNK = 900
 
 
@@ -61,6 +62,8 @@ class DispatchReport:
     recovered_unconfirmed: int = 0
     routed_events: int = 0
     notifications_created: int = 0
+    no_channel: bool = False  # no channel and no route is configured: events wait, un-routed
+    waiting_for_channel: int = 0  # then: the events the default route will alert once a channel is added
     deliveries: list[DeliveryOutcome] = field(default_factory=list)
 
     @property
@@ -122,16 +125,23 @@ def load_events(engine: Engine, event_ids: list[int]) -> list[Event]:
 
 
 def _claim(engine: Engine, channel: str, now: datetime) -> tuple[int, str, list[int], set[str]] | None:
-    """Mark the channel's due notifications `sending` under a new Delivery; commit before sending.
+    """Mark the due notifications of one site (the site of the oldest) `sending` under a new Delivery; commit
+    before sending.  One message per site: a marketer reads each client's changes on their own.
 
     Returns the delivery id, its idempotency key, the event ids and the modes."""
+    due = (Notification.channel == channel, Notification.status == "pending", Notification.next_attempt_at <= now)
     with session(engine) as s:
-        rows = s.execute(select(Notification.id, Notification.event_id, Notification.mode)
-                         .where(Notification.channel == channel, Notification.status == "pending",
-                                Notification.next_attempt_at <= now)
-                         .order_by(Notification.id).limit(MAX_EVENTS_PER_MESSAGE)).all()
-        if not rows:
+        site_id = s.execute(select(Backlink.site_id).select_from(Notification)
+                            .join(EventRecord, Notification.event_id == EventRecord.id)
+                            .join(Backlink, EventRecord.backlink_id == Backlink.id)
+                            .where(*due).order_by(Notification.id).limit(1)).scalar_one_or_none()
+        if site_id is None:
             return None
+        rows = s.execute(select(Notification.id, Notification.event_id, Notification.mode)
+                         .join(EventRecord, Notification.event_id == EventRecord.id)
+                         .join(Backlink, EventRecord.backlink_id == Backlink.id)
+                         .where(*due, Backlink.site_id == site_id)
+                         .order_by(Notification.id).limit(MAX_EVENTS_PER_MESSAGE)).all()
         delivery = Delivery(channel=channel, started_at=_utcnow(), status="sending", events=len(rows))
         s.add(delivery)
         s.flush()
@@ -202,7 +212,7 @@ def _message_kind(modes: set[str]) -> tuple[str, str | None]:
 
 def _deliver_channel(engine: Engine, settings: Settings, name: str, now: datetime, holder: str,
                      report: DispatchReport) -> None:
-    """Send the channel's due notifications: one message per batch, stop at the first failure."""
+    """Send the channel's due notifications: one message per site (and batch), stop at the first failure."""
     channel = build_channel(settings, name)
     for _ in range(MAX_MESSAGES_PER_CHANNEL):
         claimed = _claim(engine, name, now)
@@ -214,7 +224,7 @@ def _deliver_channel(engine: Engine, settings: Settings, name: str, now: datetim
             raise RuntimeError("the dispatcher lease was lost; stopping before sending")
         try:
             kind, title = _message_kind(modes)
-            message = build_message(load_events(engine, event_ids), kind, title)
+            message = build_message(load_events(engine, event_ids), kind, title, settings.public_url)
             channel.send(message, key)
         except DeliveryError as exc:
             report.deliveries.append(_mark_failed(engine, settings, delivery_id, exc, now))
@@ -247,6 +257,10 @@ def dispatch(engine: Engine, settings: Settings, now: datetime | None = None) ->
         return report
     try:
         report.recovered_unconfirmed = recover_unconfirmed(engine)
+        if not effective_routes(settings):
+            report.no_channel = True
+            report.waiting_for_channel = waiting_without_channel(engine)
+            return report
         report.routed_events, report.notifications_created = route_events(engine, settings, now)
         for name in CHANNELS:
             problem = channel_problem(settings, name)

@@ -3,7 +3,8 @@
 A route matches an event by type (`route.events`), site (`route.sites`) and tags (`route.tags`;
 empty: any); an event of a competitor site (`[[site]] competitor = true`) only when the route says
 `competitors = true`.  With no `[[alerts.route]]`, every channel the settings name gets
-`DEFAULT_ALERT_EVENTS` of the own sites immediately.  A notification is due at `next_attempt_at` (at once, or the
+`DEFAULT_ALERT_EVENTS` of the own sites immediately; with no channel named either, events are not routed:
+they wait for a channel (docs/alerts.md, "No channel yet").  A notification is due at `next_attempt_at` (at once, or the
 daily/weekly digest's hour).  Invariants: a channel never gets the same event twice (unique
 (event_id, channel); when several routes of one channel match, the earliest delivery wins); each
 batch inserts its notifications and marks its events `routed` in one transaction, so an event is
@@ -18,9 +19,10 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from monitor.config import AlertRoute, Settings
+from monitor.core.types import DEFAULT_ALERT_EVENTS
 from monitor.notify.channels import named_channels
 from monitor.store.db import session
 from monitor.store.models import Backlink, EventRecord, Notification, Site
@@ -51,6 +53,17 @@ def _bare(domain: str) -> str:
     return domain.lower().removeprefix("www.")
 
 
+def waiting_without_channel(engine: Engine) -> int:
+    """How many un-routed events the default route would alert (own sites, `DEFAULT_ALERT_EVENTS`): what waits
+    for a channel to be configured."""
+    with session(engine) as s:
+        return int(s.execute(select(func.count()).select_from(EventRecord)
+                             .join(Backlink, EventRecord.backlink_id == Backlink.id)
+                             .join(Site, Backlink.site_id == Site.id)
+                             .where(EventRecord.routed.is_(False), Site.competitor.is_(False),
+                                    EventRecord.type.in_([str(t) for t in DEFAULT_ALERT_EVENTS]))).scalar_one())
+
+
 def route_matches(route: AlertRoute, event_type: str, site: str | None, tags: Sequence[str],
                   competitor: bool = False) -> bool:
     if competitor and not route.competitors:
@@ -76,8 +89,13 @@ def notifications_for(routes: Sequence[AlertRoute], event_id: int, event_type: s
 
 
 def route_events(engine: Engine, settings: Settings, now: datetime) -> tuple[int, int]:
-    """Route every un-routed event. Returns (events routed, notifications created)."""
+    """Route every un-routed event. Returns (events routed, notifications created).
+
+    With no channel and no route, nothing is routed: the events wait, un-routed, and go out once a channel
+    is configured (`waiting_without_channel` counts them)."""
     routes = effective_routes(settings)
+    if not routes:
+        return 0, 0
     events = created = 0
     while True:
         with session(engine) as s:

@@ -180,7 +180,7 @@ def event_from_record(record: EventRecord, link: Backlink, site: str | None, com
         old_state=record.old_state, new_state=record.new_state, detail=dict(record.detail or {}),
         id=record.id, backlink_id=link.id, site=site, tags=tuple(link.tags or ()),
         anchor=link.anchor or link.expected_anchor, page_traffic=link.page_traffic, last_live_at=link.last_live,
-        role="competitor" if competitor else "own",
+        role="competitor" if competitor else "own", contact_hints=tuple(link.contact_hints or ()),
     )
 
 

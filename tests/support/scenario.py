@@ -33,13 +33,21 @@ def import_rows(env: dict[str, str], tmp_path: Path, name: str, text: str, *flag
 
 
 def slack_sections(http_sink: Any) -> list[str]:
-    """The text of every event section of every Slack message the sink accepted."""
-    return [block["text"]["text"] for request in http_sink.accepted for block in request.json["blocks"]
-            if block["type"] == "section" and "_What to do:_" in block["text"]["text"]]
+    """The text of every event item of every Slack message the sink accepted: its section (what happened, why,
+    what to do) and the context line of facts that follows it."""
+    items: list[str] = []
+    for request in http_sink.accepted:
+        blocks = request.json["blocks"]
+        for number, block in enumerate(blocks):
+            if block["type"] == "section" and "_What to do:_" in block["text"]["text"]:
+                after = blocks[number + 1] if number + 1 < len(blocks) else {}
+                facts = after["elements"][0]["text"] if after.get("type") == "context" else ""
+                items.append(block["text"]["text"] + ("\n" + facts if facts else ""))
+    return items
 
 
 def section_for(sections: list[str], url: str, title: str) -> str:
-    """The one section about the referring page `url` with this title."""
-    found = [s for s in sections if f"<{url}>" in s and title in s]
+    """The one section about the referring page `url` (linked as `<url|short url>`) with this title."""
+    found = [s for s in sections if f"<{url}|" in s and title in s]
     assert len(found) == 1, (url, title, sections)
     return found[0]
