@@ -90,7 +90,7 @@ def test_add_and_list(linkwatch: Linkwatch) -> None:
     assert len(linkwatch.json_lines("links", "--json", "--site", "www.acme.com")) == 2
     assert linkwatch.json_lines("links", "--json", "--site", "other.com") == []
     table = linkwatch("links").stdout.splitlines()
-    assert table[0].split()[:3] == ["ID", "STATE", "SOURCE_URL"] and len(table) == 3
+    assert table[0].split()[:5] == ["ID", "SITE", "STATE", "REFERRING", "PAGE"] and len(table) == 3
 
 
 def test_bad_input_is_one_line_and_loses_nothing(linkwatch: Linkwatch, tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_history_and_events(linkwatch_any_backend: Linkwatch) -> None:
     assert len(linkwatch.json_lines("events", "--json", "--since", since)) >= 1
     assert len(linkwatch.json_lines("events", "--json", "--limit", "1")) == 1
     assert linkwatch.json_lines("events", "--json", "--site", "other.com") == []
-    assert "rel_sponsored" in linkwatch("events").stdout
+    assert 'not followed: rel="sponsored" on the link' in linkwatch("events").stdout
 
 
 def test_csv_export_is_spreadsheet_safe(linkwatch: Linkwatch) -> None:

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from monitor.cli.common import print_table, write_csv, write_json_lines
+from monitor.cli.common import column_titles, print_table, write_csv, write_json_lines
 
 FIRST_CHUNK = 200
 
 
-def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None) -> int:
-    """Print rows as an aligned table; return how many were printed."""
+def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None,
+                 headers: Mapping[str, str] | None = None) -> int:
+    """Print rows as an aligned table (column headers as in print_table); return how many were printed."""
     out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     iterator: Iterator[dict[str, Any]] = iter(rows)
     first = list(itertools.islice(iterator, FIRST_CHUNK))
     if not first:
         return 0
-    print_table(first, columns, out)
+    print_table(first, columns, out, headers=headers)
     count = len(first)
-    widths = [max(len(col), *(len(_text(r.get(col))) for r in first)) for col in columns]
+    titles = column_titles(columns, headers)
+    widths = [max(len(title), *(len(_text(r.get(col))) for r in first)) for col, title in zip(columns, titles,
+                                                                                              strict=True)]
     for row in iterator:
         cells = [_text(row.get(col)) for col in columns]
         out.write("  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n")
@@ -46,8 +49,9 @@ def _fit(text: str, width: int) -> str:
 
 
 def emit(rows: Iterable[dict[str, Any]], output: str, columns: Sequence[str], table_columns: Sequence[str],
-         out: TextIO | None = None) -> int | None:
-    """Write rows as `json` lines, `csv` (spreadsheet-safe) or a `table`; the table returns its row count."""
+         out: TextIO | None = None, headers: Mapping[str, str] | None = None) -> int | None:
+    """Write rows as `json` lines, `csv` (spreadsheet-safe) or a `table` (with `headers`); the table returns
+    its row count."""
     out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     if output == "json":
         write_json_lines(rows, out)
@@ -55,4 +59,4 @@ def emit(rows: Iterable[dict[str, Any]], output: str, columns: Sequence[str], ta
     if output == "csv":
         write_csv(rows, columns, out)
         return None
-    return stream_table(rows, table_columns, out)
+    return stream_table(rows, table_columns, out, headers)

@@ -29,6 +29,8 @@ class ImportOptions:
     sites: tuple[SiteConfig, ...] = ()  # Settings.sites
     batch_size: int = 5000  # rows written per chunk (all in one transaction)
     max_errors: int = 20  # errors listed; all are counted
+    #: may the import start monitoring sites that are neither stored nor configured (the CLI's --new-site)?
+    new_sites: bool = True
 
 
 @dataclass(frozen=True)
