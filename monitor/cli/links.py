@@ -30,13 +30,14 @@ TABLE_COLUMNS = ("id", "site", "state", "source_url", "target", "anchor", "http_
                  "page")
 TABLE_HEADERS = {"source_url": "REFERRING PAGE", "http_status": "HTTP"}
 
+PRESENT = ("live", "nofollow")  # states in which the link is on the page (followed or not)
 #: `--csv --human`: (column header, its value from a `links --json` row and its page flags)
 HUMAN_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Site", lambda r: r["site"]),
     ("Referring page", lambda r: r["source_url"]),
     ("Links to", lambda r: r["target"]),
     ("State", lambda r: state_words(r["state"])),
-    ("Followed", lambda r: yes_no(r["follow"])),
+    ("Followed", lambda r: yes_no(r["follow"]) if r["state"] in PRESENT else ""),
     ("Anchor text", lambda r: r["anchor"]),
     ("Page notes", lambda r: r["page"]),
     ("Page traffic", lambda r: human_number(r["page_traffic"])),

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from monitor.cli.common import column_titles, print_table, write_csv, write_json_lines
+from monitor.cli.common import column_titles, print_table, table_cell, write_csv, write_json_lines
 
 FIRST_CHUNK = 200
 
@@ -28,20 +28,13 @@ def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: Te
     print_table(first, columns, out, headers=headers)
     count = len(first)
     titles = column_titles(columns, headers)
-    widths = [max(len(title), *(len(_text(r.get(col))) for r in first)) for col, title in zip(columns, titles,
-                                                                                              strict=True)]
+    widths = [max(len(title), *(len(table_cell(r.get(col), col)) for r in first))
+              for col, title in zip(columns, titles, strict=True)]
     for row in iterator:
-        cells = [_text(row.get(col)) for col in columns]
+        cells = [table_cell(row.get(col), col) for col in columns]
         out.write("  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n")
         count += 1
     return count
-
-
-def _text(value: Any, max_width: int = 60) -> str:
-    if isinstance(value, list | tuple):
-        value = " ".join(str(v) for v in value)
-    text = "" if value is None else str(value).replace("\n", " ")
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
 
 def _fit(text: str, width: int) -> str:

@@ -112,8 +112,13 @@ def _listed(values: Any, words: dict[str, str]) -> str:
     return ", ".join(words.get(str(v), str(v)) for v in items if v)
 
 
-def _quoted(text: Any) -> str:
-    return "no anchor text" if text in (None, "") else f"“{text}”"
+def _anchor_change(old: Any, new: Any) -> str:
+    """`anchor text “Acme shoes” is now “Acme”`; `… now none` / `… is now “Acme” (it had none)`."""
+    if new in (None, ""):
+        return f"anchor text “{old}” is now empty"
+    if old in (None, ""):
+        return f"anchor text is now “{new}” (it had none)"
+    return f"anchor text “{old}” is now “{new}”"
 
 
 def event_detail_words(kind: str, detail: dict[str, Any]) -> str:
@@ -129,7 +134,7 @@ def event_detail_words(kind: str, detail: dict[str, Any]) -> str:
     if kind == "page_noindex" and detail.get("sources"):
         parts.append("because of " + _listed(detail["sources"], NOINDEX_WORDS))
     if kind == "anchor_changed":
-        parts.append(f"anchor text {_quoted(detail.get('old_anchor'))} is now {_quoted(detail.get('new_anchor'))}")
+        parts.append(_anchor_change(detail.get("old_anchor"), detail.get("new_anchor")))
     if detail.get("new_href"):
         parts.append(f"now links to {detail['new_href']}" + (f" instead of {detail['old_href']}"
                                                              if detail.get("old_href") else ""))
@@ -146,3 +151,23 @@ def event_detail_words(kind: str, detail: dict[str, Any]) -> str:
     if detail.get("error"):
         parts.append(str(detail["error"]))
     return "; ".join(parts)
+
+
+def human_value(value: Any) -> str:
+    """Any plain value as people read it in a table: yes/no, human dates, `12,400` and `0.83` (at most two
+    decimals), a list as words; an empty string for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, datetime):
+        return human_time(value)
+    if isinstance(value, date):
+        return human_date(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0")
+    if isinstance(value, list | tuple):
+        return " ".join(human_value(v) for v in value)
+    return str(value)

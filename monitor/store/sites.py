@@ -5,7 +5,7 @@ or stored (`linkwatch sites add`), longest match on the target's host, else the 
 target's host.  A configured site's role (own or competitor) comes from the config and wins over the
 stored one whenever the site is used.
 
-Your first `add` or `import` creates your sites (nothing is stored or configured yet).  After that a
+Your first `add` or `import` creates your sites (no site of your own is stored or configured yet).  After that a
 target outside your sites is most often a typo (`acmeshoes.con`): the resolver still creates its site
 in the transaction, remembers it in `new_domains`, and the command rolls back unless it was allowed
 (`--new-site`).
@@ -55,9 +55,10 @@ class SiteResolver:
     def __init__(self, session: Session, sites: Sequence[SiteConfig] = ()) -> None:
         self.session = session
         self.sites = tuple(sites)
-        self.stored = tuple(session.scalars(select(Site.domain)))
-        #: nothing stored or configured yet: the first add or import creates your sites
-        self.first_use = not self.stored and not self.sites
+        rows = session.execute(select(Site.domain, Site.competitor)).all()
+        self.stored = tuple(domain for domain, _ in rows)
+        #: no site of your own stored or configured yet: the first add or import creates your sites
+        self.first_use = all(competitor for _, competitor in rows) and all(s.competitor for s in self.sites)
         self.new_domains: list[str] = []  # sites created that were neither stored nor configured
         self._ids: dict[str, int] = {}
         self._hosts: dict[str, int] = {}  # host -> site id, for the few target hosts of an import
