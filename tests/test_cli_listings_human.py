@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from monitor.store import db
 from monitor.store.models import Backlink, Check, EventRecord
@@ -123,3 +124,15 @@ def test_text_output_is_in_words(lw: StoreCli) -> None:
     assert " UTC " in lw("links").stdout
     detail = next(e for e in lw.json_lines("events", "--json") if e["type"] == "anchor_changed")["detail"]
     assert detail == {"old_anchor": None, "new_anchor": "Acme", "follow": True, "http_status": 200}  # machine values
+
+
+@pytest.mark.parametrize("name", ["traffic", "ratio", "velocity", "domains", "gap", "anchors", "reclaim", "outreach"])
+def test_report_text_is_in_words(report_engine: Engine, tmp_path: Path, name: str) -> None:
+    """The seeded report profile (tests/fixtures_reports.py): every report's text in words."""
+    lw = StoreCli(report_engine.url.render_as_string(hide_password=False), tmp_path)
+    text = lw("report", name, "--site", "acme.com", "--since", "2026-01-01").stdout
+    assert not MACHINE.search(text.replace("competitor's", "")), (MACHINE.search(text), text)
+    assert not re.search(r"\b(made_nofollow|page_gone|naked_url|rel_sponsored)\b|\d{4}-\d\d-\d\d", text), text
+    if name == "reclaim":
+        assert "Made not followed" in text and 'not followed: rel="sponsored" on the link' in text, text
+        assert "the page answers 404" in text and "16 Feb 2026 10:00 UTC" in text, text

@@ -24,6 +24,11 @@ EVENT_WORDS = {
     "link_demoted": "Link moved out of the content", "link_promoted": "Link moved into the content",
     "page_blocked_for_google": "Page blocked for Google",
 }
+#: why a link is on the reclaim list (monitor.reports.reclaim)
+RECLAIM_REASON_WORDS = {
+    "removed": "Link removed", "page_gone": "Page gone", "redirected": "Page redirected",
+    "noindex": "Page noindex", "made_nofollow": "Made not followed", "canonical_elsewhere": "Canonical elsewhere",
+}
 #: most urgent first: the order of the state filter and of "sort by state"
 STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
 
@@ -100,7 +105,7 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 NOFOLLOW_WORDS = {
     "rel_nofollow": 'rel="nofollow" on the link', "rel_sponsored": 'rel="sponsored" on the link',
     "rel_ugc": 'rel="ugc" on the link', "meta": "a robots meta tag with nofollow",
-    "header": "an X-Robots-Tag: nofollow header",
+    "header": "an X-Robots-Tag: nofollow header", "unknown": "reason not known",
 }
 NOINDEX_WORDS = {"meta": "a robots meta tag with noindex", "header": "an X-Robots-Tag: noindex header"}
 #: event types that say the link is missing from the page (their detail counts the checks without it)
