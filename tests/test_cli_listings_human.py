@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from monitor.store import db
+from monitor.store.mentions import store_mentions
 from monitor.store.models import Backlink, Check, EventRecord
 from tests.support.cli import StoreCli
 from tests.support.store import ingest_a_cycle
@@ -136,3 +137,15 @@ def test_report_text_is_in_words(report_engine: Engine, tmp_path: Path, name: st
     if name == "reclaim":
         assert "Made not followed" in text and 'not followed: rel="sponsored" on the link' in text, text
         assert "the page answers 404" in text and "16 Feb 2026 10:00 UTC" in text, text
+
+
+def test_mentions_list_is_in_words(lw: StoreCli) -> None:
+    engine = db.connect(lw.database_url)
+    store_mentions(engine, "acme.com", [("https://news.example.org/a", "Acme", "We love Acme shoes.",
+                                         ["mailto:editor@news.example.org"])])
+    engine.dispose()
+    text = lw("mentions", "--site", "acme.com", "--list").stdout
+    assert text.splitlines()[0].split() == ["PAGE", "URL", "TERM", "SENTENCE", "CONTACT", "HINTS", "FOUND", "AT"]
+    assert f"{NOW.day} {NOW:%b %Y}" in text and " UTC" in text and not MACHINE.search(text), text
+    assert lw.json_lines("mentions", "--site", "acme.com", "--list", "--json")[0]["found_at"].startswith(
+        NOW.date().isoformat())
