@@ -115,3 +115,10 @@ def test_import_creates_sites_only_on_first_use(lw_sqlite: StoreCli, tmp_path: P
     assert "acmeshoes.co " in lw.error("import", str(gsc), "--target-site", "acmeshoes.co") + " "
     assert "added 2" in lw("import", str(second), "--new-site").stdout
     assert [s["domain"] for s in lw.json_lines("sites", "--json")] == ["acmeshoes.com", "acmeshoes.con"]
+
+
+def test_competitor_events_read_as_competitors(lw: StoreCli) -> None:
+    lw("add", "https://news.example.net/x", "--target", "rival.com")
+    ingest_a_cycle(lw.database_url, "rival.com")
+    assert [e["role"] for e in lw.json_lines("events", "--json")] == ["competitor"]
+    assert "rival.com (competitor)  New link found" in lw("events").stdout
