@@ -171,7 +171,7 @@ def test_a_large_export_with_one_bad_row_at_the_end(engine: Engine, tmp_path: Pa
                                    "expected an absolute http(s) URL")
     assert stored(engine) == before
     code, out, _ = linkwatch("import", "--skip-invalid", str(path))
-    assert code == 0 and f"added {ROWS - 1}, updated 0, unchanged 0, skipped 1" in out
+    assert code == 0 and f"added {ROWS - 1:,}, updated 0, unchanged 0, skipped 1" in out
     assert snapshot(engine) == recount(engine)
 
 

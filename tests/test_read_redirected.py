@@ -32,7 +32,7 @@ def test_a_redirected_page_names_its_destination(site: TestSite, tmp_path: Path,
     assert f"redirected to {destination}" in lost, third
 
     history = linkwatch(env, "history", site.url("/old-post")).stdout
-    assert "FINAL_URL" in history.splitlines()[0] and history.count(destination) == 2, history
+    assert "FINAL URL" in history.splitlines()[0] and history.count(destination) == 2, history
 
     linkwatch(env, "alerts", "send")
     alert = section_for(slack_sections(http_sink), site.url("/old-post"), "Link lost")

@@ -36,4 +36,4 @@ def test_removing_one_of_two_tracked_links_is_lost(site: TestSite, tmp_path: Pat
     listed = linkwatch(env, "links").stdout
     deals_sale = next(line for line in listed.splitlines()
                       if site.url("/deals") in line and "https://mysite.com/sale" in line)
-    assert " lost " in f" {deals_sale} ", listed
+    assert "  Lost  " in deals_sale, listed

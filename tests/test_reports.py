@@ -116,7 +116,7 @@ def test_reclaim(report_engine):
         ("https://f.example/gone", "page_gone"), ("https://g.example/lost", "removed"),
         ("https://h.example/nf", "made_nofollow"), ("https://k.example/old", "removed")]
     assert r.rows[0]["contact_hints"] == ["mailto:editor@f.example"] and r.rows[0]["anchor"] == "Acme tools"
-    assert r.rows[2]["evidence"] == "reason=rel_sponsored"
+    assert r.rows[2]["evidence"] == 'not followed: rel="sponsored" on the link'  # words, not reason=rel_sponsored
     recent = reclaim_report(report_engine, "acme.com", datetime(2026, 2, 20, tzinfo=UTC), SETTINGS)
     assert [x["source_url"] for x in recent.rows] == ["https://g.example/lost", "https://h.example/nf"]
     assert (recent.links, recent.traffic, recent.by_reason) == (2, 60, {"made_nofollow": 1, "removed": 1})

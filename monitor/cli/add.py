@@ -5,6 +5,9 @@ and its target; adding it again updates the values given and changes nothing
 else.  A new backlink is due for a check at once, in state `unchecked`, or
 `pending` with `--status pending` (a link promised by outreach, not live yet).
 
+A target on a domain that is not one of your sites yet (stored, or a `[[site]]` of the config) is
+refused as a likely typo unless `--new-site` is given; the very first `add` or `import` creates your sites.
+
 Reads `Settings.database_url` and `Settings.sites`.
 """
 
@@ -38,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cost", type=float, metavar="X", help="what the link cost")
     parser.add_argument("--placed", metavar="DATE", help="the date it was placed (2026-09-15)")
     parser.add_argument("--notes", metavar="TEXT", help="free-form notes")
+    parser.add_argument("--new-site", action="store_true",
+                        help="the target is on a domain that is not one of your sites yet: start monitoring it")
     parser.set_defaults(func=run)
 
 
@@ -65,6 +70,16 @@ def _input(args: argparse.Namespace) -> BacklinkInput:
         pending=args.status == "pending", origin="manual")
 
 
+def not_a_site(domain: str, known: list[str]) -> str:
+    """The refusal of a target outside your sites, with the site it most likely misspells."""
+    from monitor.store.sites import closest_site
+
+    guess = closest_site(domain, known)
+    hint = f" (did you mean {guess}?)" if guess else ""
+    return (f"{domain} is not one of your sites{hint}: check the spelling, or add --new-site to start "
+            "monitoring it")
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.store.db import session
     from monitor.store.sites import SiteResolver
@@ -74,7 +89,11 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     engine = open_store(args)
     with session(engine) as s:
-        counts = upsert_backlinks(s, [item], SiteResolver(s, settings.sites), datetime.now(UTC))
+        resolver = SiteResolver(s, settings.sites)
+        counts = upsert_backlinks(s, [item], resolver, datetime.now(UTC))
+        new = resolver.unexpected_new_sites()
+        if new and not args.new_site:  # raised inside the transaction: nothing is stored
+            raise CliError(not_a_site(new[0], resolver.known()))
     verb = "added" if counts.added else "updated" if counts.updated else "already stored, unchanged:"
     sys.stdout.write(f"{verb} {item.source_url} -> {item.target}\n")
     return 0

@@ -10,14 +10,19 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TextIO
 
 from monitor.config import ConfigError, Settings, config_file_warnings, load_settings
+from monitor.core.human import human_value
 from monitor.core.spreadsheet import csv_cell, plain_cell
 
 logger = logging.getLogger(__name__)
+
+
+#: columns of numbers that are codes, printed as they are (no thousands separator)
+CODES = frozenset({"id", "http_status", "backlink_id", "run_id"})
 
 
 class CliError(Exception):
@@ -82,16 +87,27 @@ def write_json_lines(rows: Iterable[dict[str, Any]], out: TextIO | None = None) 
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None,
-                max_width: int = 60) -> None:
-    """A plain aligned text table for the terminal."""
+                max_width: int = 60, headers: Mapping[str, str] | None = None) -> None:
+    """A plain aligned text table for the terminal, values as people read them (monitor.core.human); a
+    column's header is `headers[col]`, else COL (with
+    spaces for underscores)."""
     out = sys.stdout if out is None else out  # the stdout of the call, not of the import
-    def text(value: Any) -> str:
-        value = plain_cell(value)
-        value = str(value).replace("\n", " ")
-        return value if len(value) <= max_width else value[: max_width - 1] + "…"
-
-    cells = [[text(row.get(col)) for col in columns] for row in rows]
-    widths = [max([len(col)] + [len(r[i]) for r in cells]) for i, col in enumerate(columns)]
-    out.write("  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    cells = [[table_cell(row.get(col), col, max_width) for col in columns] for row in rows]
+    titles = column_titles(columns, headers)
+    widths = [max([len(title)] + [len(r[i]) for r in cells]) for i, title in enumerate(titles)]
+    out.write("  ".join(title.ljust(w) for title, w in zip(titles, widths, strict=True)).rstrip() + "\n")
     for r in cells:
         out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+
+
+def column_titles(columns: Sequence[str], headers: Mapping[str, str] | None = None) -> list[str]:
+    """The header of each column: `headers[col]`, else the name in capitals with spaces (`LAST CHECKED`)."""
+    return [(headers or {}).get(col) or col.replace("_", " ").upper() for col in columns]
+
+
+def table_cell(value: Any, column: str, max_width: int = 60) -> str:
+    """One cell of a text table: the value in words (codes such as ids as they are), on one line, cut at
+    `max_width` characters."""
+    text = str(plain_cell(value)) if column in CODES else human_value(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"

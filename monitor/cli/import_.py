@@ -5,7 +5,8 @@ encoding and delimiter are detected.  An .xlsx workbook (told from its bytes) is
 read from the sheet holding an export, or the one --sheet names.  Rows are validated one by one: if any is
 invalid, its line number and reason are listed and nothing is written, unless
 --skip-invalid asks to write the valid rows.  Re-importing the same file
-changes nothing.  See docs/importing.md.
+changes nothing.  Targets outside your sites (stored or configured) need --new-site, except in the
+first import.  See docs/importing.md.
 
 Reads `Settings.database_url` and `Settings.sites`.
 """
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
 from monitor.cli.store_access import open_store
-from monitor.core.human import quoted
+from monitor.core.human import human_number, quoted
 from monitor.importers.names import FORMAT_NAMES
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="import the valid rows and skip the invalid ones (listed on stderr)")
     parser.add_argument("--tag", action="append", default=[], metavar="T",
                         help="add this tag to every imported backlink (repeatable)")
+    parser.add_argument("--new-site", action="store_true",
+                        help="the targets may be on domains that are not sites of yours yet: start monitoring them "
+                        "(not needed for your first import)")
     parser.set_defaults(func=run)
 
 
@@ -54,10 +58,11 @@ def _print_errors(report: ImportReport, name: str) -> None:
     for conflict in report.conflicts:
         sys.stderr.write(f"warning: {prefix}{conflict}\n")
     if report.conflict_count > len(report.conflicts):
-        sys.stderr.write(f"warning: ... and {report.conflict_count - len(report.conflicts)} more conflicting rows\n")
+        more = human_number(report.conflict_count - len(report.conflicts))
+        sys.stderr.write(f"warning: ... and {more} more conflicting rows\n")
     hidden = report.error_count - len(report.errors)
     if hidden > 0:
-        sys.stderr.write(f"... and {hidden} more invalid row{'s' if hidden != 1 else ''}\n")
+        sys.stderr.write(f"... and {human_number(hidden)} more invalid row{'s' if hidden != 1 else ''}\n")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--tag: {exc}") from None
     settings = settings_from(args)
     options = ImportOptions(format=args.format, target_site=args.target_site, skip_invalid=args.skip_invalid,
-                            tags=tags, sites=settings.sites, sheet=args.sheet)
+                            tags=tags, sites=settings.sites, sheet=args.sheet, new_sites=args.new_site)
     engine = open_store(args)
     try:
         report = import_file(engine, path, options)
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     _print_errors(report, path.name)
     name = path.name if report.sheet is None else f"{path.name}, sheet {quoted(report.sheet, 40)}"
     if not report.written:
-        rows = f"{report.error_count} invalid row{'s' if report.error_count != 1 else ''}"
+        rows = f"{human_number(report.error_count)} invalid row{'s' if report.error_count != 1 else ''}"
         raise CliError(f"{name}: {rows}; nothing imported (fix them, or import the valid rows "
                        "with --skip-invalid)")
     sys.stdout.write(f"{name} ({report.title}): {report.summary()}\n")

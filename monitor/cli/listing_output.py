@@ -9,36 +9,32 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from monitor.cli.common import print_table, write_csv, write_json_lines
+from monitor.cli.common import column_titles, print_table, table_cell, write_csv, write_json_lines
 
 FIRST_CHUNK = 200
 
 
-def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None) -> int:
-    """Print rows as an aligned table; return how many were printed."""
+def stream_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO | None = None,
+                 headers: Mapping[str, str] | None = None) -> int:
+    """Print rows as an aligned table (column headers as in print_table); return how many were printed."""
     out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     iterator: Iterator[dict[str, Any]] = iter(rows)
     first = list(itertools.islice(iterator, FIRST_CHUNK))
     if not first:
         return 0
-    print_table(first, columns, out)
+    print_table(first, columns, out, headers=headers)
     count = len(first)
-    widths = [max(len(col), *(len(_text(r.get(col))) for r in first)) for col in columns]
+    titles = column_titles(columns, headers)
+    widths = [max(len(title), *(len(table_cell(r.get(col), col)) for r in first))
+              for col, title in zip(columns, titles, strict=True)]
     for row in iterator:
-        cells = [_text(row.get(col)) for col in columns]
+        cells = [table_cell(row.get(col), col) for col in columns]
         out.write("  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n")
         count += 1
     return count
-
-
-def _text(value: Any, max_width: int = 60) -> str:
-    if isinstance(value, list | tuple):
-        value = " ".join(str(v) for v in value)
-    text = "" if value is None else str(value).replace("\n", " ")
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
 
 def _fit(text: str, width: int) -> str:
@@ -46,8 +42,9 @@ def _fit(text: str, width: int) -> str:
 
 
 def emit(rows: Iterable[dict[str, Any]], output: str, columns: Sequence[str], table_columns: Sequence[str],
-         out: TextIO | None = None) -> int | None:
-    """Write rows as `json` lines, `csv` (spreadsheet-safe) or a `table`; the table returns its row count."""
+         out: TextIO | None = None, headers: Mapping[str, str] | None = None) -> int | None:
+    """Write rows as `json` lines, `csv` (spreadsheet-safe) or a `table` (with `headers`); the table returns
+    its row count."""
     out = sys.stdout if out is None else out  # the stdout of the call, not of the import
     if output == "json":
         write_json_lines(rows, out)
@@ -55,4 +52,4 @@ def emit(rows: Iterable[dict[str, Any]], output: str, columns: Sequence[str], ta
     if output == "csv":
         write_csv(rows, columns, out)
         return None
-    return stream_table(rows, table_columns, out)
+    return stream_table(rows, table_columns, out, headers)

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from monitor.cli.common import CliError, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store
+from monitor.core.human import human_number, plural
 from monitor.core.mentions import brand_terms
 
 COLUMNS = ("page_url", "term", "sentence", "contact_hints", "found_at")
@@ -97,10 +98,10 @@ def _summary(result: Any, terms: tuple[str, ...], added: int, stored: int, site:
     found = len(result.found)
     pages = len({url for url, _, _, _ in result.found})
     checked = "page" if result.pages == 1 else "pages"
-    line = (f"checked {result.pages} {checked} for {', '.join(terms)}: {found} unlinked "
-            f"{'mention' if found == 1 else 'mentions'} on {pages} {'page' if pages == 1 else 'pages'} ({added} new)")
+    line = (f"checked {human_number(result.pages)} {checked} for {', '.join(terms)}: "
+            f"{plural(found, 'unlinked mention')} on {plural(pages, 'page')} ({human_number(added)} new)")
     if stored != found:
-        line += f"; listing all {stored} stored for {site}, earlier crawls' included"
+        line += f"; listing all {human_number(stored)} stored for {site}, earlier crawls' included"
     return line + "\n"
 
 

@@ -13,6 +13,7 @@ import sys
 
 from monitor.cli.common import CliError
 from monitor.cli.store_access import open_store
+from monitor.core.human import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         what = f" to {args.target}" if args.target else ""
         raise CliError(f"no backlink from {args.source_url}{what} is stored; nothing removed "
                        "(see `linkwatch links`)")
-    sys.stdout.write(f"removed {removed} backlink{'s' if removed != 1 else ''} from {args.source_url}\n")
+    sys.stdout.write(f"removed {plural(removed, 'backlink')} from {args.source_url}\n")
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -27,6 +28,14 @@ from typing import Any
 from monitor.cli.common import CliError, positive_int, print_table, settings_from, write_csv
 from monitor.cli.store_access import open_store, parse_when
 from monitor.config import Settings
+from monitor.core.human import (
+    NOFOLLOW_WORDS,
+    RECLAIM_REASON_WORDS,
+    human_date,
+    human_value,
+    percent,
+    state_words,
+)
 from monitor.reports import NAMES
 
 logger = logging.getLogger(__name__)
@@ -140,18 +149,55 @@ def _print(name: str, report: Any) -> None:
 
     out = sys.stdout
     out.write(f"{name} report for {report.site}\n")
-    width = max((len(str(k)) for k, _ in report.summary()), default=0)
-    for key, value in report.summary():
-        out.write(f"  {str(key).ljust(width)}  {value}\n")
+    summary = [(_dates_in_words(_reason_key(str(key))), _dates_in_words(human_value(value)))
+               for key, value in report.summary()]
+    width = max((len(key) for key, _ in summary), default=0)
+    for key, value in summary:
+        out.write(f"  {key.ljust(width)}  {value}\n")
     for warning in report.warnings:
         out.write(f"warning: {warning}\n")
     out.write("\n")
     if report.rows:
-        print_table(report.rows, report.COLUMNS, out)
+        print_table([_row_in_words(row) for row in report.rows], report.COLUMNS, out)
     else:
         out.write("(nothing to list)\n")
     if isinstance(report, GapReport) and not report.verified and report.rows:
         out.write("\n(competitor links as stored; add --verify to re-check them with the crawler)\n")
+
+
+ISO_DAY = re.compile(r"\b(\d{4}-\d\d-\d\d)\b")
+
+
+def _dates_in_words(text: str) -> str:
+    """`since 2026-01-31` -> `since 31 Jan 2026`."""
+    return ISO_DAY.sub(lambda m: human_date(m.group(1)), text)
+
+
+def _reason_key(key: str) -> str:
+    """`reason: made_nofollow` -> `reason: Made not followed`; `naked_url` -> `naked URL`."""
+    if key == "naked_url":
+        return "naked URL"
+    head, _, reason = key.partition("reason: ")
+    return f"{head}reason: {RECLAIM_REASON_WORDS.get(reason, reason)}" if reason else key
+
+
+def _row_in_words(row: dict[str, Any]) -> dict[str, Any]:
+    """A report row for the text table: reasons and states in words, ISO days as human dates (the other
+    values become words in print_table)."""
+    out = dict(row)
+    if isinstance(out.get("reason"), str):
+        out["reason"] = RECLAIM_REASON_WORDS.get(out["reason"], out["reason"])
+    if isinstance(out.get("state"), str):
+        out["state"] = state_words(out["state"])
+    if isinstance(out.get("share"), float):
+        out["share"] = percent(out["share"])
+    if out.get("class") == "naked_url":
+        out["class"] = "naked URL"
+    measure = out.get("measure")
+    if isinstance(measure, str) and measure.startswith("nofollow by "):
+        reason = measure.removeprefix("nofollow by ")
+        out["measure"] = f"not followed: {NOFOLLOW_WORDS.get(reason, reason)}"
+    return {k: _dates_in_words(v) if isinstance(v, str) and ISO_DAY.fullmatch(v) else v for k, v in out.items()}
 
 
 def _write_document(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:

@@ -24,6 +24,11 @@ EVENT_WORDS = {
     "link_demoted": "Link moved out of the content", "link_promoted": "Link moved into the content",
     "page_blocked_for_google": "Page blocked for Google",
 }
+#: why a link is on the reclaim list (monitor.reports.reclaim)
+RECLAIM_REASON_WORDS = {
+    "removed": "Link removed", "page_gone": "Page gone", "redirected": "Page redirected",
+    "noindex": "Page noindex", "made_nofollow": "Made not followed", "canonical_elsewhere": "Canonical elsewhere",
+}
 #: most urgent first: the order of the state filter and of "sort by state"
 STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
 
@@ -117,3 +122,84 @@ def short_url(url: Any, limit: int = 80) -> str:
 def visits(value: float | int | None) -> str:
     """A referring page's traffic: `12,400 visits/mo`; an empty string when unknown."""
     return "" if value is None else f"{human_number(value)} visits/mo"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 backlink`, `12,400 backlinks` (`words`: the plural when it is not word + s)."""
+    return f"{human_number(count)} {word if count == 1 else (words or word + 's')}"
+
+
+NOFOLLOW_WORDS = {
+    "rel_nofollow": 'rel="nofollow" on the link', "rel_sponsored": 'rel="sponsored" on the link',
+    "rel_ugc": 'rel="ugc" on the link', "meta": "a robots meta tag with nofollow",
+    "header": "an X-Robots-Tag: nofollow header", "unknown": "reason not known",
+}
+NOINDEX_WORDS = {"meta": "a robots meta tag with noindex", "header": "an X-Robots-Tag: noindex header"}
+#: event types that say the link is missing from the page (their detail counts the checks without it)
+_ABSENT = ("lost", "page_gone", "target_changed")
+
+
+def _listed(values: Any, words: dict[str, str]) -> str:
+    items = values if isinstance(values, list | tuple) else [values]
+    return ", ".join(words.get(str(v), str(v)) for v in items if v)
+
+
+def _anchor_change(old: Any, new: Any) -> str:
+    """`anchor text “Acme shoes” is now “Acme”`; `… now none` / `… is now “Acme” (it had none)`."""
+    if new in (None, ""):
+        return f"anchor text “{old}” is now empty"
+    if old in (None, ""):
+        return f"anchor text is now “{new}” (it had none)"
+    return f"anchor text “{old}” is now “{new}”"
+
+
+def event_detail_words(kind: str, detail: dict[str, Any]) -> str:
+    """An event's evidence in a few plain words (`rel="sponsored" on the link; redirected to https://…`), for
+    the CLI's text output; the JSON keeps `detail` as it is."""
+    parts: list[str] = []
+    if kind == "page_gone" and detail.get("http_status"):
+        parts.append(f"the page answers {detail['http_status']}")
+    if detail.get("redirected_to"):
+        parts.append(f"redirected to {detail['redirected_to']}")
+    if kind in ("nofollow", "new", "went_live", "restored") and (detail.get("reasons") or detail.get("reason")):
+        parts.append("not followed: " + _listed(detail.get("reasons") or detail.get("reason"), NOFOLLOW_WORDS))
+    if kind == "page_noindex" and detail.get("sources"):
+        parts.append("because of " + _listed(detail["sources"], NOINDEX_WORDS))
+    if kind == "anchor_changed":
+        parts.append(_anchor_change(detail.get("old_anchor"), detail.get("new_anchor")))
+    if detail.get("new_href"):
+        parts.append(f"now links to {detail['new_href']}" + (f" instead of {detail['old_href']}"
+                                                             if detail.get("old_href") else ""))
+    if kind == "canonical_changed" and detail.get("canonical"):
+        parts.append(f"canonical is now {detail['canonical']}")
+    if kind in _ABSENT and detail.get("misses"):
+        parts.append(f"missing in {plural(int(detail['misses']), 'check')} in a row")
+    if detail.get("never_seen") is True:
+        parts.append("never seen live by linkwatch")
+    if detail.get("rendered_only") is True and kind not in _ABSENT:
+        parts.append("found only after JavaScript rendering")
+    if detail.get("errors_since"):
+        parts.append(f"failing since {human_time(detail['errors_since'])}")
+    if detail.get("error"):
+        parts.append(str(detail["error"]))
+    return "; ".join(parts)
+
+
+def human_value(value: Any) -> str:
+    """Any plain value as people read it in a table: yes/no, human dates, `12,400` and `0.83` (at most two
+    decimals), a list as words; an empty string for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, datetime):
+        return human_time(value)
+    if isinstance(value, date):
+        return human_date(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0")
+    if isinstance(value, list | tuple):
+        return " ".join(human_value(v) for v in value)
+    return str(value)

@@ -30,6 +30,8 @@ class ImportOptions:
     batch_size: int = 5000  # rows written per chunk (all in one transaction)
     max_errors: int = 20  # errors listed; all are counted
     sheet: str | None = None  # the sheet of a workbook to read (else the one holding an export)
+    #: may the import start monitoring sites that are neither stored nor configured (the CLI's --new-site)?
+    new_sites: bool = True
 
 
 @dataclass(frozen=True)

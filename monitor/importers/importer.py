@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from monitor.core.human import human_number
 from monitor.importers import ahrefs, csv_plain, ga4, gsc, semrush
 from monitor.importers.base import CellError, Columns, ExportFormat, ImportOptions, ReferralInput, Row
 from monitor.importers.detect import ExportFile, ImportFileError, open_export
@@ -29,7 +30,7 @@ from monitor.importers.workbook import is_workbook
 from monitor.store.backlink_input import BacklinkInput, UpsertCounts, normalize_target
 from monitor.store.db import session as transaction
 from monitor.store.referrals import upsert_referrals
-from monitor.store.sites import SiteResolver
+from monitor.store.sites import SiteResolver, closest_site
 from monitor.store.writer import BacklinkWriter, Repeat
 
 if TYPE_CHECKING:
@@ -68,13 +69,27 @@ class ImportReport:
     sheet: str | None = None  # the sheet read, for a workbook
 
     def summary(self) -> str:
-        c = self.counts
-        text = f"added {c.added}, updated {c.updated}, unchanged {c.unchanged}, skipped {self.skipped}"
+        c, n = self.counts, human_number
+        text = f"added {n(c.added)}, updated {n(c.updated)}, unchanged {n(c.unchanged)}, skipped {n(self.skipped)}"
         if self.duplicates:
-            text += f", duplicate rows {self.duplicates}"
+            text += f", duplicate rows {n(self.duplicates)}"
         if self.conflict_count:
-            text += f", conflicting rows {self.conflict_count} (the first row of each backlink kept)"
+            text += f", conflicting rows {n(self.conflict_count)} (the first row of each backlink kept)"
         return text
+
+
+class NewSitesError(ImportFileError):
+    """The rows target domains that are not sites of yours yet, and new sites were not allowed."""
+
+    def __init__(self, domains: list[str], known: list[str]) -> None:
+        self.domains, self.known = domains, known
+        shown = ", ".join(domains[:5]) + (f" and {len(domains) - 5} more" if len(domains) > 5 else "")
+        if len(domains) == 1 and (guess := closest_site(domains[0], known)):
+            shown += f" (did you mean {guess}?)"
+        them = "it" if len(domains) == 1 else "them"
+        super().__init__(f"the targets are on {'a domain' if len(domains) == 1 else 'domains'} that "
+                         f"{'is' if len(domains) == 1 else 'are'} not one of your sites: {shown}; check the "
+                         f"spelling, or add --new-site to start monitoring {them}; nothing imported")
 
 
 class _Abort(Exception):
@@ -205,6 +220,9 @@ def _write(session: Session, rows: Iterator[tuple[int, BacklinkInput | ReferralI
     if referrals and options.target_site:
         site_id = resolver.site_id(normalize_target(options.target_site)[1])
         report.counts.add(upsert_referrals(session, site_id, referrals, now))
+    new = resolver.unexpected_new_sites()
+    if new and not options.new_sites:  # raised inside the transaction: nothing is written
+        raise NewSitesError(new, resolver.known())
 
 
 def _open(path: Path, options: ImportOptions) -> ExportFile | SheetExport:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
 from monitor.core.changes import canonical_elsewhere
+from monitor.core.human import event_detail_words
 from monitor.core.types import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
 from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
@@ -142,7 +143,7 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
             "source_url": r.source_url,
             "target": r.target, "referring_domain": r.referring_domain, "state": r.state,
             "lost_at": r.event_at, "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
-            "contact_hints": list(r.contact_hints or []), "evidence": _evidence(detail),
+            "contact_hints": list(r.contact_hints or []), "evidence": _evidence(r.event_type, detail),
             "redirected_to": detail.get("redirected_to"),
         })
     _count_redirects(report)
@@ -205,13 +206,8 @@ def _count_redirects(report: ReclaimReport) -> None:
         report.by_reason = {k: v for k, v in sorted(report.by_reason.items()) if v}
 
 
-def _evidence(detail: dict[str, Any]) -> str:
-    """A short text of the event's evidence: reason, HTTP status, where the page went."""
+def _evidence(event_type: str | None, detail: dict[str, Any]) -> str:
+    """A short text of the event's evidence in words: where the page went, its HTTP status, why not followed."""
     if detail.get("redirected_to"):
         return f"redirected to {detail['redirected_to']}"
-    parts = []
-    for key in ("reason", "sources", "http_status", "final_url"):
-        value = detail.get(key)
-        if value not in (None, "", [], {}):
-            parts.append(f"{key}={value if not isinstance(value, list) else ','.join(map(str, value))}")
-    return " ".join(parts)
+    return event_detail_words(event_type or "", detail)

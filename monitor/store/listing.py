@@ -11,7 +11,7 @@ Reads no settings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,10 +72,16 @@ def site_filter_domains(domain: str) -> list[str]:
     return sorted({host, registrable_domain(host)})
 
 
-def _backlink_query(state: str | None, site: str | None, tag: str | None) -> Select[Backlink, str]:
+def _backlink_query(state: str | Sequence[str] | None, site: str | None, tag: str | None,
+                    changed_since: datetime | None = None) -> Select[Backlink, str]:
+    """Backlinks with their site's domain: in one of the states given, of one site, with a tag, whose state
+    changed at or after `changed_since` (`state_changed_at`)."""
     query = select(Backlink, Site.domain).join(Site, Backlink.site_id == Site.id)
-    if state:
-        query = query.where(Backlink.state == state)
+    states = [state] if isinstance(state, str) else list(state or ())
+    if states:
+        query = query.where(Backlink.state.in_(states))
+    if changed_since is not None:
+        query = query.where(Backlink.state_changed_at >= changed_since)
     if site:
         query = query.where(Site.domain.in_(site_filter_domains(site)))
     if tag:
@@ -83,10 +89,12 @@ def _backlink_query(state: str | None, site: str | None, tag: str | None) -> Sel
     return query
 
 
-def iter_backlinks(engine: Engine, state: str | None = None, site: str | None = None, tag: str | None = None,
-                   batch_size: int = DEFAULT_BATCH) -> Iterator[dict[str, Any]]:
-    """Every backlink matching the filters, in id order, as `links --json` objects, read in batches."""
-    query = _backlink_query(state, site, tag).order_by(Backlink.id).limit(batch_size)
+def iter_backlinks(engine: Engine, state: str | Sequence[str] | None = None, site: str | None = None,
+                   tag: str | None = None, batch_size: int = DEFAULT_BATCH, *,
+                   changed_since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Every backlink matching the filters (any of several states), in id order, as `links --json` objects,
+    read in batches."""
+    query = _backlink_query(state, site, tag, changed_since).order_by(Backlink.id).limit(batch_size)
     last_id = 0
     while True:
         with Session(engine) as session:

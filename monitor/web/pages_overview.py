@@ -8,12 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from monitor.core.human import event_words
 from monitor.store.listing import iter_events, site_filter_domains
-from monitor.store.models import Site
+from monitor.store.sites import site_domains
 from monitor.web import access
 from monitor.web.app import state_of
 from monitor.web.overview import overview
@@ -41,8 +39,7 @@ def overview_page(request: Request, site: str = "", revoked: str = "") -> Respon
 
 def site_names(request: Request) -> list[str]:
     """Every stored site's domain, for the site selectors."""
-    with Session(state_of(request).engine) as session:
-        return list(session.scalars(select(Site.domain).order_by(Site.competitor, Site.domain)))
+    return site_domains(state_of(request).engine)
 
 
 def _safe_next(target: str) -> str:

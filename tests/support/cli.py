@@ -7,7 +7,8 @@ child must be a real process), serve, or whose process-level behaviour is under 
 start-up).  `environment(tmp_path, database_url)` is the environment both take: HOME and the config file
 in `tmp_path`, no politeness delay, private addresses allowed (the test site is on 127.0.0.1).
 `run_check(args, tmp)` is `linkwatch check ARGS` as a process without a database or a config file, and
-`results_by_url` reads its --json lines.
+`results_by_url` reads its --json lines.  `StoreCli(database_url, home)` runs the store commands in-process
+on one database, asserting their exit status (`error` for a one-line user error, `json_lines` for --json).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 LINKWATCH = [sys.executable, "-m", "monitor"]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def environment(tmp_path: Path, database_url: str, config: str = "") -> dict[str, str]:
@@ -126,3 +128,30 @@ def _root_logger_kept() -> Iterator[None]:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+class StoreCli:
+    """`linkwatch ARGS` in-process on one database, HOME in `home`, no LINKWATCH_* but the database's URL."""
+
+    def __init__(self, database_url: str, home: Path) -> None:
+        self.database_url = database_url
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("LINKWATCH_")}
+        self.env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+                        LINKWATCH_DATABASE_URL=database_url)
+
+    def __call__(self, *args: str, expect: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
+        result = run_cli(*args, env={**self.env, **env}, cwd=REPO)
+        assert result.returncode == expect, (result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        return result
+
+    def error(self, *args: str, **env: str) -> str:
+        """Run a command that must fail as a user error: exit 2, one line on stderr, nothing on stdout."""
+        result = self(*args, expect=2, **env)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 or not args or args[0] == "import", lines
+        assert lines[-1].startswith("linkwatch") and ": error: " in lines[-1] and result.stdout == ""
+        return lines[-1]
+
+    def json_lines(self, *args: str) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self(*args).stdout.splitlines()]

@@ -4,15 +4,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from monitor.core.types import FetchStatus, ObservedLink, PageObservation
+from monitor.config import Settings
+from monitor.core.types import FetchStatus, ObservedLink, PageObservation, RenderMode
+from monitor.crawl.runs import start_run
+from monitor.crawl.scheduler import iter_due_jobs
 from monitor.store import db, rollups
 from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
 from monitor.store.db import connect, session
+from monitor.store.ingest import Ingestor
 from monitor.store.models import (
     AnchorRollup,
     Backlink,
@@ -39,6 +44,21 @@ def add_links(engine: Engine, pairs: list[tuple[str, str]], tags: tuple[str, ...
         items.append(BacklinkInput(source_url=normalize_source(url), target=target, target_host=host, tags=tags))
     with session(engine) as s:
         upsert_backlinks(s, items, SiteResolver(s), T0)
+
+
+def ingest_a_cycle(database_url: str, target: str = "acme.com", without: Collection[str] = (),
+                   now: datetime | None = None) -> None:
+    """One check cycle through the real ingest: every due page links to `target` except the pages in
+    `without` (answered fine, no link): a check per backlink and its events."""
+    engine = db.connect(database_url)
+    settings = Settings(render=RenderMode.NEVER)
+    now = now or datetime.now(UTC)
+    ingestor = Ingestor(engine, settings, start_run(engine, now), clock=lambda: now)
+    for job in iter_due_jobs(engine, settings, now, include_all=True):
+        ingestor.track(job)
+        ingestor.add(observe(job.url) if job.url in without else observe(job.url, target))
+    ingestor.flush()
+    engine.dispose()
 
 
 def observe(url: str, *targets: str, fetch: FetchStatus = FetchStatus.OK, rel: tuple[str, ...] = (),
