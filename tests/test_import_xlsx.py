@@ -124,7 +124,7 @@ def test_ahrefs_saved_as_excel_with_shared_strings(env: dict[str, str], tmp_path
     path = excel_workbook(tmp_path / "ahrefs.xlsx", ahrefs_rows(6_000))
     code, out, err = imported(env, str(path))
     assert (code, err) == (0, "")
-    assert out == ("ahrefs.xlsx, sheet 'Backlinks' (Ahrefs backlinks export): added 6000, updated 0, unchanged 0, "
+    assert out == ("ahrefs.xlsx, sheet 'Backlinks' (Ahrefs backlinks export): added 6,000, updated 0, unchanged 0, "
                    "skipped 0\n")
     assert count(env) == 6000
 
