@@ -22,6 +22,7 @@ from monitor.config.sections import (
     parse_sites,
 )
 from monitor.config.spec import Spec, TableSpec, field_specs, field_tables, setting, table
+from monitor.config.urls import apprise_urls, database_url, redis_url, web_url
 from monitor.config.values import (
     host_port,
     number,
@@ -53,7 +54,7 @@ class Settings:
 
     # store
     database_url: str = setting(
-        "database", "url", "LINKWATCH_DATABASE_URL", text, "",
+        "database", "url", "LINKWATCH_DATABASE_URL", database_url, "",
         "SQLAlchemy URL. SQLite (WAL mode) or `postgresql+psycopg://user:pass@host/db`. "
         "The schema is migrated automatically.",
         doc_default="`sqlite:///$XDG_DATA_HOME/linkwatch/linkwatch.db` (`~/.local/share/...`)")
@@ -140,7 +141,7 @@ class Settings:
         "`true`: serve `/metrics` and `/healthz` on a non-loopback `metrics_addr` without `api_token` "
         "(otherwise `serve` refuses to start: anyone who reaches the port would read them).")
     redis_url: str = setting(
-        "redis", "url", "LINKWATCH_REDIS_URL", text, "redis://127.0.0.1:6379/0",
+        "redis", "url", "LINKWATCH_REDIS_URL", redis_url, "redis://127.0.0.1:6379/0",
         "The shared queue of `linkwatch worker`.")
     workers: bool = setting(
         "redis", "workers", "LINKWATCH_WORKERS", parse_bool, False,
@@ -148,13 +149,15 @@ class Settings:
         "the jobs of dead workers (docs/scale-out.md).")
     # alerts
     slack_webhook_url: str | None = setting(
-        "alerts", "slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL", optional_text, None,
-        "Slack incoming webhook.")
+        "alerts", "slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL",
+        web_url("https://hooks.slack.com/services/..."), None,
+        "Slack incoming webhook: an `https://` (or `http://`) URL, checked when the settings are read.")
     webhook_url: str | None = setting(
-        "alerts", "webhook_url", "LINKWATCH_WEBHOOK_URL", optional_text, None,
-        "Generic JSON webhook (Teams, Discord, automation).")
+        "alerts", "webhook_url", "LINKWATCH_WEBHOOK_URL", web_url("https://example.com/hooks/linkwatch"),
+        None, "Generic JSON webhook (Teams, Discord, automation): an `https://` (or `http://`) URL.")
     apprise_urls: tuple[str, ...] = setting(
-        "alerts", "apprise_urls", None, strings, (), "Apprise URLs (needs the optional `apprise` package).")
+        "alerts", "apprise_urls", None, apprise_urls, (),
+        "Apprise URLs, each `scheme://...` (needs the optional `apprise` package).")
     alert_routes: tuple[AlertRoute, ...] = table(
         "alerts.route", ("channel", "events", "sites", "tags", "competitors", "mode", "hour", "weekday"),
         parse_routes,

@@ -141,7 +141,10 @@ def parse_host_port(value: str, name: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host:
         raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
-    return host.strip("[]"), whole(0)(port, name)
+    number = whole(0)(port, name)
+    if number > 65535:
+        raise ConfigError(f"{name}: the port must be a number from 0 to 65535, got {number}")
+    return host.strip("[]"), number
 
 
 def host_port(value: Any, name: str) -> str:
