@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit: must be at least 1")
     since = parse_when(args.since, "--since") if args.since else None
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     events = iter_events(engine, since=since, event_type=args.type, site=args.site, limit=args.limit)
     count = emit(_rows(events, args.output), args.output, JSON_FIELDS, TABLE_COLUMNS)
     if count == 0:

@@ -50,7 +50,7 @@ def _for_table(row: dict[str, Any]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from monitor.store.listing import iter_backlinks
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     rows = iter_backlinks(engine, state=args.state, site=args.site, tag=args.tag)
     if args.output == "table":
         rows = (_for_table(row) for row in rows)

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     site = args.site.strip().lower().removeprefix("www.")
     if not site or "/" in site:
         raise CliError(f"--site: expected a domain such as example.com, got {args.site!r}")
-    engine = open_store(args)
+    engine = open_store(args, create=not args.list)  # --list only reads
     try:
         if not args.list:
             urls, crawl_domain = _start_urls(args)

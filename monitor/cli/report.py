@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("which report? one of: " + ", ".join(NAMES) + " (or --html FILE for all of them)")
     if args.verify and args.name != "gap":
         raise CliError("--verify applies to the gap report only")
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     try:
         report = build(args.name, engine, args, settings, since)
     finally:
@@ -152,7 +152,7 @@ def _print(name: str, report: Any) -> None:
 def _write_html(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:
     from monitor.reports.html import render_html
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     try:
         reports = {name: build(name, engine, args, settings, since) for name in NAMES}
     finally:

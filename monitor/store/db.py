@@ -71,6 +71,17 @@ def create(url: str) -> Engine:
         raise StoreError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from None
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (absolute), or None for an in-memory database, another backend or a bad URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().absolute()
+
+
 def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
