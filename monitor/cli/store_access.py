@@ -6,11 +6,11 @@ Reads `Settings.database_url`.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
+from monitor.cli.log_setup import announce
 from monitor.config import ConfigError, parse_duration
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def announce_database(args: argparse.Namespace) -> None:
     """`created the database at FILE` on stderr, when this command created it."""
     file = getattr(args, "_new_database", None)
     if file is not None:
-        sys.stderr.write(f"created the database at {file}\n")
+        announce(settings_from(args), __name__, f"created the database at {file}", database=str(file))
 
 
 def discard_database(args: argparse.Namespace, engine: Engine) -> None:

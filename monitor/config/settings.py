@@ -36,6 +36,9 @@ from monitor.config.values import (
     whole,
 )
 from monitor.config.values import (
+    log_format as parse_log_format,
+)
+from monitor.config.values import (
     log_level as parse_log_level,
 )
 from monitor.config.version import DEFAULT_USER_AGENT
@@ -188,10 +191,17 @@ class Settings:
     log_level: str = setting(
         "log", "level", "LINKWATCH_LOG_LEVEL", parse_log_level, "INFO",
         "Log level (`debug`, `info`, `warning`, `error`, `critical`) of `serve` and `worker` and of their crawl "
-        "processes; every other command logs warnings only. `-v` means `debug` for any command. The crawl "
-        "process's lines appear as `crawler: ...` at the level it logged them (an SSRF refusal is a warning of "
-        "`linkwatch run` too). Scrapy's, Twisted's and Playwright's own loggers stay at `warning` whatever the "
-        "level (Scrapy's info lines would repeat the settings, the Redis URL included).")
+        "processes; every other command logs warnings only. `-v` means `debug` for any command. At `info`, `serve` "
+        "logs one line per run (docs/monitoring.md, \"What serve logs\"). The crawl process's lines appear as "
+        "`crawler: ...` at the level it logged them, its info lines at `debug` (an SSRF refusal is a warning of "
+        "`linkwatch run` too). Scrapy's, Twisted's and Playwright's own loggers stay at `warning` whatever the level "
+        "(Scrapy's info lines would repeat the settings, the Redis URL included); Alembic's, SQLAlchemy's and "
+        "uvicorn's stay at `warning` unless the level is `debug` (uvicorn's access log is off).")
+    log_format: str = setting(
+        "log", "format", "LINKWATCH_LOG_FORMAT", parse_log_format, "text",
+        "`text`: one line per record (`2026-12-06 15:53:02 UTC INFO monitor.service.loop: run 42 finished: ...`); "
+        "`json`: one JSON object per line with `time`, `level`, `logger`, `message` and, on a run's line, the "
+        "run's figures (`run_id`, `status`, `pages`, `checks`, `seconds`, `checks_by_state`, `events_by_type`).")
     config_path: str | None = None  # the file these came from, if any (not a setting)
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -127,6 +127,17 @@ def log_level(value: Any, name: str) -> str:
     return level
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(value: Any, name: str) -> str:
+    """`text` (one line per record, for people) or `json` (one JSON object per line, for log collectors)."""
+    form = str(value).strip().lower()
+    if form not in LOG_FORMATS:
+        raise ConfigError(f"{name}: expected text or json, got {str(value)[:20]!r}")
+    return form
+
+
 def weekday(value: Any, name: str) -> int:
     """'mon', 'Sunday' or 0-6 (0 = Monday) -> 0-6."""
     if isinstance(value, int) and 0 <= value <= 6:

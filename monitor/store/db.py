@@ -114,8 +114,8 @@ def upgrade(engine: Engine) -> None:
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    if current != head:
-        logger.info("migrating database from %s to %s", current, head)
+    if current != head:  # a new database is announced by the command that creates it
+        logger.log(logging.INFO if current else logging.DEBUG, "migrating database from %s to %s", current, head)
         command.upgrade(config, "head")
 
 

@@ -64,7 +64,7 @@ class SiteResolver:
             site = Site(domain=domain, competitor=competitor, created_at=datetime.now(UTC))
             self.session.add(site)
             self.session.flush()
-            logger.info("new site %s (competitor=%s)", domain, competitor)
+            logger.info("new site %s%s", domain, " (a competitor)" if competitor else "")
         elif site.competitor != competitor and any(s.domain == domain for s in self.sites):
             site.competitor = competitor
         return site.id
