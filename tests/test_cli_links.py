@@ -192,7 +192,7 @@ def test_history_and_events(linkwatch_any_backend: Linkwatch) -> None:
     assert len(linkwatch.json_lines("events", "--json", "--since", since)) >= 1
     assert len(linkwatch.json_lines("events", "--json", "--limit", "1")) == 1
     assert linkwatch.json_lines("events", "--json", "--site", "other.com") == []
-    assert "rel_sponsored" in linkwatch("events").stdout
+    assert 'not followed: rel="sponsored" on the link' in linkwatch("events").stdout
 
 
 def test_csv_export_is_spreadsheet_safe(linkwatch: Linkwatch) -> None:

@@ -104,3 +104,11 @@ def test_a_bad_webhook_is_one_line_from_a_real_process_too(tmp_path: Path) -> No
                              "with the URL?); expected a URL such as https://hooks.slack.com/services/... "
                              "(from LINKWATCH_SLACK_WEBHOOK_URL)\n")
     assert not (tmp_path / "linkwatch.db").exists()
+
+
+def test_a_bad_log_format_is_one_line(tmp_path: Path) -> None:
+    env = environment(tmp_path, f"sqlite:///{tmp_path / 'linkwatch.db'}")
+    env["LINKWATCH_LOG_FORMAT"] = "yaml"
+    result = run_cli("links", env=env)
+    assert (result.returncode, result.stderr) == (2, "linkwatch: error: [log] format: expected text or json, got "
+                                                     "'yaml' (from LINKWATCH_LOG_FORMAT)\n")

@@ -57,7 +57,14 @@ def test_the_run_summary_says_what_changed_in_words_most_urgent_first(site: Test
         f"  Link lost: {site.url('/moved')} → mysite.com (redirected to {site.url('/new-home')})",
         "  … and 1 more (linkwatch events lists them all)",
     ], third
-    for output in (first.stdout, second, third):
+    events = linkwatch(env, "events").stdout.splitlines()
+    assert events[0].split() == ["WHEN", "WHAT", "PAGE", "TARGET", "WHY"]
+    removed = re.escape(site.url("/removed"))
+    lost = [line for line in events if "Link lost" in line and site.url("/removed") in line]
+    when = r"\d{1,2} \w{3} \d{4} \d\d:\d\d UTC"
+    assert len(lost) == 1 and re.fullmatch(rf"{when} +Link lost +{removed} +mysite\.com +not on the page in 2 checks "
+                                           "in a row", lost[0]), events
+    for output in (first.stdout, second, third, "\n".join(events)):
         assert not PYTHON.search(output.replace(site.url(""), "")), output
 
 

@@ -1,8 +1,9 @@
 """`linkwatch events [--since DATE] [--type T] [--site D] [--limit N] [--json]`: what changed, newest first.
 
 `--since` takes a date (2026-09-15), a date and time (UTC unless it says
-otherwise) or a duration back from now (7d, 12h).  `--json` prints one object
-per event per line.
+otherwise) or a duration back from now (7d, 12h).  The table is in words (when,
+what happened, the page, the target, why); `--json` prints one object per event
+per line with the machine values.
 
 Reads `Settings.database_url`.
 """
@@ -10,7 +11,6 @@ Reads `Settings.database_url`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -18,11 +18,13 @@ from typing import Any
 from monitor.cli.common import CliError
 from monitor.cli.listing_output import emit
 from monitor.cli.store_access import open_store, parse_when
+from monitor.core.human import event_reason, event_words, human_time
 from monitor.core.types import Event, EventType
 
 JSON_FIELDS = ("id", "type", "source_url", "target", "at", "old_state", "new_state", "detail", "site", "role",
                "tags", "anchor", "page_traffic", "last_live_at")
-TABLE_COLUMNS = ("at", "type", "old_state", "new_state", "source_url", "target", "detail")
+#: the table people read: when, what happened, where, and why in words (--json keeps the machine values)
+TABLE_COLUMNS = ("when", "what", "page", "target", "why")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,10 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _rows(events: Iterator[Event], output: str) -> Iterator[dict[str, Any]]:
     for event in events:
-        row = event.to_json()
-        if output != "json":
-            row["detail"] = json.dumps(row["detail"], ensure_ascii=False, sort_keys=True) if row["detail"] else ""
-        yield row
+        if output == "json":
+            yield event.to_json()
+        else:
+            yield {"when": human_time(event.at), "what": event_words(event.type), "page": event.source_url,
+                   "target": event.target, "why": event_reason(str(event.type), event.detail or {})}
 
 
 def run(args: argparse.Namespace) -> int:
