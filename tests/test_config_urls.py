@@ -61,12 +61,13 @@ def test_a_bad_url_setting_stops_a_command_with_one_line_and_no_secret(tmp_path:
 
 
 def test_the_same_check_applies_to_the_config_file_and_names_its_key(tmp_path: Path) -> None:
+    env = environment(tmp_path, f"sqlite:///{tmp_path / 'linkwatch.db'}",
+                      f'[alerts]\napprise_urls = ["tgram://{SECRET}/123", "mailto:{SECRET}@example.com"]\n')
+    result = run_cli("alerts", "send", env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("linkwatch: error: [alerts] apprise_urls #2: not a URL (no scheme://); expected a URL "
+                             "such as tgram://BOT_TOKEN/CHAT_ID\n")
     config = tmp_path / "config.toml"
-    config.write_text(f'[alerts]\napprise_urls = ["tgram://{SECRET}/123", "mailto:me@example.com"]\n')
-    with pytest.raises(ConfigError) as info:
-        load_settings({"HOME": str(tmp_path)}, path=str(config))
-    assert str(info.value) == ("[alerts] apprise_urls #2: not a URL (no scheme://); expected a URL such as "
-                               "tgram://BOT_TOKEN/CHAT_ID")
     config.write_text('[alerts]\nslack_webhook_url = "https://hooks.slack.com:0/x"\n')
     with pytest.raises(ConfigError, match=r"^\[alerts\] slack_webhook_url: the port must be a number"):
         load_settings({"HOME": str(tmp_path)}, path=str(config))

@@ -58,7 +58,8 @@ def create(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"not a database URL: {url!r}") from None
+        raise StoreError("not a database URL (expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB)"
+                         ) from None  # the URL itself is not repeated: it may hold a password
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
