@@ -40,11 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _for_table(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its `page` column: the page flags (noindex, canonical elsewhere), so that a link on a
-    page turned noindex does not read as plainly `live`."""
+    page turned noindex does not read as plainly `live`; the last check as people read a time."""
     from monitor.core.changes import page_flags  # here: the command starts without loading the URL parser
+    from monitor.core.human import human_time
 
     flags = page_flags(row["page_noindex"], row["canonical"], row["source_url"], row["final_url"])
-    return {**row, "page": ", ".join(flags)}
+    return {**row, "page": ", ".join(flags), "last_checked": human_time(row["last_checked"])}
 
 
 def run(args: argparse.Namespace) -> int:

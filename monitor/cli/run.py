@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
-from monitor.core.human import human_time
+from monitor.core.human import human_time, plural
 
 if TYPE_CHECKING:
     from monitor.crawl.runs import RunSummary
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """`[#####.....] 120/500 backlinks, 3 events` redrawn in place on a terminal."""
+    """`[#####.....] 1,120/5,000 links, 1,090 pages, 3 changes` redrawn in place on a terminal."""
 
     def __init__(self, total: int, out: TextIO, width: int = 30) -> None:
         self.total = max(total, 1)
@@ -99,8 +99,8 @@ class ProgressBar:
         data = message.get("progress") or message.get("done") or {}
         done = min(int(data.get("backlinks", data.get("checks", 0))), self.total)
         filled = self.width * done // self.total
-        self.out.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} backlinks, "
-                       f"{data.get('pages', 0)} pages, {data.get('events', 0)} events ")
+        self.out.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{self.total:,} links, "
+                       f"{plural(int(data.get('pages', 0)), 'page')}, {plural(int(data.get('events', 0)), 'change')} ")
         self.out.flush()
 
     def close(self) -> None:
