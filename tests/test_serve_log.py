@@ -85,3 +85,15 @@ def test_serve_logs_json_lines_with_the_runs_figures(site: TestSite, tmp_path: P
     assert first["message"].startswith(f"run {first['run_id']} finished: 3 links checked on 3 pages in ")
     assert isinstance(first["seconds"], float) and first["seconds"] > 0
     assert records[-1]["message"] == "serve: SIGTERM received, stopping"
+
+
+def test_serve_on_a_new_database_says_where_it_created_it_and_nothing_of_alembic(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "lw.db"
+    env = environment(tmp_path, f"sqlite:///{database}")
+    logged = serve_until(env, tmp_path / "serve.err", lambda text: " on http://" in text, 120)
+    lines = logged.splitlines()
+    assert lines[0] == f"created the database at {database}", logged
+    assert re.fullmatch(r"linkwatch serve: the web interface, /metrics and /healthz on http://127\.0\.0\.1:\d+",
+                        lines[1]), logged
+    assert re.fullmatch(rf"{TIME} INFO monitor\.cli\.serve: serve: SIGTERM received, stopping", lines[2]), logged
+    assert len(lines) == 3, logged

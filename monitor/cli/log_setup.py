@@ -2,7 +2,7 @@
 
 `install()` (from main, before the settings are read) puts the handler on the root logger: text, warnings only.
 `configure(settings)` (once the settings are read) sets the level and the format, and keeps the info lines of
-Alembic, SQLAlchemy and uvicorn out of the log below `debug`: a long-running `serve` logs its own lines (one per
+Alembic and uvicorn out of the log below `debug` (SQLAlchemy's, every SQL statement, always): a long-running `serve` logs its own lines (one per
 run, monitor.service.loop), not a migration's or a web server's start-up.  Scrapy's and Twisted's loggers live in
 the crawl process and are quieted there (crawler.settings.apply_log_levels).
 
@@ -22,8 +22,10 @@ from monitor.config import Settings
 
 HANDLER_NAME = "linkwatch"
 #: libraries whose info lines are not linkwatch's news: at `warning` unless the level is `debug`
-QUIET_LOGGERS = ("alembic", "sqlalchemy", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "httpx",
+QUIET_LOGGERS = ("alembic", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "httpx",
                  "httpcore", "urllib3", "asyncio", "multipart", "python_multipart")
+#: at `warning` whatever the level: SQLAlchemy's info lines are every SQL statement and its parameters
+SILENT_LOGGERS = ("sqlalchemy",)
 
 
 class TextFormatter(logging.Formatter):
@@ -84,3 +86,5 @@ def configure(settings: Settings) -> None:
     level = logging.getLevelNamesMapping()[settings.log_level]
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+    for name in SILENT_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

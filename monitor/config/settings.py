@@ -195,8 +195,9 @@ class Settings:
         "logs one line per run (docs/monitoring.md, \"What serve logs\"). The crawl process's lines appear as "
         "`crawler: ...` at the level it logged them, its info lines at `debug` (an SSRF refusal is a warning of "
         "`linkwatch run` too). Scrapy's, Twisted's and Playwright's own loggers stay at `warning` whatever the level "
-        "(Scrapy's info lines would repeat the settings, the Redis URL included); Alembic's, SQLAlchemy's and "
-        "uvicorn's stay at `warning` unless the level is `debug` (uvicorn's access log is off).")
+        "(Scrapy's info lines would repeat the settings, the Redis URL included), and so does SQLAlchemy's (every "
+        "SQL statement); Alembic's and uvicorn's stay at `warning` unless the level is `debug` (uvicorn's access "
+        "log is off).")
     log_format: str = setting(
         "log", "format", "LINKWATCH_LOG_FORMAT", parse_log_format, "text",
         "`text`: one line per record (`2026-12-06 15:53:02 UTC INFO monitor.service.loop: run 42 finished: ...`); "
