@@ -2,9 +2,9 @@
 
 `install()` (from main, before the settings are read) puts the handler on the root logger: text, warnings only.
 `configure(settings)` (once the settings are read) sets the level and the format, and keeps the info lines of
-Alembic and uvicorn out of the log below `debug` (SQLAlchemy's, every SQL statement, always): a long-running `serve` logs its own lines (one per
-run, monitor.service.loop), not a migration's or a web server's start-up.  Scrapy's and Twisted's loggers live in
-the crawl process and are quieted there (crawler.settings.apply_log_levels).
+Alembic and uvicorn out of the log below `debug` (SQLAlchemy's, every SQL statement, always): a long-running
+`serve` logs its own lines (one per run, monitor.service.loop), not a migration's or a web server's start-up.
+Scrapy's and Twisted's loggers live in the crawl process and are quieted there (crawler.settings.apply_log_levels).
 
 JSON lines carry `time` (UTC, ISO 8601), `level`, `logger`, `message`, `exception` when there is one, and the
 figures a record was given as `extra={"fields": {...}}` (a run's counts), as machine values.
