@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.core.human import human_time, percent, safe_href, visits
+from monitor.core.human import POSITION_WORDS, human_time, percent, safe_href, visits
 from monitor.core.types import Event, EventType
 
 TITLES: Mapping[EventType, str] = {
@@ -117,10 +117,6 @@ NOFOLLOW_WORDS: Mapping[str, str] = {
 NOINDEX_WORDS: Mapping[str, str] = {
     "meta": "a robots meta tag with noindex was added",
     "header": "an X-Robots-Tag: noindex header was added",
-}
-POSITION_WORDS: Mapping[str, str] = {
-    "content": "the article", "nav": "a menu", "header": "the page header", "footer": "the footer",
-    "aside": "a sidebar", "comment": "the comments", "unknown": "another part of the page",
 }
 RENDERED_ONLY = "Found only after JavaScript rendering"
 _ABSENT = frozenset({EventType.LOST, EventType.PAGE_GONE, EventType.TARGET_CHANGED, EventType.UNREACHABLE})

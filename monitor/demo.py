@@ -108,11 +108,11 @@ def main() -> int:
     PAGES["/news/launch"] = "<p>Read more elsewhere.</p>"
     PAGES["/blog/best-tools"] = PAGES["/blog/best-tools"].replace("<a ", '<a rel="sponsored" ')
     del PAGES["/forum/thread-42"]
-    _step("4. Check again: the removal is only a suspected loss until a second check confirms it")
+    _step("4. Check again: a missing link is only a suspected loss until a second check confirms it")
     _linkwatch(env, "run", "--once", "--all")
     _linkwatch(env, "run", "--once", "--all")
     _linkwatch(env, "links")
-    _step("5. The events (the alert outbox: Slack and email get these)")
+    _step("5. What changed, newest first (the alert outbox: Slack and email get these)")
     _linkwatch(env, "events")
     server.shutdown()
     print(f"\nThe demo database is {database}; point LINKWATCH_DATABASE_URL at it to explore "

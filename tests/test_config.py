@@ -176,7 +176,13 @@ def test_every_declared_setting_is_read_from_its_key_and_its_variable(tmp_path):
     """Each declaration is wired: its key in the file, and its variable over the file, reach its attribute."""
     samples = {"[crawl] resolve": ("a.test:127.0.0.1", (("a.test", "127.0.0.1"),)),
                "[serve] metrics_addr": ("127.0.0.2:1", "127.0.0.2:1"), "[crawl] render": ("never", RenderMode.NEVER),
-               "[log] level": ("error", "ERROR"), "[reports] max_exact_share": ("0.5", 0.5),
+               "[log] level": ("error", "ERROR"), "[log] format": ("json", "json"),
+               "[reports] max_exact_share": ("0.5", 0.5),
+               "[database] url": ("sqlite:///x.db", "sqlite:///x.db"),
+               "[redis] url": ("redis://r.test:6380/1", "redis://r.test:6380/1"),
+               "[alerts] slack_webhook_url": ("https://s.test/x", "https://s.test/x"),
+               "[alerts] webhook_url": ("https://w.test/x", "https://w.test/x"),
+               "[alerts] apprise_urls": ("a://x,b://y", ("a://x", "b://y")),
                "[report] accent": ("#0A0b0c", "#0a0b0c"),
                "[serve] public_url": ("https://lw.example/", "https://lw.example")}
     logo = tmp_path / "logo.png"

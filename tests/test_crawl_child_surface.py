@@ -17,5 +17,5 @@ def test_a_run_opens_no_remote_control_server(site: TestSite, database_url: str,
     env["LINKWATCH_RENDER"] = "never"
     linkwatch(env, "add", site.set_page("/page", page(LINK)), "--target", "mysite.com")
     result = linkwatch(env, "-v", "run", "--once", "--all")
-    assert "live" in result.stdout
+    assert "on the pages: 1 followed" in result.stdout
     assert not (tmp_path / ".local" / "state" / "scrapy").exists()

@@ -8,8 +8,6 @@ Scrapy's own loggers stay at WARNING: no per-request "Crawled (200)" line, no se
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from sqlalchemy import select
 
 from monitor.store.db import connect, session
 from monitor.store.models import Backlink
-from tests.support.cli import LINKWATCH, environment, linkwatch
+from tests.support.cli import environment, linkwatch, serve_until
 from tests.support.pages import LINK, TestSite, page
 
 DEEP = "<div>" * 3000 + LINK + "</div>" * 3000  # past crawler.flatten's cap: the child logs a DEBUG line
@@ -48,7 +46,7 @@ def test_the_crawl_childs_warnings_reach_a_runs_stderr(database_url: str, tmp_pa
     env["LINKWATCH_RENDER"] = "never"
     linkwatch(env, "add", "http://localhost:9/page", "--target", "mysite.com")
     result = linkwatch(env, "run", "--once", "--all")
-    assert "blocked 1" in result.stdout
+    assert "on the pages: 1 blocked by the site" in result.stdout
     assert "WARNING monitor.crawl.runs: crawler: " in result.stderr  # re-logged at the child's level (was: debug)
     assert "[crawler.ssrf] WARNING: refused localhost: it resolves to a loopback address" in result.stderr
 
@@ -64,22 +62,13 @@ def _checked(database_url: str) -> bool:
 
 def _serve_log(env: dict[str, str], log: Path, database_url: str) -> str:
     """Start serve, stop it with SIGTERM once it checked the backlink, and return what it logged."""
-    with open(log, "w") as out:
-        process = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0",
-                                    "--poll", "0.3"], env=env, stdout=subprocess.DEVNULL, stderr=out)
-    try:
-        deadline = time.monotonic() + 120
-        while not (re.search(r"on http://127\.0\.0\.1:\d+", log.read_text()) and _checked(database_url)):
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    def done(logged: str) -> bool:
+        if not (re.search(r"on http://127\.0\.0\.1:\d+", logged) and _checked(database_url)):
+            return False
         time.sleep(0.5)  # the child's last lines
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=90) == 0, log.read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    return log.read_text()
+        return True
+
+    return serve_until(env, log, done, 120)
 
 
 @pytest.mark.crawl  # a crawl of a closed port: no page server to mark it
@@ -89,8 +78,9 @@ def test_serve_and_its_crawl_child_log_at_the_configured_level(database_url: str
     stopping = "INFO monitor.cli.serve: serve: SIGTERM received, stopping"
     robots = "[crawler.robots] INFO: robots.txt of http://127.0.0.1:9 unreachable"  # logged by the crawl child
     linkwatch(env, "add", "http://127.0.0.1:9/page", "--target", "mysite.com")  # nothing listens on port 9
-    info = _serve_log(env, tmp_path / "info.log", database_url)  # INFO by default
-    assert stopping in info and robots in info, info[-3000:]
+    env["LINKWATCH_LOG_LEVEL"] = "debug"  # the child's info lines are serve's debug (tests/test_serve_log.py: info)
+    debug = _serve_log(env, tmp_path / "debug.log", database_url)
+    assert stopping in debug and robots in debug, debug[-3000:]
     linkwatch(env, "remove", "http://127.0.0.1:9/page")
     linkwatch(env, "add", "http://127.0.0.1:9/other", "--target", "mysite.com")
     env["LINKWATCH_LOG_LEVEL"] = "warning"

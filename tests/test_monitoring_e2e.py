@@ -63,10 +63,11 @@ def test_pages_changing_between_runs(site: TestSite, database_url: str, tmp_path
     linkwatch(env, "add", site.url("/pending"), "--target", "mysite.com", "--status", "pending")
 
     first = linkwatch(env, "run", "--once")
-    assert "events:" in first.stdout
+    assert "changes, most urgent first: " in first.stdout
     shown = re.search(r"^rendered in Chromium: (\d+) of (\d+) pages \((\d+)%\)$", first.stdout, re.MULTILINE)
     assert shown, first.stdout
-    writes = re.search(r"^database: (\d+) transactions, [\d.]+ s writing \([\d.]+ CPU s\)$", first.stdout, re.MULTILINE)
+    writes = re.search(r"^database: (\d+) transactions?, [\d.]+ s writing \([\d.]+ s of CPU\)$", first.stdout,
+                       re.MULTILINE)
     assert writes and int(writes[1]) >= 1, first.stdout
     with session(connect(database_url)) as s:
         run = s.scalars(select(CheckRun).order_by(CheckRun.id.desc())).first()
@@ -168,7 +169,7 @@ def test_kill_mid_run_then_next_run_completes(site: TestSite, database_url: str,
         assert (state == "live") == (backlink_id in checked) == (last_checked is not None)
 
     second = linkwatch(env, "run", "--once", "--render", "never", "--concurrency", "8")
-    assert f"{pages - len(checked)} backlinks checked" in second.stdout
+    assert f"{pages - len(checked):,} links checked" in second.stdout
     with session(engine) as s:
         counts = s.execute(select(Check.backlink_id, func.count()).group_by(Check.backlink_id)).all()
         runs = dict(s.execute(select(CheckRun.id, CheckRun.status)).all())

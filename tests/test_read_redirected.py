@@ -25,10 +25,10 @@ def test_a_redirected_page_names_its_destination(site: TestSite, tmp_path: Path,
     site.set_redirect("/old-post", "/new-home")
     destination = site.url("/new-home")
     second = linkwatch(env, "run", "--once", "--all").stdout
-    redirected = next(line for line in second.splitlines() if line.strip().startswith("page_redirected"))
+    redirected = next(line for line in second.splitlines() if line.strip().startswith("Page redirected: "))
     assert f"redirected to {destination}" in redirected, second
     third = linkwatch(env, "run", "--once", "--all").stdout
-    lost = next(line for line in third.splitlines() if line.strip().startswith("lost"))
+    lost = next(line for line in third.splitlines() if line.strip().startswith("Link lost: "))
     assert f"redirected to {destination}" in lost, third
 
     history = linkwatch(env, "history", site.url("/old-post")).stdout

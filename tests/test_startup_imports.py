@@ -86,14 +86,17 @@ def test_check_loads_no_database_in_the_parent(tmp_path: Path) -> None:
     assert heavy(found["modules"]) == []
 
 
+ADD = ["add", "https://blog.example.org/post", "--target", "example.com"]
+
+
 def test_the_probe_sees_the_database_of_a_command_that_uses_it(tmp_path: Path) -> None:
-    found = probe([["links"]], tmp_path)
+    found = probe([ADD], tmp_path)  # creates the database
     assert found["codes"] == [0]
     assert {"sqlalchemy", "alembic", "monitor.store"} <= set(heavy(found["modules"]))
 
 
 def test_links_on_a_current_database_loads_no_alembic(tmp_path: Path) -> None:
-    probe([["links"]], tmp_path)  # creates the database
+    probe([ADD], tmp_path)  # creates the database
     found = probe([["links"]], tmp_path)
     assert found["codes"] == [0]
     assert "sqlalchemy" in heavy(found["modules"])

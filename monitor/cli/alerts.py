@@ -93,7 +93,7 @@ def run_send(args: argparse.Namespace) -> int:
     from monitor.notify.outbox import requeue
 
     settings = settings_from(args)
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     now = datetime.now(UTC)
     statuses = (("dead",) if args.retry_dead else ()) + (("unconfirmed",) if args.resend_unconfirmed else ())
     if statuses:
@@ -186,7 +186,7 @@ def run_pending(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise CliError("--limit: must be 0 or more")
     settings = settings_from(args)
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     overview = waiting_overview(engine, settings, datetime.now(UTC), args.limit)
     if args.json:
         print(json.dumps(overview, ensure_ascii=False))

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TextIO
 
+from monitor.cli import log_setup
 from monitor.config import ConfigError, Settings, config_file_warnings, load_settings
 from monitor.core.human import human_value
 from monitor.core.spreadsheet import csv_cell, plain_cell
@@ -45,7 +46,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for warning in config_file_warnings(settings.config_path):  # once per command (settings are cached)
         logger.warning("%s", warning)
     settings = replace(settings, log_level=effective_log_level(args, settings))
-    logging.getLogger().setLevel(settings.log_level)  # the crawl child gets the same level with the settings
+    log_setup.configure(settings)
     args._settings = settings
     return settings
 

@@ -34,7 +34,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
     from monitor.store import rollups
     from monitor.store.db import session
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     started = time.monotonic()
     with session(engine) as s:
         counts = rollups.rebuild(s)

@@ -113,7 +113,7 @@ def run_add(args: argparse.Namespace) -> int:
     from monitor.store import db
     from monitor.store.models import DisavowEntry
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     added = 0
     with db.session(engine) as session:
         site = _site(session, args.site)
@@ -139,7 +139,7 @@ def run_remove(args: argparse.Namespace) -> int:
     from monitor.store import db
     from monitor.store.models import DisavowEntry
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     removed = 0
     with db.session(engine) as session:
         site = _site(session, args.site)
@@ -158,7 +158,7 @@ def run_export(args: argparse.Namespace) -> int:
     from monitor.store import db
     from monitor.store.models import DisavowEntry
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     with db.session(engine) as session:
         site = _site(session, args.site)
         rows = session.execute(select(DisavowEntry.kind, DisavowEntry.value, DisavowEntry.reason)

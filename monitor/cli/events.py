@@ -23,8 +23,7 @@ from monitor.core.types import Event, EventType
 JSON_FIELDS = ("id", "type", "source_url", "target", "at", "old_state", "new_state", "detail", "site", "role",
                "tags", "anchor", "page_traffic", "last_live_at")
 TABLE_COLUMNS = ("at", "site", "type", "change", "source_url", "target", "detail")
-TABLE_HEADERS = {"at": "WHEN", "type": "WHAT HAPPENED", "change": "STATE", "source_url": "REFERRING PAGE",
-                 "detail": "DETAILS"}
+TABLE_HEADERS = {"at": "WHEN", "type": "WHAT", "change": "STATE", "source_url": "PAGE", "detail": "WHY"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit: must be at least 1")
     since = parse_when(args.since, "--since") if args.since else None
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     events = iter_events(engine, since=since, event_type=args.type, site=args.site, limit=args.limit)
     count = emit(_rows(events, args.output), args.output, JSON_FIELDS, TABLE_COLUMNS, headers=TABLE_HEADERS)
     if count == 0:

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         source = normalize_source(args.source_url)
     except ValueError as exc:
         raise CliError(f"SOURCE_URL: {exc}") from None
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     if not backlinks_of_page(engine, source):
         raise CliError(f"no backlink from {args.source_url} is stored (see `linkwatch links`)")
     checks = iter_history(engine, source)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
-from monitor.cli.store_access import open_store
+from monitor.cli.store_access import announce_database, discard_database, open_store
 from monitor.core.human import human_number, quoted
 from monitor.importers.names import FORMAT_NAMES
 
@@ -79,11 +79,16 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     options = ImportOptions(format=args.format, target_site=args.target_site, skip_invalid=args.skip_invalid,
                             tags=tags, sites=settings.sites, sheet=args.sheet, new_sites=args.new_site)
-    engine = open_store(args)
+    engine = open_store(args, announce=False)  # said once something is written; a refused import leaves no file
     try:
         report = import_file(engine, path, options)
     except ImportFileError as exc:
+        discard_database(args, engine)
         raise CliError(f"{path.name}: {exc}") from None
+    if report.written:
+        announce_database(args)
+    else:
+        discard_database(args, engine)
     _print_errors(report, path.name)
     name = path.name if report.sheet is None else f"{path.name}, sheet {quoted(report.sheet, 40)}"
     if not report.written:

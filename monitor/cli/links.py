@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.human and args.output != "csv":
         raise CliError("--human goes with --csv (the table is already written for people)")
     since = parse_when(args.since, "--since") if args.since else None
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     rows = iter_backlinks(engine, state=args.state, site=args.site, tag=args.tag, changed_since=since)
     if args.human:
         emit(_human_rows(rows), "csv", [header for header, _ in HUMAN_COLUMNS], ())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from monitor import cli as cli_package
+from monitor.cli import log_setup
 from monitor.cli.common import CliError
 from monitor.config import VERSION, ConfigError
 
@@ -58,8 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_setup.install(args.verbose)
     try:
         return int(args.func(args) or 0)
     except (CliError, ConfigError) as exc:

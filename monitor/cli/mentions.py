@@ -113,11 +113,12 @@ def run(args: argparse.Namespace) -> int:
     site = args.site.strip().lower().removeprefix("www.")
     if not site or "/" in site:
         raise CliError(f"--site: expected a domain such as example.com, got {args.site!r}")
-    engine = open_store(args)
+    if not args.list:  # bad input stops before the database is opened (or created)
+        urls, crawl_domain = _start_urls(args)
+        terms = brand_terms(settings, site, args.term)
+    engine = open_store(args, create=not args.list)  # --list only reads
     try:
         if not args.list:
-            urls, crawl_domain = _start_urls(args)
-            terms = brand_terms(settings, site, args.term)
             result = find_mentions(settings, site, terms, urls, crawl_domain, args.max_pages)
             added = store_mentions(engine, site, result.found)
             for url, error in result.failed:

@@ -36,7 +36,7 @@ def enqueue_once(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.crawl.runs import utcnow
 
     client = check_redis(settings)
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     step = workqueue.lead_step(engine, settings, client, utcnow(), include_all=args.include_all,
                                limit=args.limit)
     engine.dispose()

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             normalize_target(args.target)
         except ValueError as exc:
             raise CliError(f"--target: {exc}") from None
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     with session(engine) as s:
         removed = remove_backlinks(s, args.source_url, args.target)
     if not removed:

@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("which report? one of: " + ", ".join(NAMES) + " (or --html FILE for all of them)")
     if args.verify and args.name != "gap":
         raise CliError("--verify applies to the gap report only")
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     try:
         report = build(args.name, engine, args, settings, since)
     finally:
@@ -216,7 +216,7 @@ def _write_document(args: argparse.Namespace, settings: Settings, since: datetim
         brand = brand_of(settings)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     try:
         reports = client_reports(engine, args.site, period, settings)
     except ReportError as exc:

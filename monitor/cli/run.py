@@ -3,13 +3,12 @@
 One crawl in a child process (monitor.crawl.runs): due work is read from the
 database in batches and results are written in batches as the crawl goes, so a
 run that is interrupted keeps what it checked and the next run does the rest.
-On a terminal, a progress bar goes to stderr.  The summary on stdout counts the
-checks per state, the pages rendered in Chromium (their share of the run's pages,
-and the checks left without a verdict because rendering failed) and the events per
-type, and lists the events (up to `--max-events`); its last line says how many
-database transactions the crawl wrote and how long they took (wall and CPU seconds
-of the writing thread).  `run` always needs `--once`: `linkwatch serve` is the
-long-running loop.
+On a terminal, a progress bar goes to stderr.  The summary on stdout is in words
+(monitor.crawl.run_text): links and pages checked and how long it took, the pages
+rendered in Chromium, what the checks found, and the changes most urgent first (up
+to `--max-events`); its last line says how many database transactions the crawl
+wrote and how long they took (wall and CPU seconds of the writing thread).  `run`
+always needs `--once`: `linkwatch serve` is the long-running loop.
 
 Exit status: 0 when the run completed (whatever the pages said), 1 when the crawl
 failed or was interrupted, 2 for bad input.
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
 from monitor.cli.store_access import open_store
+from monitor.core.human import human_time, plural
 
 if TYPE_CHECKING:
     from monitor.crawl.runs import RunSummary
@@ -65,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
     from monitor.crawl.runs import RunCycle, run_summary, utcnow  # the store: not for `linkwatch --help`
     from monitor.crawl.scheduler import backlink_count, due_count, next_due_time
 
-    engine = open_store(args)
+    engine = open_store(args, create=False)
     total = backlink_count(engine) if args.include_all else due_count(engine, utcnow())
     if args.limit is not None:
         total = min(total, args.limit)
     if total == 0:
         upcoming = next_due_time(engine)
-        when = f" (the next is due at {upcoming:%Y-%m-%d %H:%M} UTC)" if upcoming else ""
+        when = f" (the next is due on {human_time(upcoming)})" if upcoming else ""
         print(f"nothing is due{when}; --all checks every backlink now")
         return 0
     bar = ProgressBar(total, sys.stderr) if sys.stderr.isatty() else None
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """`[#####.....] 120/500 backlinks, 3 events` redrawn in place on a terminal."""
+    """`[#####.....] 1,120/5,000 links, 1,090 pages, 3 changes` redrawn in place on a terminal."""
 
     def __init__(self, total: int, out: TextIO, width: int = 30) -> None:
         self.total = max(total, 1)
@@ -99,8 +99,8 @@ class ProgressBar:
         data = message.get("progress") or message.get("done") or {}
         done = min(int(data.get("backlinks", data.get("checks", 0))), self.total)
         filled = self.width * done // self.total
-        self.out.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} backlinks, "
-                       f"{data.get('pages', 0)} pages, {data.get('events', 0)} events ")
+        self.out.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{self.total:,} links, "
+                       f"{plural(int(data.get('pages', 0)), 'page')}, {plural(int(data.get('events', 0)), 'change')} ")
         self.out.flush()
 
     def close(self) -> None:
@@ -109,52 +109,18 @@ class ProgressBar:
 
 
 def print_summary(summary: RunSummary, out: TextIO) -> None:
-    checks = sum(summary.checks_by_state.values())
-    out.write(f"run {summary.run_id} {summary.status}: {checks} backlinks checked on {summary.pages} pages\n")
-    if summary.pages:
-        failed = f"; {summary.render_failures} checks without a verdict: rendering failed" \
-            if summary.render_failures else ""
-        out.write(f"rendered in Chromium: {summary.rendered} of {summary.pages} pages "
-                  f"({summary.rendered / summary.pages:.0%}){failed}\n")
-    if summary.checks_by_state:
-        states = ", ".join(f"{state} {n}" for state, n in sorted(summary.checks_by_state.items()))
-        out.write(f"checks by state: {states}\n")
-    if not summary.events_by_type:
-        out.write("no changes\n")
-        return
-    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.events_by_type.items()))
-    out.write(f"events: {kinds}\n")
-    for event in summary.events:
-        evidence = _evidence(event.detail)
-        out.write(f"  {event.type:<17} {event.source_url} -> {event.target}"
-                  f"  ({event.old_state} -> {event.new_state}{evidence})\n")
-    listed = len(summary.events)
-    total = sum(summary.events_by_type.values())
-    if total > listed:
-        out.write(f"  ... and {total - listed} more (linkwatch events)\n")
+    """The run's summary in words (monitor.crawl.run_text), most urgent change first."""
+    from monitor.crawl.run_text import summary_lines
+
+    out.write("".join(line + "\n" for line in summary_lines(summary)))
 
 
 def print_writes(done: dict[str, Any], out: TextIO) -> None:
-    """`database: 20 transactions, 3.1 s writing (2.4 CPU s)`: the crawl's own account of its writes.
+    """`database: 20 transactions, 3.1 s writing (2.4 s of CPU)`: the crawl's own account of its writes.
 
     The writes run beside the crawl (a thread of the crawl child), so the time is not added to the run's."""
-    if "write_seconds" in done:
-        out.write(f"database: {done.get('transactions', 0)} transactions, {done['write_seconds']:.1f} s writing "
-                  f"({done.get('write_cpu_seconds', 0.0):.1f} CPU s)\n")
+    from monitor.crawl.run_text import writes_line
 
-
-def _evidence(detail: Any) -> str:
-    parts = []
-    if detail.get("redirected_to"):
-        parts.append(f"redirected to {detail['redirected_to']}")
-    if detail.get("http_status") is not None:
-        parts.append(f"http {detail['http_status']}")
-    if detail.get("reason"):
-        parts.append(str(detail["reason"]))
-    if "new_anchor" in detail:
-        parts.append(f"anchor {detail.get('old_anchor')!r} -> {detail['new_anchor']!r}")
-    if "new_href" in detail:
-        parts.append(f"href {detail['new_href']}")
-    if detail.get("error"):
-        parts.append(str(detail["error"])[:80])
-    return "; " + ", ".join(parts) if parts else ""
+    line = writes_line(done)
+    if line:
+        out.write(line + "\n")

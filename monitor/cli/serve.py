@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 from typing import Any
 
 from monitor.cli.common import CliError
 from monitor.cli.crawl_flags import add_crawl_flags, crawl_settings
+from monitor.cli.log_setup import announce
 from monitor.cli.store_access import open_store
 from monitor.config import ConfigError, parse_host_port
 from monitor.service import DEFAULT_POLL
@@ -76,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    sys.stderr.write(f"linkwatch serve: the web interface, /metrics and /healthz on http://{http.host}:{http.port}\n")
-    sys.stderr.flush()
+    address = f"http://{http.host}:{http.port}"
+    announce(settings, __name__, f"linkwatch serve: the web interface, /metrics and /healthz on {address}",
+             address=address)
     try:
         return service.run()
     finally:

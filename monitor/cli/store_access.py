@@ -10,26 +10,63 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, settings_from
+from monitor.cli.log_setup import announce
 from monitor.config import ConfigError, parse_duration
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
-def open_store(args: argparse.Namespace) -> Engine:
-    """The Engine for the configured database, schema current. Raises CliError (one line) when it cannot open."""
+#: what a command that only reads says when the SQLite file is not there (exit 2, nothing created)
+NO_DATABASE = "no database at {path} yet: import or add backlinks first (linkwatch import FILE)"
+
+
+def open_store(args: argparse.Namespace, create: bool = True, announce: bool = True) -> Engine:
+    """The Engine for the configured database, schema current. Raises CliError (one line) when it cannot open.
+
+    A command that only reads passes `create=False`: a SQLite file that does not exist is then an error (a typo in
+    the path would otherwise leave an empty new database behind and list nothing).  A command that writes creates
+    it and says where, once, on stderr (its stdout may be JSON); with `announce=False` the command says it
+    itself once it has written something (`announce_database`), or takes the file back (`discard_database`)."""
     from sqlalchemy.exc import DBAPIError  # imported here: `linkwatch --help` stays quick
 
-    from monitor.store.db import StoreError, connect
+    from monitor.store.db import StoreError, connect, sqlite_file
 
     url = settings_from(args).database_url
+    file = sqlite_file(url)
+    new = file is not None and not file.exists()
+    if new and not create:
+        raise CliError(NO_DATABASE.format(path=file))
     try:
-        return connect(url)
+        engine = connect(url)
+        if new:
+            args._new_database = file
+            if announce:
+                announce_database(args)
+        return engine
     except StoreError as exc:
         raise CliError(_one_line(str(exc))) from None
     except (DBAPIError, OSError) as exc:
         raise CliError(f"cannot open database {_safe(url)}: {_one_line(str(getattr(exc, 'orig', None) or exc))}"
                        ) from None
+
+
+def announce_database(args: argparse.Namespace) -> None:
+    """`created the database at FILE` on stderr, when this command created it."""
+    file = getattr(args, "_new_database", None)
+    if file is not None:
+        announce(settings_from(args), __name__, f"created the database at {file}", database=str(file))
+
+
+def discard_database(args: argparse.Namespace, engine: Engine) -> None:
+    """Remove the SQLite database this command created when it wrote nothing after all (a refused import), so
+    that the next command still says there is no database yet."""
+    file = getattr(args, "_new_database", None)
+    if file is None:
+        return
+    engine.dispose()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        file.with_name(file.name + suffix).unlink(missing_ok=True)
 
 
 def _safe(url: str) -> str:

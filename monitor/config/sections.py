@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.config.spec import setting
+from monitor.config.urls import port_number, smtp_host
 from monitor.config.values import (
     ConfigError,
     number,
@@ -64,9 +65,9 @@ class AlertRoute:
 class SmtpConfig:
     """Email alerts: the `[smtp]` section."""
 
-    host: str | None = setting("smtp", "host", "LINKWATCH_SMTP_HOST", optional_text, None,
-                               "SMTP server; email is off without it.")
-    port: int = setting("smtp", "port", "LINKWATCH_SMTP_PORT", whole(1), 587, "SMTP port.",
+    host: str | None = setting("smtp", "host", "LINKWATCH_SMTP_HOST", smtp_host, None,
+                               "SMTP server's host name (not a URL); email is off without it.")
+    port: int = setting("smtp", "port", "LINKWATCH_SMTP_PORT", port_number, 587, "SMTP port (1 to 65535).",
                         doc_default="`587` (`465` with `ssl`)")
     user: str | None = setting("smtp", "user", "LINKWATCH_SMTP_USER", optional_text, None,
                                "Optional authentication: the user name.")

@@ -22,6 +22,7 @@ from monitor.config.sections import (
     parse_sites,
 )
 from monitor.config.spec import Spec, TableSpec, field_specs, field_tables, setting, table
+from monitor.config.urls import apprise_urls, database_url, redis_url, web_url
 from monitor.config.values import (
     colour,
     host_port,
@@ -36,6 +37,9 @@ from monitor.config.values import (
     strings,
     text,
     whole,
+)
+from monitor.config.values import (
+    log_format as parse_log_format,
 )
 from monitor.config.values import (
     log_level as parse_log_level,
@@ -56,7 +60,7 @@ class Settings:
 
     # store
     database_url: str = setting(
-        "database", "url", "LINKWATCH_DATABASE_URL", text, "",
+        "database", "url", "LINKWATCH_DATABASE_URL", database_url, "",
         "SQLAlchemy URL. SQLite (WAL mode) or `postgresql+psycopg://user:pass@host/db`. "
         "The schema is migrated automatically.",
         doc_default="`sqlite:///$XDG_DATA_HOME/linkwatch/linkwatch.db` (`~/.local/share/...`)")
@@ -148,7 +152,7 @@ class Settings:
         "`https://linkwatch.agency.example`). When set, every alert item links to its link's page there and "
         "each alert to its events page.")
     redis_url: str = setting(
-        "redis", "url", "LINKWATCH_REDIS_URL", text, "redis://127.0.0.1:6379/0",
+        "redis", "url", "LINKWATCH_REDIS_URL", redis_url, "redis://127.0.0.1:6379/0",
         "The shared queue of `linkwatch worker`.")
     workers: bool = setting(
         "redis", "workers", "LINKWATCH_WORKERS", parse_bool, False,
@@ -156,13 +160,15 @@ class Settings:
         "the jobs of dead workers (docs/scale-out.md).")
     # alerts
     slack_webhook_url: str | None = setting(
-        "alerts", "slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL", optional_text, None,
-        "Slack incoming webhook.")
+        "alerts", "slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL",
+        web_url("https://hooks.slack.com/services/..."), None,
+        "Slack incoming webhook: an `https://` (or `http://`) URL, checked when the settings are read.")
     webhook_url: str | None = setting(
-        "alerts", "webhook_url", "LINKWATCH_WEBHOOK_URL", optional_text, None,
-        "Generic JSON webhook (Teams, Discord, automation).")
+        "alerts", "webhook_url", "LINKWATCH_WEBHOOK_URL", web_url("https://example.com/hooks/linkwatch"),
+        None, "Generic JSON webhook (Teams, Discord, automation): an `https://` (or `http://`) URL.")
     apprise_urls: tuple[str, ...] = setting(
-        "alerts", "apprise_urls", None, strings, (), "Apprise URLs (needs the optional `apprise` package).")
+        "alerts", "apprise_urls", None, apprise_urls, (),
+        "Apprise URLs, each `scheme://...` (needs the optional `apprise` package).")
     alert_routes: tuple[AlertRoute, ...] = table(
         "alerts.route", ("channel", "events", "sites", "tags", "competitors", "mode", "hour", "weekday"),
         parse_routes,
@@ -204,10 +210,18 @@ class Settings:
     log_level: str = setting(
         "log", "level", "LINKWATCH_LOG_LEVEL", parse_log_level, "INFO",
         "Log level (`debug`, `info`, `warning`, `error`, `critical`) of `serve` and `worker` and of their crawl "
-        "processes; every other command logs warnings only. `-v` means `debug` for any command. The crawl "
-        "process's lines appear as `crawler: ...` at the level it logged them (an SSRF refusal is a warning of "
-        "`linkwatch run` too). Scrapy's, Twisted's and Playwright's own loggers stay at `warning` whatever the "
-        "level (Scrapy's info lines would repeat the settings, the Redis URL included).")
+        "processes; every other command logs warnings only. `-v` means `debug` for any command. At `info`, `serve` "
+        "logs one line per run (docs/monitoring.md, \"What serve logs\"). The crawl process's lines appear as "
+        "`crawler: ...` at the level it logged them, its info lines at `debug` (an SSRF refusal is a warning of "
+        "`linkwatch run` too). Scrapy's, Twisted's and Playwright's own loggers stay at `warning` whatever the level "
+        "(Scrapy's info lines would repeat the settings, the Redis URL included), and so does SQLAlchemy's (every "
+        "SQL statement); Alembic's and uvicorn's stay at `warning` unless the level is `debug` (uvicorn's access "
+        "log is off).")
+    log_format: str = setting(
+        "log", "format", "LINKWATCH_LOG_FORMAT", parse_log_format, "text",
+        "`text`: one line per record (`2026-12-06 15:53:02 UTC INFO monitor.service.loop: run 42 finished: ...`); "
+        "`json`: one JSON object per line with `time`, `level`, `logger`, `message` and, on a run's line, the "
+        "run's figures (`run_id`, `status`, `pages`, `checks`, `seconds`, `checks_by_state`, `events_by_type`).")
     config_path: str | None = None  # the file these came from, if any (not a setting)
 
     def with_overrides(self, **changes: Any) -> Settings:

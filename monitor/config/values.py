@@ -139,6 +139,17 @@ def log_level(value: Any, name: str) -> str:
     return level
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(value: Any, name: str) -> str:
+    """`text` (one line per record, for people) or `json` (one JSON object per line, for log collectors)."""
+    form = str(value).strip().lower()
+    if form not in LOG_FORMATS:
+        raise ConfigError(f"{name}: expected text or json, got {str(value)[:20]!r}")
+    return form
+
+
 def weekday(value: Any, name: str) -> int:
     """'mon', 'Sunday' or 0-6 (0 = Monday) -> 0-6."""
     if isinstance(value, int) and 0 <= value <= 6:
@@ -153,7 +164,10 @@ def parse_host_port(value: str, name: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host:
         raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
-    return host.strip("[]"), whole(0)(port, name)
+    number = whole(0)(port, name)
+    if number > 65535:
+        raise ConfigError(f"{name}: the port must be a number from 0 to 65535, got {number}")
+    return host.strip("[]"), number
 
 
 def host_port(value: Any, name: str) -> str:

@@ -7,6 +7,7 @@ put in an `href` only when it is http(s) (never `javascript:`, `data:`...).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,6 +136,11 @@ NOFOLLOW_WORDS = {
     "header": "an X-Robots-Tag: nofollow header", "unknown": "reason not known",
 }
 NOINDEX_WORDS = {"meta": "a robots meta tag with noindex", "header": "an X-Robots-Tag: noindex header"}
+#: where a link sits on its page (crawler/context.py's positions), in words
+POSITION_WORDS = {
+    "content": "the article", "nav": "a menu", "header": "the page header", "footer": "the footer",
+    "aside": "a sidebar", "comment": "the comments", "unknown": "another part of the page",
+}
 #: event types that say the link is missing from the page (their detail counts the checks without it)
 _ABSENT = ("lost", "page_gone", "target_changed")
 
@@ -153,16 +159,16 @@ def _anchor_change(old: Any, new: Any) -> str:
     return f"anchor text “{old}” is now “{new}”"
 
 
-def event_detail_words(kind: str, detail: dict[str, Any]) -> str:
+def event_detail_words(kind: str, detail: Mapping[str, Any]) -> str:
     """An event's evidence in a few plain words (`rel="sponsored" on the link; redirected to https://…`), for
     the CLI's text output; the JSON keeps `detail` as it is."""
     parts: list[str] = []
-    if kind == "page_gone" and detail.get("http_status"):
+    if kind in ("page_gone", "unreachable") and detail.get("http_status"):
         parts.append(f"the page answers {detail['http_status']}")
     if detail.get("redirected_to"):
         parts.append(f"redirected to {detail['redirected_to']}")
     if kind in ("nofollow", "new", "went_live", "restored") and (detail.get("reasons") or detail.get("reason")):
-        parts.append("not followed: " + _listed(detail.get("reasons") or detail.get("reason"), NOFOLLOW_WORDS))
+        parts.append("not followed: " + nofollow_words(detail.get("reasons") or detail.get("reason")))
     if kind == "page_noindex" and detail.get("sources"):
         parts.append("because of " + _listed(detail["sources"], NOINDEX_WORDS))
     if kind == "anchor_changed":
@@ -174,6 +180,12 @@ def event_detail_words(kind: str, detail: dict[str, Any]) -> str:
         parts.append(f"canonical is now {detail['canonical']}")
     if kind in _ABSENT and detail.get("misses"):
         parts.append(f"missing in {plural(int(detail['misses']), 'check')} in a row")
+    if kind in ("link_demoted", "link_promoted") and detail.get("new_position"):
+        parts.append(f"now in {POSITION_WORDS.get(str(detail['new_position']), 'another part of the page')}"
+                     + (f", was in {POSITION_WORDS.get(str(detail['old_position']), 'another part of the page')}"
+                        if detail.get("old_position") else ""))
+    if kind == "page_blocked_for_google":
+        parts.append("robots.txt disallows Googlebot on this page")
     if detail.get("never_seen") is True:
         parts.append("never seen live by linkwatch")
     if detail.get("rendered_only") is True and kind not in _ABSENT:
@@ -203,3 +215,74 @@ def human_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return " ".join(human_value(v) for v in value)
     return str(value)
+
+
+#: event types most urgent first (a lost followed link before a changed anchor, news last)
+EVENT_URGENCY = (
+    "lost", "page_gone", "nofollow", "target_changed", "page_noindex", "page_blocked_for_google", "unreachable",
+    "page_redirected", "canonical_changed", "link_demoted", "anchor_changed", "link_promoted", "follow", "restored",
+    "went_live", "new",
+)
+#: "3 links lost": (one, several) of each event type, for counts in sentences
+EVENT_COUNTS = {
+    "lost": ("link lost", "links lost"), "page_gone": ("page gone", "pages gone"),
+    "nofollow": ("now not followed", "now not followed"), "follow": ("followed again", "followed again"),
+    "target_changed": ("link pointing elsewhere", "links pointing elsewhere"),
+    "page_noindex": ("page noindexed", "pages noindexed"), "page_redirected": ("page redirected", "pages redirected"),
+    "canonical_changed": ("canonical changed", "canonicals changed"),
+    "unreachable": ("page unreachable", "pages unreachable"), "anchor_changed": ("anchor changed", "anchors changed"),
+    "restored": ("link back", "links back"), "went_live": ("promised link live", "promised links live"),
+    "new": ("new link", "new links"),
+    "link_demoted": ("link moved out of the content", "links moved out of the content"),
+    "link_promoted": ("link moved into the content", "links moved into the content"),
+    "page_blocked_for_google": ("page blocked for Google", "pages blocked for Google"),
+}
+#: "3 missing, 1,150 followed": what checks found, per check state (a link missing once is not lost yet)
+CHECK_COUNTS = {
+    "lost": "missing", "gone": "on a page that is gone", "nofollow": "not followed",
+    "error": "could not be checked", "blocked": "blocked by the site", "pending": "still promised",
+    "unchecked": "not seen yet", "live": "followed",
+}
+def human_duration(seconds: float | None) -> str:
+    """`45 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`; under a second `0.4 s`."""
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{max(seconds, 0):.1f} s"
+    total = round(seconds)
+    for big, big_unit, small, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")):
+        if total >= big:
+            rest = (total % big) // small
+            return f"{total // big} {big_unit}" + (f" {rest} {small_unit}" if rest else "")
+    return f"{total} s"
+
+
+def event_count(kind: str, count: int) -> str:
+    """`3 links lost`, `1 now not followed`."""
+    one, several = EVENT_COUNTS.get(kind, (event_words(kind).lower(), event_words(kind).lower()))
+    return f"{count:,} {one if count == 1 else several}"
+
+
+def event_counts(counts: dict[str, int]) -> str:
+    """`3 links lost, 1 now not followed, 2 new links`: counts per event type, most urgent first."""
+    return ", ".join(event_count(kind, n) for kind, n in sorted(counts.items(), key=lambda item: urgency(item[0])))
+
+
+def check_counts(counts: dict[str, int]) -> str:
+    """`3 missing, 1,150 followed`: counts per check state, most urgent first (STATE_ORDER)."""
+    order = {state: index for index, state in enumerate(STATE_ORDER)}
+    ranked = sorted(counts.items(), key=lambda item: order.get(item[0], len(order)))
+    return ", ".join(f"{n:,} {CHECK_COUNTS.get(state, state)}" for state, n in ranked)
+
+
+def urgency(kind: str) -> int:
+    """The rank of an event type in EVENT_URGENCY (unknown types last)."""
+    return EVENT_URGENCY.index(kind) if kind in EVENT_URGENCY else len(EVENT_URGENCY)
+
+
+def nofollow_words(reasons: Any) -> str:
+    """`rel="ugc nofollow" on the link, a robots meta tag with nofollow` from NofollowSource values."""
+    items = [str(r) for r in (reasons if isinstance(reasons, list | tuple) else [reasons]) if r]
+    rel = [r.removeprefix("rel_") for r in items if r.startswith("rel_")]
+    words = [f'rel="{" ".join(rel)}" on the link'] if rel else []
+    return ", ".join(words + [NOFOLLOW_WORDS.get(r, r) for r in items if not r.startswith("rel_")])

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, select, update
 
 from monitor.config import Settings
+from monitor.core.human import EVENT_URGENCY
 from monitor.core.types import Event, EventType
 from monitor.crawl.child import open_child, stop_child
 from monitor.store import leases
@@ -153,7 +154,9 @@ _CHILD_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[^\]]*\] (DEBUG|I
 
 def _pass_stderr(child: subprocess.Popen[str], keep: int = 20) -> list[str]:
     """Re-log the child's stderr as `crawler: LINE`, each record at the level the child gave it (a traceback's
-    lines at its record's); the child already logs at this process's level. Returns the (live) last lines."""
+    lines at its record's), its info lines at debug: at info, `serve` logs one line per run, not the crawl's
+    news (a robots.txt that could not be read). The child already logs at this process's level. Returns the
+    (live) last lines."""
     tail: list[str] = []
 
     def pump() -> None:
@@ -165,6 +168,7 @@ def _pass_stderr(child: subprocess.Popen[str], keep: int = 20) -> list[str]:
             record = _CHILD_RECORD.match(line)
             if record:
                 level = logging.getLevelNamesMapping()[record.group(1)]
+                level = logging.DEBUG if level == logging.INFO else level
             elif level < logging.WARNING and ("Traceback" in line or _EXCEPTION_LINE.match(line)):
                 level = logging.WARNING  # output that is not a log record (an interpreter's traceback)
             logger.log(level, "crawler: %s", line.rstrip())
@@ -187,10 +191,19 @@ class RunSummary:
     pages: int
     rendered: int = 0  # pages rendered in Chromium
     render_failures: int = 0  # checks left without a verdict because rendering failed
+    seconds: float | None = None  # from start to finish (None while it runs)
+    suspected: int = 0  # links missing at this check but not (yet) lost: the next check confirms
+    error: str | None = None  # why it failed ("stopped": a graceful stop)
+
+
+def _urgency() -> Any:
+    """The SQL rank of an event's type, most urgent first (monitor.core.human.EVENT_URGENCY)."""
+    return case({kind: rank for rank, kind in enumerate(EVENT_URGENCY)}, value=EventRecord.type,
+                else_=len(EVENT_URGENCY))
 
 
 def run_summary(engine: Engine, run_id: int, max_events: int = 50) -> RunSummary:
-    """What a run checked and what changed (its checks per state, its events)."""
+    """What a run checked and what changed (its checks per state, its events, the `max_events` most urgent)."""
     with session(engine) as s:
         run = s.get(CheckRun, run_id)
         states = dict(s.execute(select(Check.state, func.count()).where(Check.run_id == run_id)
@@ -201,12 +214,16 @@ def run_summary(engine: Engine, run_id: int, max_events: int = 50) -> RunSummary
         rows = s.execute(select(EventRecord, Backlink.source_url, Backlink.target, Site.domain)
                          .join(Backlink, Backlink.id == EventRecord.backlink_id)
                          .join(Site, Site.id == Backlink.site_id)
-                         .where(in_run).order_by(EventRecord.id).limit(max_events)).all()
+                         .where(in_run).order_by(_urgency(), EventRecord.id).limit(max_events)).all()
         events = [Event(type=EventType(r.type), source_url=url, target=target, at=r.at, old_state=r.old_state,
                         new_state=r.new_state, detail=r.detail or {}, id=r.id, backlink_id=r.backlink_id,
                         site=domain) for r, url, target, domain in rows]
         render_failures = s.execute(select(func.count()).select_from(Check).where(
             Check.run_id == run_id, Check.state == "error",
             Check.error.like("%render%") | Check.error.like("browser unavailable%"))).scalar_one()
+        suspected = s.execute(select(func.count()).select_from(Check).join(Backlink, Backlink.id == Check.backlink_id)
+                              .where(Check.run_id == run_id, Check.state.in_(("lost", "gone")),
+                                     Backlink.state.not_in(("lost", "gone")))).scalar_one()
+        seconds = (run.finished_at - run.started_at).total_seconds() if run and run.finished_at else None
         return RunSummary(run_id, states, types, events, run.status if run else "unknown", run.pages if run else 0,
-                          run.rendered if run else 0, render_failures)
+                          run.rendered if run else 0, render_failures, seconds, suspected, run.error if run else None)

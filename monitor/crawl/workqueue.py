@@ -187,7 +187,7 @@ def enqueue_cycle(engine: Engine, settings: Settings, client: redis.Redis, run_i
         client.rpush(QUEUE, *chunk)
         count += len(chunk)
     client.hset(CYCLE, "jobs", count)
-    logger.info("cycle %s: %d page jobs queued", run_id, count)
+    logger.debug("cycle %s: %d page jobs queued", run_id, count)
     return count
 
 

@@ -252,7 +252,7 @@ def dispatch(engine: Engine, settings: Settings, now: datetime | None = None) ->
     report = DispatchReport()
     holder = leases.new_holder()
     if not leases.acquire(engine, LEASE_NAME, holder, LEASE_TTL):
-        logger.info("another dispatcher holds the lease; skipping this pass")
+        logger.debug("another dispatcher holds the lease; skipping this pass")
         report.lease_busy = True
         return report
     try:

@@ -113,6 +113,6 @@ def route_events(engine: Engine, settings: Settings, now: datetime) -> tuple[int
         events += len(rows)
         created += len(notes)
     if events:
-        logger.info("routed %d events into %d notifications", events, created)
+        logger.debug("routed %d events into %d notifications", events, created)  # deliveries are the news
     return events, created
 

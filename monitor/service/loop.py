@@ -26,8 +26,10 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from monitor.config import Settings
+from monitor.core.human import plural
 from monitor.crawl import lease as crawl_lease
-from monitor.crawl.runs import RunCycle, utcnow
+from monitor.crawl.run_text import log_fields, log_line
+from monitor.crawl.runs import RunCycle, run_summary, utcnow
 from monitor.crawl.scheduler import due_count
 from monitor.service import DEFAULT_POLL
 from monitor.service.metrics import bearer_matches
@@ -61,6 +63,14 @@ def dispatch_alerts(engine: Engine, settings: Settings) -> None:
         logger.exception("the alert dispatcher failed; it is retried after the next cycle")
 
 
+def log_run(engine: Engine, run_id: int, ok: bool) -> None:
+    """The one line a run gets in serve's log: what was checked, how long it took, what changed (its figures as
+    fields of a JSON line). A failed run's line is a warning; its reason was logged by the run itself."""
+    summary = run_summary(engine, run_id, max_events=0)
+    logger.log(logging.INFO if ok else logging.WARNING, "%s", log_line(summary),
+               extra={"fields": log_fields(summary)})
+
+
 class Service:
     """The serve loop (see the module docstring). `stop()` is safe from a signal handler."""
 
@@ -72,6 +82,7 @@ class Service:
         self.hook = hook
         self.holder = leases.new_holder()
         self.leader = False
+        self._standby = False  # waited as standby behind another serve's leader lease
         self.cycle: RunCycle | None = None
         self._redis: Any = None  # the workers' queue (settings.workers)
         self._waited_for: str | None = None  # the crawl lease holder last waited for
@@ -106,8 +117,11 @@ class Service:
     def _step(self) -> None:
         if not self.leader:
             self.leader = leases.acquire(self.engine, LEASE_NAME, self.holder, LEASE_TTL)
-            if self.leader:
-                logger.info("serve: leader (%s)", self.holder)
+            if self.leader:  # news only when another serve held it before: a lone serve is always the leader
+                logger.log(logging.INFO if self._standby else logging.DEBUG, "serve: leader (%s)", self.holder)
+            elif not self._standby:
+                logger.info("serve: standby: another serve is the leader; taking over if it stops")
+            self._standby = not self.leader
         if not self.leader:
             return
         try:
@@ -126,8 +140,7 @@ class Service:
             outcome = self.cycle.run()
         finally:
             self.cycle = None
-        logger.info("serve: run %d %s (%s)", outcome.run_id, "finished" if outcome.ok else "failed",
-                    outcome.progress)
+        log_run(self.engine, outcome.run_id, outcome.ok)
 
     def _crawl_free(self) -> bool:
         """False while another crawl (an orphaned child, a `run --once`) holds the crawl lease."""
@@ -143,8 +156,13 @@ class Service:
         if self._redis is None:
             self._redis = workqueue.connect(self.settings)
         step = workqueue.lead_step(self.engine, self.settings, self._redis, utcnow())
-        if step["opened"] or step["finished"] or step["requeued"]:
-            logger.info("serve: workers %s", step)
+        if step["requeued"]:
+            logger.warning("serve: re-queued %s of workers that stopped answering", plural(step["requeued"], "job"))
+        if step["finished"] is not None:
+            log_run(self.engine, step["finished"], ok=True)
+        if step["opened"] is not None:
+            logger.debug("serve: run %d started: %s queued for the workers", step["opened"],
+                         plural(step["jobs"], "page"))
 
     def _renew_lease(self) -> None:
         while not self.stopping.wait(LEASE_TTL / 3):

@@ -58,7 +58,8 @@ def create(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"not a database URL: {url!r}") from None
+        raise StoreError("not a database URL (expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB)"
+                         ) from None  # the URL itself is not repeated: it may hold a password
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +70,17 @@ def create(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except Exception as exc:  # missing driver, bad options
         raise StoreError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (absolute), or None for an in-memory database, another backend or a bad URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().absolute()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -103,8 +115,8 @@ def upgrade(engine: Engine) -> None:
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    if current != head:
-        logger.info("migrating database from %s to %s", current, head)
+    if current != head:  # a new database is announced by the command that creates it
+        logger.log(logging.INFO if current else logging.DEBUG, "migrating database from %s to %s", current, head)
         command.upgrade(config, "head")
 
 

@@ -91,7 +91,7 @@ class SiteResolver:
             self.session.flush()
             if not any(s.domain == domain for s in self.sites):
                 self.new_domains.append(domain)
-            logger.info("new site %s (competitor=%s)", domain, competitor)
+            logger.info("new site %s%s", domain, " (a competitor)" if competitor else "")
         elif site.competitor != competitor and any(s.domain == domain for s in self.sites):
             site.competitor = competitor
         return site.id

@@ -61,13 +61,14 @@ class WebServer:
             self.socket.close()
             raise
         self.host, self.port = host, self.socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+        quiet = "debug" if logging.getLogger().getEffectiveLevel() <= logging.DEBUG else "warning"
+        config = uvicorn.Config(app, log_level=quiet, access_log=False, lifespan="off", log_config=None,
                                 proxy_headers=True, server_header=False, timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, name="http",
                                        daemon=True)
         self.thread.start()
-        logger.info("serving the web interface, /metrics and /healthz on http://%s:%d/", host, self.port)
+        logger.debug("serving the web interface, /metrics and /healthz on http://%s:%d/", host, self.port)
 
     def stop(self) -> None:
         self.server.should_exit = True

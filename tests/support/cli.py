@@ -18,9 +18,10 @@ import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,27 @@ def linkwatch(env: Mapping[str, str], *args: str, check: bool = True, timeout: f
     if check and result.returncode != 0:
         raise AssertionError(f"linkwatch {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def serve_until(env: Mapping[str, str], log: Path, done: Callable[[str], Any], limit: float = 180,
+                stdout: Path | None = None) -> str:
+    """`linkwatch serve` as a process (stderr to `log`) until `done(what it logged)`, then SIGTERM; it must exit 0.
+    Returns what it logged."""
+    from tests.support.waiting import wait_for
+
+    with open(log, "w") as err, open(stdout or os.devnull, "w") as out:
+        process = subprocess.Popen([*LINKWATCH, "serve", "--metrics-addr", "127.0.0.1:0", "--poll", "0.3"],
+                                   env=dict(env), stdout=out, stderr=err)
+    try:
+        wait_for(lambda: process.poll() is not None or done(log.read_text()), "serve's log", limit, log=log)
+        assert process.poll() is None, log.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=90) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return log.read_text()
 
 
 def check_environment(tmp: Path, **env: str) -> dict[str, str]:
