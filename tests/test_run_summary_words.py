@@ -62,7 +62,8 @@ def test_the_run_summary_says_what_changed_in_words_most_urgent_first(site: Test
     removed = re.escape(site.url("/removed"))
     lost = [line for line in events if "Link lost" in line and site.url("/removed") in line]
     when = r"\d{1,2} \w{3} \d{4} \d\d:\d\d UTC"
-    wanted = rf"{when} +mysite\.com +Link lost +Live \(followed\) → Lost +{removed} +mysite\.com +missing in 2 checks in a row"
+    wanted = (rf"{when} +mysite\.com +Link lost +Live \(followed\) → Lost +{removed} +mysite\.com +"
+              "missing in 2 checks in a row")
     assert len(lost) == 1 and re.fullmatch(wanted, lost[0]), events
     for output in (first.stdout, second, third, "\n".join(events)):
         assert not PYTHON.search(output.replace(site.url(""), "")), output
