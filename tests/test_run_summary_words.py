@@ -54,7 +54,8 @@ def test_the_run_summary_says_what_changed_in_words_most_urgent_first(site: Test
         "on the pages: 2 missing, 1 on a page that is gone, 1 not followed, 2 followed",
         "changes, most urgent first: 2 links lost, 1 page gone",
         f"  Link lost: {site.url('/removed')} → mysite.com (missing in 2 checks in a row)",
-        f"  Link lost: {site.url('/moved')} → mysite.com (redirected to {site.url('/new-home')})",
+        f"  Link lost: {site.url('/moved')} → mysite.com (redirected to {site.url('/new-home')}; "
+        "missing in 2 checks in a row)",
         "  … and 1 more (linkwatch events lists them all)",
     ], third
     events = linkwatch(env, "events").stdout.splitlines()

@@ -192,7 +192,7 @@ def event_detail_words(kind: str, detail: Mapping[str, Any]) -> str:
         parts.append("found only after JavaScript rendering")
     if detail.get("errors_since"):
         parts.append(f"failing since {human_time(detail['errors_since'])}")
-    if detail.get("error"):
+    if detail.get("error") and not (detail.get("http_status") and kind in ("page_gone", "unreachable")):
         parts.append(str(detail["error"]))
     return "; ".join(parts)
 
