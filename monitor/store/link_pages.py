@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from monitor.core.human import STATE_ORDER
+from monitor.store import text_search
 from monitor.store.listing import _backlink_query, backlink_json
 from monitor.store.models import Backlink
 
@@ -51,20 +52,31 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def filtered(f: LinkFilter) -> Select[Any]:
-    """The SELECT of (Backlink, site domain) for a filter, without order or cursor."""
+def filtered(f: LinkFilter, dialect: str = "") -> Select[Any]:
+    """The SELECT of (Backlink, site domain) for a filter, without order or cursor.
+
+    A text search goes through the search index (monitor.store.text_search) on `dialect`'s database and
+    keeps its ILIKE condition, so the rows are the same with or without the index."""
     query: Any = _backlink_query(None, f.site, f.tag)
     if f.states:
         query = query.where(Backlink.state.in_(f.states))
     for flag in f.flags:
         query = query.where(FLAGS[flag])
     if f.text and f.text.strip():
-        pattern = _like(f.text.strip().lower())
+        needle = f.text.strip().lower()
+        narrow = text_search.narrowing(dialect, needle)
+        if narrow is not None:
+            query = query.where(narrow)
+        pattern = _like(needle)
         query = query.where(or_(Backlink.source_url.ilike(pattern, escape="\\"),
                                 Backlink.referring_domain.ilike(pattern, escape="\\"),
                                 Backlink.anchor.ilike(pattern, escape="\\"),
                                 Backlink.expected_anchor.ilike(pattern, escape="\\")))
     return query
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _parse_cursor(cursor: str, sort: str) -> tuple[str, int]:
@@ -75,14 +87,15 @@ def _parse_cursor(cursor: str, sort: str) -> tuple[str, int]:
 
 
 def _newest(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
-    query = filtered(f).order_by(Backlink.id.desc()).limit(limit)
+    query = filtered(f, _dialect(session)).order_by(Backlink.id.desc()).limit(limit)
     if last_id is not None:
         query = query.where(Backlink.id < last_id)
     return list(session.execute(query).all())
 
 
 def _traffic(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
-    query = filtered(f).order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id.desc()).limit(limit)
+    query = (filtered(f, _dialect(session)).order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id.desc())
+             .limit(limit))
     if last_id is not None:
         if value == "none":
             query = query.where(Backlink.page_traffic.is_(None), Backlink.id < last_id)
@@ -101,7 +114,8 @@ def _by_state(session: Session, f: LinkFilter, value: str, last_id: int | None, 
         states = states[states.index(value):]
     rows: list[Any] = []
     for state in states:
-        query = filtered(LinkFilter(f.site, (state,), f.tag, f.flags, f.text)).order_by(Backlink.id.desc())
+        one_state = LinkFilter(f.site, (state,), f.tag, f.flags, f.text)
+        query = filtered(one_state, _dialect(session)).order_by(Backlink.id.desc())
         if last_id is not None and state == value:
             query = query.where(Backlink.id < last_id)
         rows += session.execute(query.limit(limit - len(rows))).all()
@@ -127,14 +141,14 @@ def _changed(session: Session, f: LinkFilter, value: str, last_id: int | None, l
     in_nulls = last_id is not None and at is None  # the cursor is past every row with a change time
     rows: list[Any] = []
     if not in_nulls:
-        query = (filtered(f).where(Backlink.state_changed_at.is_not(None))
+        query = (filtered(f, _dialect(session)).where(Backlink.state_changed_at.is_not(None))
                  .order_by(Backlink.state_changed_at.desc(), Backlink.id.desc()).limit(limit))
         if at is not None and last_id is not None:
             query = query.where(or_(Backlink.state_changed_at < at,
                                     and_(Backlink.state_changed_at == at, Backlink.id < last_id)))
         rows = list(session.execute(query).all())
     if len(rows) < limit:
-        query = (filtered(f).where(Backlink.state_changed_at.is_(None)).order_by(Backlink.id.desc())
+        query = (filtered(f, _dialect(session)).where(Backlink.state_changed_at.is_(None)).order_by(Backlink.id.desc())
                  .limit(limit - len(rows)))
         if in_nulls and last_id is not None:
             query = query.where(Backlink.id < last_id)
