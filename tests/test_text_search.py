@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, delete, text, update
+from sqlalchemy.orm import Session
 
 from monitor.store import db, text_search
 from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
@@ -55,9 +56,12 @@ def _all_ids(engine: Engine, needle: str) -> list[int]:
             return ids
 
 
-def test_search_through_the_index_equals_a_plain_scan(store: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("candidates", [5000, 2])  # 2: broad searches leave the index for the plain walk
+def test_search_through_the_index_equals_a_plain_scan(store: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                      candidates: int) -> None:
+    monkeypatch.setattr(text_search, "MAX_CANDIDATES", candidates)
     indexed = {needle: _all_ids(store, needle) for needle in SEARCHES}
-    monkeypatch.setattr(text_search, "narrowing", lambda dialect, needle: None)
+    monkeypatch.setattr(text_search, "narrowing", lambda session, needle: None)
     scanned = {needle: _all_ids(store, needle) for needle in SEARCHES}
     assert indexed == scanned
     assert indexed["new anchor"] and indexed["moved"] and indexed["100%"] and indexed['"quo']
@@ -78,4 +82,15 @@ def test_the_search_uses_the_index(store: Engine) -> None:
 
 def test_fts_phrase_quotes_every_operator() -> None:
     assert text_search.fts_phrase('say "hi" AND *') == '"say ""hi"" AND *"'
-    assert text_search.narrowing("sqlite", "ab") is None  # a trigram needs 3 characters
+    assert text_search.MIN_INDEXED_CHARS == 3  # a trigram needs 3 characters
+
+
+def test_short_and_broad_searches_skip_the_index(store: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Session(store) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            assert text_search.narrowing(session, "anchor") is None  # PostgreSQL: the GIN indexes serve ILIKE
+            return
+        assert text_search.narrowing(session, "ab") is None
+        assert text_search.narrowing(session, "anchor") is not None
+        monkeypatch.setattr(text_search, "MAX_CANDIDATES", 2)
+        assert text_search.narrowing(session, "anchor") is None

@@ -21,12 +21,14 @@ import logging
 from typing import Any
 
 from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session
 
 from monitor.store.models import Backlink
 
 logger = logging.getLogger(__name__)
 
 MIN_INDEXED_CHARS = 3  # a trigram index cannot narrow a shorter search
+MAX_CANDIDATES = 5000  # more matches than this: the plain walk finds a page of them sooner (see narrowing)
 COLUMNS = ("source_url", "referring_domain", "anchor", "expected_anchor")
 FTS_TABLE = "backlinks_fts"
 PG_INDEXES = tuple(f"ix_backlinks_{column}_trgm" for column in COLUMNS)
@@ -87,13 +89,18 @@ def fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def narrowing(dialect: str, needle: str) -> Any | None:
+def narrowing(session: Session, needle: str) -> Any | None:
     """A condition on Backlink.id that narrows a search for `needle` through the index, or None.
 
-    None when the index cannot help: fewer than MIN_INDEXED_CHARS characters, or not SQLite (on PostgreSQL
-    the trigram indexes serve the ILIKE condition itself)."""
-    if dialect != "sqlite" or len(needle) < MIN_INDEXED_CHARS:
+    None when the index cannot help: fewer than MIN_INDEXED_CHARS characters; not SQLite (on PostgreSQL the
+    trigram indexes serve the ILIKE condition itself); or more than MAX_CANDIDATES rows match, which one
+    bounded read of the index tells: such matches are dense, so the page's own index walk with the ILIKE
+    filter finds a page of them after a few thousand rows, sooner than the index could list them all."""
+    if session.get_bind().dialect.name != "sqlite" or len(needle) < MIN_INDEXED_CHARS:
         return None
     matches = select(text("rowid")).select_from(text(FTS_TABLE)).where(
         text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=fts_phrase(needle)))
-    return Backlink.id.in_(matches)
+    ids = list(session.execute(matches.limit(MAX_CANDIDATES + 1)).scalars())
+    if len(ids) > MAX_CANDIDATES:
+        return None
+    return Backlink.id.in_(ids)  # the ids themselves: the index is read once per page, whatever the sort
