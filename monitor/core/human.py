@@ -28,7 +28,7 @@ EVENT_WORDS = {
 POSITION_WORDS = {
     "content": "in the article", "nav": "in the navigation menu", "header": "in the page header",
     "footer": "in the footer", "aside": "in a sidebar", "comment": "in a comment",
-    "unknown": "on the page (no section of it says which part)",
+    "unknown": "somewhere on the page",
 }
 #: how a link was lost (the `how` of a `lost` event's detail), in one sentence
 LOST_HOW_WORDS = {
