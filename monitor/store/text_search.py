@@ -66,8 +66,8 @@ def create(conn: Connection) -> None:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except Exception as exc:
         logger.warning("text search without an index: the extension pg_trgm could not be created (%s); "
-                       "a superuser can run CREATE EXTENSION pg_trgm and then `linkwatch` again",
-                       str(exc).splitlines()[0])
+                       "searches read every backlink until a superuser creates it and its indexes (docs/ui.md, "
+                       "\"Text search\")", str(exc).splitlines()[0])
         return
     for column, name in zip(COLUMNS, PG_INDEXES, strict=True):
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON backlinks USING gin ({column} gin_trgm_ops)")
