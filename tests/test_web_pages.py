@@ -47,7 +47,10 @@ def test_pages_render_filter_page_and_show_hostile_text_as_text(site: TestSite, 
     assert "sort=changed" in page.url and page.locator("tbody tr").count() == 20
     assert page.get_by_label("Sort by").input_value() == "changed", "the page keeps the chosen sort"
 
+    page.goto(served.base + "/links?q=st")  # a 2-character search works, and says it reads every link
+    assert page.locator("#short-search").is_visible() and page.locator("tbody tr", has_text="hostile").count() == 1
     page.goto(served.base + "/links?q=hostile")
+    assert page.locator("#short-search").count() == 0 and page.locator("tbody tr").count() == 1
     page.locator("tbody tr a", has_text="Live").first.click()
     assert page.get_by_text(HOSTILE).count() >= 1, "the anchor shows as text"
     assert page.locator("img").count() == 0

@@ -25,6 +25,13 @@ EVENT_WORDS = {
     "link_demoted": "Link moved out of the content", "link_promoted": "Link moved into the content",
     "page_blocked_for_google": "Page blocked for Google",
 }
+#: how a link was lost (the `how` of a `lost` event's detail), in one sentence
+LOST_HOW_WORDS = {
+    "unlinked": "They kept your mention but removed the link.",
+    "passage_removed": "The passage with your link was removed from the page.",
+    "page_rewritten": "The page was rewritten and your link is not in it any more.",
+    "moved_to_other_url": "The link now points to another address.",
+}
 #: why a link is on the reclaim list (monitor.reports.reclaim)
 RECLAIM_REASON_WORDS = {
     "removed": "Link removed", "page_gone": "Page gone", "redirected": "Page redirected",
@@ -91,6 +98,16 @@ def state_words(state: str | None) -> str:
 
 def event_words(kind: str | None) -> str:
     return EVENT_WORDS.get(kind or "", kind or "")
+
+
+def position_words(position: str | None) -> str:
+    """`in the footer`; an empty string when no position is known."""
+    return f"in {POSITION_WORDS[position]}" if position in POSITION_WORDS else ""
+
+
+def lost_how_words(how: str | None) -> str:
+    """How a link was lost in one sentence; an empty string for no (or an unknown) `how`."""
+    return LOST_HOW_WORDS.get(how or "", "")
 
 
 def yes_no(value: bool | None) -> str:

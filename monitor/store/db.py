@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RECONNECT_SECONDS = 30.0  # how long a lost database server may take to come back before we give up
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-HEAD_REVISION = "0001"  # the newest revision in MIGRATIONS/versions (written by tools/make_migration.py)
+HEAD_REVISION = "0002"  # the newest revision in MIGRATIONS/versions (written by tools/make_migration.py)
 
 
 class StoreError(Exception):

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from monitor.core.human import STATE_ORDER
+from monitor.store import text_search
 from monitor.store.listing import _backlink_query, backlink_json
 from monitor.store.models import Backlink
 
@@ -52,14 +53,19 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def filtered(f: LinkFilter) -> Select[Any]:
-    """The SELECT of (Backlink, site domain) for a filter, without order or cursor."""
+def filtered(f: LinkFilter, narrow: Any = None) -> Select[Any]:
+    """The SELECT of (Backlink, site domain) for a filter, without order or cursor.
+
+    `narrow` is the search index's condition for `f.text` (monitor.store.text_search.narrowing), if any: the
+    ILIKE condition stays, so the rows are the same with or without it."""
     query: Any = _backlink_query(None, f.site, f.tag)
     if f.states:
         query = query.where(Backlink.state.in_(f.states))
     for flag in f.flags:
         query = query.where(FLAGS[flag])
     if f.text and f.text.strip():
+        if narrow is not None:
+            query = query.where(narrow)
         pattern = _like(f.text.strip().lower())
         query = query.where(or_(Backlink.source_url.ilike(pattern, escape="\\"),
                                 Backlink.referring_domain.ilike(pattern, escape="\\"),
@@ -75,15 +81,18 @@ def _parse_cursor(cursor: str, sort: str) -> tuple[str, int]:
     return value, int(last_id)
 
 
-def _newest(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
-    query = filtered(f).order_by(Backlink.id.desc()).limit(limit)
+def _newest(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int,
+            narrow: Any) -> list[Any]:
+    query = filtered(f, narrow).order_by(Backlink.id.desc()).limit(limit)
     if last_id is not None:
         query = query.where(Backlink.id < last_id)
     return list(session.execute(query).all())
 
 
-def _traffic(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
-    query = filtered(f).order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id.desc()).limit(limit)
+def _traffic(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int,
+            narrow: Any) -> list[Any]:
+    query = (filtered(f, narrow).order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id.desc())
+             .limit(limit))
     if last_id is not None:
         if value == "none":
             query = query.where(Backlink.page_traffic.is_(None), Backlink.id < last_id)
@@ -94,7 +103,8 @@ def _traffic(session: Session, f: LinkFilter, value: str, last_id: int | None, l
     return list(session.execute(query).all())
 
 
-def _by_state(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
+def _by_state(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int,
+            narrow: Any) -> list[Any]:
     states = [s for s in STATE_ORDER if not f.states or s in f.states]
     if last_id is not None:
         if value not in states:
@@ -102,7 +112,8 @@ def _by_state(session: Session, f: LinkFilter, value: str, last_id: int | None, 
         states = states[states.index(value):]
     rows: list[Any] = []
     for state in states:
-        query = filtered(LinkFilter(f.site, (state,), f.tag, f.flags, f.text)).order_by(Backlink.id.desc())
+        one_state = LinkFilter(f.site, (state,), f.tag, f.flags, f.text)
+        query = filtered(one_state, narrow).order_by(Backlink.id.desc())
         if last_id is not None and state == value:
             query = query.where(Backlink.id < last_id)
         rows += session.execute(query.limit(limit - len(rows))).all()
@@ -121,21 +132,22 @@ def _changed_at(value: str) -> datetime | None:
     return at
 
 
-def _changed(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int) -> list[Any]:
+def _changed(session: Session, f: LinkFilter, value: str, last_id: int | None, limit: int,
+            narrow: Any) -> list[Any]:
     """Last state change first; the never-checked rows (no change time) after them, newest first.
     Two walks, each in index order on both backends (no NULLS LAST to sort)."""
     at = _changed_at(value) if last_id is not None else None
     in_nulls = last_id is not None and at is None  # the cursor is past every row with a change time
     rows: list[Any] = []
     if not in_nulls:
-        query = (filtered(f).where(Backlink.state_changed_at.is_not(None))
+        query = (filtered(f, narrow).where(Backlink.state_changed_at.is_not(None))
                  .order_by(Backlink.state_changed_at.desc(), Backlink.id.desc()).limit(limit))
         if at is not None and last_id is not None:
             query = query.where(or_(Backlink.state_changed_at < at,
                                     and_(Backlink.state_changed_at == at, Backlink.id < last_id)))
         rows = list(session.execute(query).all())
     if len(rows) < limit:
-        query = (filtered(f).where(Backlink.state_changed_at.is_(None)).order_by(Backlink.id.desc())
+        query = (filtered(f, narrow).where(Backlink.state_changed_at.is_(None)).order_by(Backlink.id.desc())
                  .limit(limit - len(rows)))
         if in_nulls and last_id is not None:
             query = query.where(Backlink.id < last_id)
@@ -163,7 +175,8 @@ def backlink_page(engine: Engine, f: LinkFilter, cursor: str | None = None,
     value, last_id = _parse_cursor(cursor, f.sort) if cursor else ("", None)
     try:
         with Session(engine) as session:
-            rows = read(session, f, value, last_id, limit + 1)
+            narrow = text_search.narrowing(session, f.text.strip().lower()) if f.text else None
+            rows = read(session, f, value, last_id, limit + 1, narrow)
             items = [backlink_json(link, domain) for link, domain in rows[:limit]]
             cursor = _cursor_of(f.sort, rows[limit - 1][0]) if len(rows) > limit else None
     except ValueError as exc:

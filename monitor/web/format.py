@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.core.human import human_date, human_number, human_time, percent, safe_href, state_words
+from monitor.core.human import (
+    human_date,
+    human_number,
+    human_time,
+    lost_how_words,
+    percent,
+    position_words,
+    safe_href,
+    state_words,
+)
 
 
 def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
@@ -32,3 +41,60 @@ def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
 
 FILTERS = {"when": human_time, "day": human_date, "num": human_number, "percent": percent, "href": safe_href,
            "state_words": state_words}
+
+
+def _text(values: dict[str, Any], key: str) -> str:
+    """values[key] when it is a string, else "" (details and checks come from the store's JSON: any shape)."""
+    value = values.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def anchor_parts(sentence: str | None, anchor: str | None) -> tuple[str, str, str] | None:
+    """`sentence` cut around the first occurrence of `anchor` (any case): (before, anchor, after), for the
+    template to highlight the anchor; None when there is no sentence or the anchor is not in it."""
+    if not sentence or not anchor or not anchor.strip():
+        return None
+    at = sentence.lower().find(anchor.strip().lower())
+    if at < 0:
+        return None
+    end = at + len(anchor.strip())
+    return sentence[:at], sentence[at:end], sentence[end:]
+
+
+def lost_evidence(detail: dict[str, Any] | None, anchor: str | None) -> dict[str, Any] | None:
+    """What a `lost` event's detail says about how the link went, for the link and events pages; None when
+    it says nothing.  `before`/`after` are the sentence when last seen live and the closest passage now;
+    the values stay plain text (the templates escape them)."""
+    detail = detail or {}
+    how = lost_how_words(_text(detail, "how"))
+    before, after = _text(detail, "before"), _text(detail, "after")
+    if not (how or before or after):
+        return None
+    share = detail.get("changed_share")
+    return {
+        "how": how, "before": before, "after": after, "before_parts": anchor_parts(before, anchor),
+        "changed": percent(float(share)) if isinstance(share, int | float) and 0 <= share <= 1 else "",
+        "moved_to": _text(detail, "moved_to"), "competitor": _text(detail, "moved_to_competitor"),
+    }
+
+
+def latest_placement(check: dict[str, Any] | None, anchor: str | None) -> dict[str, Any] | None:
+    """Where the latest check found the link: its position in words and the text around it; None when the
+    check found no link (or is from before positions were stored)."""
+    links = (check or {}).get("links") or []
+    if not links or not isinstance(links[0], dict):
+        return None
+    found = links[0]
+    context = found.get("context")
+    context = context if isinstance(context, dict) else {}
+    before, after = _text(context, "before"), _text(context, "after")
+    where = position_words(_text(found, "position"))
+    if not (where or before or after):
+        return None
+    return {"where": where, "before": before, "anchor": found.get("anchor") or anchor or "", "after": after}
+
+
+def with_evidence(event: dict[str, Any]) -> dict[str, Any]:
+    """An event's JSON object with `evidence` (lost_evidence) for the templates: set on `lost` events only."""
+    lost = event.get("type") == "lost"
+    return event | {"evidence": lost_evidence(event.get("detail"), event.get("anchor")) if lost else None}

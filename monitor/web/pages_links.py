@@ -24,10 +24,11 @@ from monitor.store.link_pages import (
     iter_backlink_pages,
 )
 from monitor.store.listing import backlink_by_id, checks_of_backlink, iter_events
+from monitor.store.text_search import MIN_INDEXED_CHARS
 from monitor.web import access
 from monitor.web.actions import edit_backlink
 from monitor.web.app import state_of
-from monitor.web.format import verdict_reason
+from monitor.web.format import latest_placement, verdict_reason, with_evidence
 from monitor.web.forms import split_tags
 from monitor.web.pages_overview import site_names
 
@@ -74,7 +75,8 @@ def links_page(request: Request, f: Filter, after: str = "") -> Response:
     return state_of(request).render(request, "links.html", {
         "items": items, "next": cursor, "filter": f, "query": query, "sites": site_names(request),
         "states": STATE_ORDER, "flags": FLAG_WORDS, "sorts": SORT_WORDS,
-        "first_page": not after})
+        "first_page": not after,
+        "short_search": MIN_INDEXED_CHARS if f.text and len(f.text.strip()) < MIN_INDEXED_CHARS else None})
 
 
 def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iterator[str]:
@@ -110,7 +112,7 @@ def link_page(request: Request, link_id: int, queued: str = "", saved: str = "",
     web = state_of(request)
     link = _link_or_404(request, link_id)
     checks = checks_of_backlink(web.engine, link_id)
-    events = [e.to_json() for e in iter_events(web.engine, backlink_id=link_id, limit=200)]
+    events = [with_evidence(e.to_json()) for e in iter_events(web.engine, backlink_id=link_id, limit=200)]
     waiting = None
     if queued:
         try:
@@ -122,8 +124,20 @@ def link_page(request: Request, link_id: int, queued: str = "", saved: str = "",
             waiting = queued_at.isoformat()
     return web.render(request, "link.html", {
         "link": link, "checks": checks, "events": events, "reason": verdict_reason(link, checks[0] if checks else None),
+        "placement": latest_placement(checks[0] if checks else None, link["anchor"]),
+        "how_lost": _how_lost(link, events),
         "waiting": waiting, "landed": bool(queued) and waiting is None, "saved": saved, "error": error,
         "event_words": event_words})
+
+
+def _how_lost(link: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The evidence of the latest `lost` event of a link lost now, for the verdict; taken off that event so that
+    the list of changes does not show it twice."""
+    latest = next((e for e in events if e["type"] == "lost"), None)
+    if link["state"] != "lost" or latest is None:
+        return None
+    evidence, latest["evidence"] = latest["evidence"], None
+    return evidence
 
 
 @router.post("/links/{link_id:int}")
