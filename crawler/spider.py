@@ -256,7 +256,9 @@ class LinkSpider(scrapy.Spider):
         vendor = None if page.links else challenge_body_vendor(response.status, response.body)
         if vendor:
             return _replace(base, fetch=FetchStatus.BLOCKED, error=_challenge_reason(vendor, response.status))
-        return _replace(base, directives=page.directives, links=page.links, contact_hints=page.contact_hints)
+        return _replace(base, directives=page.directives, links=page.links, contact_hints=page.contact_hints,
+                        main_text=page.main_text, page_links=page.page_links,
+                        html=text if self.config.evidence and self.config.evidence_html else None)
 
     def should_render(self, job: PageJob, observation: PageObservation) -> bool:
         if not self.can_render or job.render is RenderMode.NEVER:
