@@ -24,6 +24,13 @@ EVENT_WORDS = {
     "link_demoted": "Link moved out of the content", "link_promoted": "Link moved into the content",
     "page_blocked_for_google": "Page blocked for Google",
 }
+#: how a link was lost (a `lost` event's `detail.how`, monitor.core.loss), and what to do about it
+HOW_WORDS = {
+    "unlinked": "The page still mentions you, without the link: ask them to add the link back.",
+    "passage_removed": "The passage with your link was removed; the rest of the page is unchanged.",
+    "page_rewritten": "The page was rewritten; your link went with the old text.",
+    "moved_to_other_url": "Your anchor text now links to another site.",
+}
 #: most urgent first: the order of the state filter and of "sort by state"
 STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
 
@@ -85,6 +92,11 @@ def state_words(state: str | None) -> str:
 
 def event_words(kind: str | None) -> str:
     return EVENT_WORDS.get(kind or "", kind or "")
+
+
+def how_words(how: str | None) -> str:
+    """What a lost link's `how` means, in a sentence; an empty string when unknown."""
+    return HOW_WORDS.get(how or "", how or "")
 
 
 def yes_no(value: bool | None) -> str:

@@ -40,20 +40,28 @@ def linked(href: str = "https://mysite.com/") -> str:
     return article(LINKED.format(href=href))
 
 
-def lose_four_ways(site: TestSite, tmp_path: Path, database_url: str, config: str = "") -> dict[str, str]:
-    """Run the scenario of the module docstring; returns the environment of `linkwatch`."""
+def lose_four_ways(site: TestSite, tmp_path: Path, database_url: str, config: str = "",
+                   extra: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
+    """Run the scenario of the module docstring; returns the environment of `linkwatch`.
+
+    `extra`: more pages, by path, as (HTML with the link, HTML after the editor's change)."""
     env = environment(tmp_path, database_url, SITES + config)
     env.update(LINKWATCH_RENDER="never", LINKWATCH_LOST_AFTER="2")
+    extra = extra or {}
     for path in PAGES:
         site.set_page(path, linked())
+    for path, (html, _) in extra.items():
+        site.set_page(path, html)
     export = tmp_path / "links.csv"
-    export.write_text("source_url,target\n" + "".join(f"{site.url(p)},mysite.com\n" for p in PAGES))
+    export.write_text("source_url,target\n" + "".join(f"{site.url(p)},mysite.com\n" for p in (*PAGES, *extra)))
     linkwatch(env, "import", str(export))
     linkwatch(env, "run", "--once")
     site.set_page("/unlinked", article(LINKED.format(href="x").replace('<a href="x">Linkwatch</a>', "Linkwatch")))
     site.set_page("/removed", article(None))
     site.set_page("/rewritten", article(None, REWRITTEN))
     site.set_page("/moved", linked("https://www.rival.example/tool"))
+    for path, (_, html) in extra.items():
+        site.set_page(path, html)
     linkwatch(env, "run", "--once", "--all")
     linkwatch(env, "run", "--once", "--all")  # the second miss confirms the losses
     return env
