@@ -87,3 +87,20 @@ def test_the_html_page_is_escaped_scriptless_and_highlights_the_sentence(scenari
         page.screenshot(path=str(tmp_path.parent / "evidence.png"), full_page=True)  # to look at
     finally:
         page.close()
+
+
+@pytest.mark.crawl
+@pytest.mark.timeout(600)
+def test_the_reclaim_report_says_how_and_the_sentence(scenario: Any) -> None:
+    site, env, _ = scenario
+    data = json.loads(linkwatch(env, "report", "reclaim", "--site", "mysite.com", "--json").stdout)
+    rows = {row["source_url"].removeprefix(site.url("")): row for row in data["rows"]}
+    assert {path: row["how"] for path, row in rows.items()} == {
+        "/unlinked": "unlinked", "/removed": "passage_removed", "/rewritten": "page_rewritten",
+        "/moved": "moved_to_other_url", "/hostile": "unlinked"}
+    assert rows["/removed"]["before"] == BEFORE and rows["/hostile"]["before"] == "See Linkwatch <b> today."
+    csv_out = linkwatch(env, "report", "reclaim", "--site", "mysite.com", "--csv").stdout
+    header = csv_out.splitlines()[0].split(",")
+    assert header[-2:] == ["how", "before"] and f"passage_removed,{BEFORE}" in csv_out
+    text = linkwatch(env, "report", "reclaim", "--site", "mysite.com").stdout
+    assert "page_rewritten" in text and f"{BEFORE[:59]}…" in text  # the terminal table cuts at 60

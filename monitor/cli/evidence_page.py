@@ -9,47 +9,16 @@ page's own URL when it is http(s), and a screenshot is an inline JPEG.  Dates an
 from __future__ import annotations
 
 import base64
-import re
 from html import escape
 from typing import TYPE_CHECKING
 
 from monitor.core.human import event_words, how_words, human_time, percent, safe_href
+from monitor.core.loss import split_sentence
 
 if TYPE_CHECKING:  # the command's modules import no database at start (tests/test_startup_imports.py)
     from monitor.store.evidence_view import Evidence
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-_SENTENCE_END_RE = re.compile(r"[.!?\u3002](?=\s|$)")
-#: the anchor starts at most this far into the context (120 characters before it, and a space)
-_ANCHOR_START = 121
-
-
-def split_sentence(text: str, anchor: str | None) -> tuple[str, str, str, str, str]:
-    """(text before the sentence, the sentence up to the anchor, the anchor, the rest of the sentence, text after);
-    the text around the sentence, a cut from the page, with an ellipsis.
-
-    Without the anchor in `text`, the whole text is the sentence."""
-    start = _anchor_at(text, anchor or "")
-    if start < 0 or not anchor:
-        return "", text, "", "", ""
-    end = start + len(anchor)
-    opening = max((m.end() for m in _SENTENCE_END_RE.finditer(text, 0, start)), default=0)
-    while opening < start and text[opening].isspace():
-        opening += 1
-    closing = _SENTENCE_END_RE.search(text, end)
-    stop = closing.end() if closing else len(text)
-    lead, tail = text[:opening], text[stop:]
-    return (f"…{lead}" if lead else ""), text[opening:start], anchor, text[end:stop], (f"{tail}…" if tail else "")
-
-
-def _anchor_at(text: str, anchor: str) -> int:
-    """Where the anchor of the context is: its last occurrence that starts where the context puts it."""
-    if not anchor:
-        return -1
-    found, at = -1, text.find(anchor)
-    while 0 <= at <= _ANCHOR_START:
-        found, at = at, text.find(anchor, at + 1)
-    return found
 
 
 def _what_happened(evidence: Evidence) -> list[str]:

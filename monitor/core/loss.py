@@ -26,7 +26,7 @@ from monitor.core.context import collapse_whitespace
 from monitor.core.types import LinkContext
 
 __all__ = ["REWRITTEN_SHARE", "LossEvidence", "changed_share", "closest_passage", "explain_loss", "link_passage",
-           "link_sentence"]
+           "link_sentence", "sentence_of", "split_sentence"]
 
 #: a page whose main text changed by at least this share was rewritten
 REWRITTEN_SHARE = 0.5
@@ -38,6 +38,8 @@ PASSAGE_SHARE = 0.35
 SHINGLE = 4
 _WORD_RE = re.compile(r"\w+")
 _SENTENCE_END_RE = re.compile(r"[.!?\u3002](?=\s|$)")
+#: the anchor starts at most this far into a `before` (120 characters of context, and a space)
+_ANCHOR_START = 121
 
 UNLINKED, PASSAGE_REMOVED, PAGE_REWRITTEN, MOVED = "unlinked", "passage_removed", "page_rewritten", "moved_to_other_url"
 
@@ -72,6 +74,40 @@ def link_sentence(anchor: str, context: LinkContext) -> str:
     end = _SENTENCE_END_RE.search(after)
     after = after[:end.start() + 1] if end else after
     return collapse_whitespace(f"{before} {anchor} {after}")
+
+
+def split_sentence(text: str, anchor: str | None) -> tuple[str, str, str, str, str]:
+    """(text before the sentence, the sentence up to the anchor, the anchor, the rest of the sentence, text after);
+    the text around the sentence, a cut from the page, with an ellipsis.
+
+    Without the anchor in `text`, the whole text is the sentence."""
+    start = _anchor_at(text, anchor or "")
+    if start < 0 or not anchor:
+        return "", text, "", "", ""
+    end = start + len(anchor)
+    opening = max((m.end() for m in _SENTENCE_END_RE.finditer(text, 0, start)), default=0)
+    while opening < start and text[opening].isspace():
+        opening += 1
+    closing = _SENTENCE_END_RE.search(text, end)
+    stop = closing.end() if closing else len(text)
+    lead, tail = text[:opening], text[stop:]
+    return (f"…{lead}" if lead else ""), text[opening:start], anchor, text[end:stop], (f"{tail}…" if tail else "")
+
+
+def _anchor_at(text: str, anchor: str) -> int:
+    """Where the anchor of the context is: its last occurrence that starts where the context puts it."""
+    if not anchor:
+        return -1
+    found, at = -1, text.find(anchor)
+    while 0 <= at <= _ANCHOR_START:
+        found, at = at, text.find(anchor, at + 1)
+    return found
+
+
+def sentence_of(passage: str, anchor: str | None) -> str:
+    """The sentence of `passage` (a `before`) the anchor is in, without the text around it."""
+    _, start, found, rest, _ = split_sentence(passage, anchor)
+    return f"{start}{found}{rest}"
 
 
 def _words(text: str) -> list[str]:
