@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import linkwatch
-from tests.support.evidence import BEFORE, article, lose_four_ways
+from tests.support.cli import environment, linkwatch
+from tests.support.evidence import BEFORE, article, linked, lose_four_ways
+from tests.support.pages import TestSite
 
 HOSTILE = "Ask <script>alert(1)</script> and <img src=x onerror=alert(2)> nicely."
 HOSTILE_HTML = HOSTILE.replace("<", "&lt;").replace(">", "&gt;")
@@ -21,9 +22,7 @@ HUMAN_TIME = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC")
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from tests.support.pages import TestSite as Site
-
-    site = Site().start()
+    site = TestSite().start()
     tmp_path = tmp_path_factory.mktemp("evidence")
     hostile = (article(f'{HOSTILE_HTML} See <a href="https://mysite.com/">Linkwatch &lt;b&gt;</a> today.'),
                article(f"{HOSTILE_HTML} See Linkwatch &lt;b&gt; today."))
@@ -104,3 +103,30 @@ def test_the_reclaim_report_says_how_and_the_sentence(scenario: Any) -> None:
     assert header[-2:] == ["how", "before"] and f"passage_removed,{BEFORE}" in csv_out
     text = linkwatch(env, "report", "reclaim", "--site", "mysite.com").stdout
     assert "page_rewritten" in text and f"{BEFORE[:59]}…" in text  # the terminal table cuts at 60
+
+
+@pytest.mark.chromium
+@pytest.mark.timeout(900)
+def test_with_rendering_a_screenshot_of_each_side_is_kept_and_shown(site: TestSite, chromium_browser: Any,
+                                                                     tmp_path: Path) -> None:
+    env = environment(tmp_path, f"sqlite:///{tmp_path / 'lw.db'}", "[evidence]\nscreenshots = true\n")
+    env.update(LINKWATCH_RENDER="always", LINKWATCH_LOST_AFTER="1")
+    site.set_page("/shot", linked())
+    linkwatch(env, "add", site.url("/shot"), "--target", "mysite.com")
+    linkwatch(env, "run", "--once")
+    site.set_page("/shot", article(None))
+    linkwatch(env, "run", "--once", "--all")
+    data = json.loads(linkwatch(env, "evidence", site.url("/shot"), "--json").stdout)
+    assert data["how"] == "passage_removed"
+    assert data["snapshot_before"]["screenshot"] and data["snapshot_after"]["screenshot"]
+    out = tmp_path / "shot.html"
+    linkwatch(env, "evidence", site.url("/shot"), "--html", str(out))
+    page = chromium_browser.new_page(viewport={"width": 800, "height": 900})
+    try:
+        page.goto(out.as_uri())
+        sizes = page.evaluate("[...document.images].map(i => [i.naturalWidth, i.naturalHeight, i.src.slice(0, 23)])")
+        assert [src for *_, src in sizes] == ["data:image/jpeg;base64,"] * 2
+        assert all(0 < width <= 1280 and 0 < height <= 2000 for width, height, _ in sizes), sizes
+        page.screenshot(path=str(tmp_path.parent / "evidence-shots.png"), full_page=True)  # to look at
+    finally:
+        page.close()
