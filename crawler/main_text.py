@@ -37,6 +37,7 @@ _BLOCKS = frozenset({
     "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr",
     "ul", "caption", "option", "search",
 })
+_MARK = "\x1e"  # a line ends here (collapse_whitespace keeps it)
 
 
 def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
@@ -45,8 +46,7 @@ def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
     if root is None:
         return ""
     unseen = _UNSEEN | {"noscript"} if scripting else _UNSEEN
-    lines: list[str] = []
-    current: list[str] = []
+    pieces: list[str] = []  # text, and _MARK where a block starts or ends
     size = 0
     stack: list[LexborNode | None] = [root]  # None: the end of a block
     budget = NODE_BUDGET
@@ -54,37 +54,28 @@ def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
         node = stack.pop()
         budget -= 1
         if node is None or (node.is_element_node and node.tag == "br"):
-            size += _end_line(current, lines)
+            pieces.append(_MARK)
             continue
         if node.is_text_node:
-            current.append(node.text_content or "")
+            piece = node.text_content or ""
+            pieces.append(piece)
+            size += len(piece)
             continue
         if not node.is_element_node or node.tag in unseen or "hidden" in node.attributes:
             continue
         if node is not root and _boilerplate(node):
             continue
         if node.tag in _BLOCKS:
-            size += _end_line(current, lines)
+            pieces.append(_MARK)
             stack.append(None)
         stack.extend(reversed(list(node.iter(include_text=True))))
-    _end_line(current, lines)
-    return "\n".join(lines)[:MAX_CHARS]
+    lines = collapse_whitespace("".join(pieces)).split(_MARK)  # one pass of the regex over the whole text
+    return "\n".join(line.strip(" ") for line in lines if line.strip(" "))[:MAX_CHARS]
 
 
 def _boilerplate(element: LexborNode) -> bool:
     position = element_position(element)
     return position is not None and position is not LinkPosition.CONTENT
-
-
-def _end_line(current: list[str], lines: list[str]) -> int:
-    """Close the line being built (if it holds any text); returns the characters added."""
-    if not current:
-        return 0
-    line = collapse_whitespace("".join(current))
-    current.clear()
-    if line:
-        lines.append(line)
-    return len(line) + 1
 
 
 class PageLinks:
