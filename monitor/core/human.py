@@ -29,7 +29,7 @@ HOW_WORDS = {
     "unlinked": "The page still mentions you, without the link: ask them to add the link back.",
     "passage_removed": "The passage with your link was removed; the rest of the page is unchanged.",
     "page_rewritten": "The page was rewritten; your link went with the old text.",
-    "moved_to_other_url": "Your anchor text now links to another site.",
+    "moved_to_other_url": "The page kept your anchor text but points it at another address.",
 }
 #: most urgent first: the order of the state filter and of "sort by state"
 STATE_ORDER = ("lost", "gone", "nofollow", "error", "blocked", "pending", "unchecked", "live")
