@@ -134,3 +134,18 @@ def test_a_page_without_text_now_keeps_its_snapshot(engine: Engine) -> None:
         ingestor.add(observation, [ids[url]])
     ingestor.flush()
     assert stored(engine) == before
+
+
+def test_the_html_is_kept_with_the_text_and_left_out_first_when_too_big(engine: Engine) -> None:
+    with db.session(engine) as s:
+        ids = {b.source_url: b.id for b in s.scalars(select(Backlink))}
+    html = {A: "<p>small page</p>", B: "<p>" + words("big html", 40_000) + "</p>"}
+    ingestor = Ingestor(engine, Settings(render=RenderMode.NEVER, evidence_max_snapshot_bytes=16384), None,
+                        clock=lambda: T0)
+    for url in (A, B):
+        ingestor.add(dataclasses.replace(observe(url, "mysite.com"), main_text=words(url), html=html[url]), [ids[url]])
+    ingestor.flush()
+    with db.session(engine) as s:
+        kept = {x.url: (decompress(x.text), decompress(x.html)) for x in s.scalars(select(Snapshot))}
+    assert kept[A] == (words(A), html[A])
+    assert kept[B] == (words(B), None), "the HTML went, the text stayed"
