@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.core.human import POSITION_WORDS, human_time, percent, safe_href, visits
+from monitor.core.human import LOST_HOW_ACTIONS, LOST_HOW_WORDS, POSITION_WORDS, human_time, percent, safe_href, visits
 from monitor.core.types import Event, EventType
 
 TITLES: Mapping[EventType, str] = {
@@ -73,15 +73,9 @@ NEVER_SEEN_ACTIONS: Mapping[EventType, str] = {
     EventType.PAGE_GONE: "The page was already gone when linkwatch first checked it: check the export, "
                          "or remove the backlink.",
 }
-#: A lost link's `detail.how` (how it was lost): why, and what to do.
+#: A lost link's `detail.how` (how it was lost): why, and what to do (the words are monitor.core.human's).
 HOW_LOST: Mapping[str, tuple[str, str]] = {
-    "unlinked": ("They kept your mention but removed the link", "Reclaim it: ask them to re-link your mention."),
-    "passage_removed": ("The passage with your link was taken out; the rest of the page is unchanged",
-                        "Reclaim it: ask them to put the passage or the link back."),
-    "page_rewritten": ("The page was rewritten and your link went with it",
-                       "Reclaim it: ask them to add the link to the new text."),
-    "moved_to_other_url": ("The passage now links to another page instead",
-                           "Reclaim it: ask them to point the link back to you."),
+    how: (LOST_HOW_WORDS[how], f"Reclaim it: {LOST_HOW_ACTIONS[how]}.") for how in LOST_HOW_WORDS
 }
 #: A competitor's event (`Event.role == "competitor"`): its title, and what it means for you.  A link a
 #: competitor lost is not yours to reclaim: the page linked to the competitor, so it may link to you.

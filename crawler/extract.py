@@ -26,6 +26,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.context import collapse_whitespace, link_context, link_position
 from crawler.directives import META_NAMES, robots_directives
 from crawler.flatten import cap_nesting
+from crawler.main_text import PageLinks, main_text
 from crawler.shadow import attach_declarative_shadow_roots
 from monitor.core.targets import Target
 from monitor.core.types import ObservedLink, PageDirectives
@@ -52,6 +53,8 @@ class ExtractedPage:
     base_url: str
     title: str | None
     contact_hints: tuple[str, ...] = ()  # mailto: addresses and contact/about pages linked from the page
+    main_text: str = ""  # the visible text of the content area (crawler.main_text)
+    page_links: tuple[tuple[str, str], ...] = ()  # every http(s) link with a text: (anchor, href)
 
 
 def lacks_followed_link(targets: Iterable[str], links: Iterable[ObservedLink]) -> bool:
@@ -235,9 +238,11 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
     base_url = doc.base_url
     prefilter = _Prefilter(targets, base_url)
     contacts = _ContactHints()
+    all_links = PageLinks(_join, base_url)
     for node in doc.tree.css("a[href], area[href]"):
         raw_href = node.attrs.get("href") or ""
         contacts.consider(base_url, raw_href)
+        all_links.consider(node, raw_href)
         if not prefilter.may_match(raw_href):
             continue
         href = _join(base_url, raw_href)
@@ -253,7 +258,8 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
         links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw, context=context,
                                   position=position) for t in matched)
     return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=doc.title(),
-                         contact_hints=tuple(contacts.hints))
+                         contact_hints=tuple(contacts.hints), main_text=main_text(doc.tree, scripting),
+                         page_links=all_links.pairs())
 
 
 class _ContactHints:

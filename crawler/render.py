@@ -46,6 +46,8 @@ CHROMIUM_FLAGS = (
 )
 SKIPPED_RESOURCES = frozenset({"image", "font", "media"})
 RENDER_META_KEY = "linkwatch_render"
+#: request.meta key of the rendered page's screenshot (base64 JPEG), with `[evidence] screenshots`
+SCREENSHOT_KEY = "linkwatch_screenshot"
 RENDER_INCOMPLETE_KEY = "linkwatch_render_incomplete"
 UNRESOLVED = "unresolved"
 #: seconds a failed lookup is remembered (a public or non-public verdict is kept for the crawl)
@@ -138,6 +140,7 @@ def playwright_settings(settings: Settings) -> dict[str, Any]:
         "PLAYWRIGHT_ABORT_REQUEST": RenderRequestFilter(settings.allow_private, dict(settings.resolve)),
         "LINKWATCH_RENDER_PAGES_PER_CONTEXT": settings.render_pages_per_context,
         "LINKWATCH_RENDER_SETTLE": settings.render_settle,
+        "LINKWATCH_SCREENSHOTS": settings.evidence and settings.evidence_screenshots,
     }
 
 

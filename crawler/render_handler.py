@@ -21,12 +21,17 @@ This relies on internals of scrapy-playwright 0.0.48 (pinned): `_launch`,
 `_apply_page_methods`, `_get_response_and_download`, `_close`, `context_wrappers`,
 `abort_request`, `_utils._encode_body`, and its `playwright_page`/`playwright_include_page` meta keys.
 
-Scrapy settings read: LINKWATCH_RENDER_PAGES_PER_CONTEXT, LINKWATCH_RENDER_SETTLE (and scrapy-playwright's own).
+With `[evidence] screenshots` (LINKWATCH_SCREENSHOTS) the top of each rendered page is shot as a JPEG
+(SCREENSHOT_KEY) for the page's snapshot (monitor.store.snapshots).
+
+Scrapy settings read: LINKWATCH_RENDER_PAGES_PER_CONTEXT, LINKWATCH_RENDER_SETTLE, LINKWATCH_SCREENSHOTS (and
+scrapy-playwright's own).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from typing import Any
 
@@ -35,7 +40,7 @@ from scrapy_playwright._utils import _encode_body
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.limits import remaining_seconds
-from crawler.render import RENDER_INCOMPLETE_KEY, RENDER_META_KEY
+from crawler.render import RENDER_INCOMPLETE_KEY, RENDER_META_KEY, SCREENSHOT_KEY
 from crawler.render_dom import read_dom
 from crawler.settle import INIT_JS, RequestTracker, dom_lacks_followed_link, settle
 
@@ -50,6 +55,8 @@ IDLE_PAGE_SECONDS = 2.0
 NAV_RESPONSE_KEY = "_linkwatch_nav_response"
 #: request.meta key of the rendered DOM with its open shadow roots, when it has some (the response body then)
 SHADOW_DOM_KEY = "_linkwatch_shadow_dom"
+#: the screenshot: the top of the page, at most this tall, in a 1280-pixel-wide viewport, JPEG of this quality
+SCREENSHOT_HEIGHT, SCREENSHOT_QUALITY = 2000, 55
 
 
 class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
@@ -59,6 +66,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         super().__init__(crawler)
         self.pages_per_context = max(1, crawler.settings.getint("LINKWATCH_RENDER_PAGES_PER_CONTEXT", 50))
         self.settle_seconds = max(0.0, crawler.settings.getfloat("LINKWATCH_RENDER_SETTLE", 5.0))
+        self.screenshots = crawler.settings.getbool("LINKWATCH_SCREENSHOTS", False)
         self._trackers: dict[int, RequestTracker] = {}  # id(page) -> its requests in flight
         self._lazy_start_lock = asyncio.Lock()
         self._generation = 0
@@ -215,6 +223,8 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 request.meta[SHADOW_DOM_KEY] = await read_dom(page, always=False)
             except PlaywrightError as exc:  # navigating: page.content() retries, and has the light DOM
                 logger.debug("rendering %s: reading shadow roots: %s", request.url, exc)
+            if self.screenshots:
+                await _screenshot(page, request)
 
     async def _get_response_and_download(self, request: Any, page: Any, spider: Any) -> Any:
         response, download = await super()._get_response_and_download(request, page, spider)
@@ -272,6 +282,21 @@ def _waiting_budget(meta: dict[str, Any]) -> float | None:
     """Seconds left to wait in this render: its deadline less a margin to read the DOM (None: no deadline)."""
     remaining = remaining_seconds(meta)
     return None if remaining is None else remaining - min(READ_MARGIN, remaining / 4)
+
+
+async def _screenshot(page: Any, request: Any) -> None:
+    """The top of the rendered page as a JPEG (bounded: SCREENSHOT_HEIGHT pixels, SCREENSHOT_QUALITY) into
+    request.meta[SCREENSHOT_KEY], base64; a page that cannot be shot has none."""
+    try:
+        height = await page.evaluate("Math.max(1, document.documentElement.scrollHeight || 0)")
+        width = (page.viewport_size or {}).get("width", 1280)
+        image = await page.screenshot(type="jpeg", quality=SCREENSHOT_QUALITY, full_page=True, timeout=5000,
+                                      clip={"x": 0, "y": 0, "width": width,
+                                            "height": min(SCREENSHOT_HEIGHT, int(height))})
+    except PlaywrightError as exc:
+        logger.debug("rendering %s: no screenshot: %s", request.url, exc)
+        return
+    request.meta[SCREENSHOT_KEY] = base64.b64encode(image).decode("ascii")
 
 
 async def _close_page(page: Any) -> None:

@@ -33,7 +33,7 @@ from crawler.encoding import decode_html
 from crawler.extract import extract_page, lacks_followed_link
 from crawler.limits import DEADLINE_KEY
 from crawler.outcome import failure_outcome
-from crawler.render import RENDER_INCOMPLETE_KEY, is_launch_failure, render_request
+from crawler.render import RENDER_INCOMPLETE_KEY, SCREENSHOT_KEY, is_launch_failure, render_request
 from crawler.render_queue import RenderQueue
 from crawler.robots import GOOGLEBOT_KEY
 from crawler.sniff import is_html, media_type
@@ -256,7 +256,10 @@ class LinkSpider(scrapy.Spider):
         vendor = None if page.links else challenge_body_vendor(response.status, response.body)
         if vendor:
             return _replace(base, fetch=FetchStatus.BLOCKED, error=_challenge_reason(vendor, response.status))
-        return _replace(base, directives=page.directives, links=page.links, contact_hints=page.contact_hints)
+        return _replace(base, directives=page.directives, links=page.links, contact_hints=page.contact_hints,
+                        main_text=page.main_text, page_links=page.page_links,
+                        html=text if self.config.evidence and self.config.evidence_html else None,
+                        screenshot=meta.get(SCREENSHOT_KEY) if rendered else None)
 
     def should_render(self, job: PageJob, observation: PageObservation) -> bool:
         if not self.can_render or job.render is RenderMode.NEVER:
@@ -324,7 +327,8 @@ def _headers(response: Response) -> dict[str, list[str]]:
 
 
 def _merge_rendered(static: PageObservation, rendered: PageObservation) -> PageObservation:
-    """The rendered DOM's links and directives, with the static fetch's HTTP facts.
+    """The rendered DOM's links, directives and evidence (main text, links, HTML, screenshot), with the static
+    fetch's HTTP facts.
 
     A link that the static HTML does not have (same target, same href) is marked `rendered_only`:
     only of such a link do alerts say it was found only after JavaScript rendering.
@@ -333,7 +337,8 @@ def _merge_rendered(static: PageObservation, rendered: PageObservation) -> PageO
     links = tuple(link if (link.target, link.href) in static_links else _replace(link, rendered_only=True)
                   for link in rendered.links)
     return _replace(static, final_url=rendered.final_url, directives=rendered.directives, links=links,
-                    rendered=True, duration_seconds=rendered.duration_seconds)
+                    rendered=True, duration_seconds=rendered.duration_seconds, main_text=rendered.main_text,
+                    page_links=rendered.page_links, html=rendered.html, screenshot=rendered.screenshot)
 
 
 def _replace(value: Any, **changes: Any) -> Any:

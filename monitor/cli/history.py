@@ -11,9 +11,8 @@ import argparse
 import sys
 from typing import Any
 
-from monitor.cli.common import CliError
 from monitor.cli.listing_output import emit
-from monitor.cli.store_access import open_store
+from monitor.cli.store_access import open_stored_page
 from monitor.core.human import human_time, state_words, yes_no
 
 JSON_FIELDS = ("checked_at", "source_url", "target", "backlink_id", "state", "fetch_status", "http_status",
@@ -44,16 +43,9 @@ def _for_table(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.store.backlink_input import normalize_source
-    from monitor.store.listing import backlinks_of_page, iter_history
+    from monitor.store.listing import iter_history
 
-    try:
-        source = normalize_source(args.source_url)
-    except ValueError as exc:
-        raise CliError(f"SOURCE_URL: {exc}") from None
-    engine = open_store(args, create=False)
-    if not backlinks_of_page(engine, source):
-        raise CliError(f"no backlink from {args.source_url} is stored (see `linkwatch links`)")
+    engine, source, _ = open_stored_page(args)
     checks = iter_history(engine, source)
     rows = checks if args.output == "json" else (_for_table(c) for c in checks)
     count = emit(rows, args.output, JSON_FIELDS, TABLE_COLUMNS, headers=TABLE_HEADERS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import CliError, settings_from
 from monitor.cli.log_setup import announce
@@ -67,6 +67,23 @@ def discard_database(args: argparse.Namespace, engine: Engine) -> None:
     engine.dispose()
     for suffix in ("", "-wal", "-shm", "-journal"):
         file.with_name(file.name + suffix).unlink(missing_ok=True)
+
+
+def open_stored_page(args: argparse.Namespace) -> tuple[Engine, str, list[dict[str, Any]]]:
+    """(the Engine, the normalised `args.source_url`, its stored backlinks) for a command about one referring
+    page; CliError when the URL is not one or no backlink from it is stored."""
+    from monitor.store.backlink_input import normalize_source
+    from monitor.store.listing import backlinks_of_page
+
+    try:
+        source = normalize_source(args.source_url)
+    except ValueError as exc:
+        raise CliError(f"SOURCE_URL: {exc}") from None
+    engine = open_store(args, create=False)
+    links = backlinks_of_page(engine, source)
+    if not links:
+        raise CliError(f"no backlink from {args.source_url} is stored (see `linkwatch links`)")
+    return engine, source, links
 
 
 def _safe(url: str) -> str:

@@ -25,6 +25,7 @@ GROUPS = (
     ("Crawling", ("crawl",)),
     ("Schedule and change detection", ("schedule",)),
     ("Service", ("serve", "redis", "log")),
+    ("Evidence", ("evidence",)),
     ("Alerts", ("alerts", "smtp")),
     ("Sites and reports", ("site", "reports", "report")),
 )

@@ -181,6 +181,25 @@ class Settings:
     alert_backoff_seconds: float = setting(
         "alerts", "backoff", None, parse_duration, 30.0, "First retry delay; doubles per attempt.")
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    # evidence (docs/monitoring.md, "Evidence and snapshots")
+    evidence: bool = setting(
+        "evidence", "enabled", "LINKWATCH_EVIDENCE", parse_bool, True,
+        "Keep a compressed snapshot of each referring page's main text at the last check where its links were "
+        "seen live and at the check that confirmed each event (the before/after of `linkwatch evidence` and of "
+        "a `lost` event's `how`).")
+    evidence_html: bool = setting(
+        "evidence", "html", "LINKWATCH_EVIDENCE_HTML", parse_bool, False,
+        "Keep the page's HTML in the snapshots too (about 5 times the size of the text).")
+    evidence_screenshots: bool = setting(
+        "evidence", "screenshots", "LINKWATCH_EVIDENCE_SCREENSHOTS", parse_bool, False,
+        "Keep a screenshot (JPEG, the top 1280 x 2000 pixels) of pages that were rendered.")
+    evidence_max_snapshot_bytes: int = setting(
+        "evidence", "max_snapshot_bytes", None, whole(1024), 256 * 1024,
+        "Largest snapshot kept, compressed: a bigger HTML or screenshot is left out, a bigger text cut.")
+    evidence_budget_bytes: int = setting(
+        "evidence", "budget_bytes", "LINKWATCH_EVIDENCE_BUDGET_BYTES", whole(0), 2 * 1024 ** 3,
+        "Total size of the snapshots, compressed; over it, the oldest snapshots no event refers to are dropped "
+        "first, then the oldest of the others.")
     # reports
     sites: tuple[SiteConfig, ...] = table(
         "site", ("domain", "competitor", "brand_terms", "keywords"), parse_sites,

@@ -25,12 +25,19 @@ EVENT_WORDS = {
     "link_demoted": "Link moved out of the content", "link_promoted": "Link moved into the content",
     "page_blocked_for_google": "Page blocked for Google",
 }
-#: how a link was lost (the `how` of a `lost` event's detail), in one sentence
+#: how a link was lost (the `how` of a `lost` event's detail, monitor.core.loss), in one sentence without its
+#: full stop, and what to do about it (alerts, the web's link page, `linkwatch evidence`)
 LOST_HOW_WORDS = {
-    "unlinked": "They kept your mention but removed the link.",
-    "passage_removed": "The passage with your link was removed from the page.",
-    "page_rewritten": "The page was rewritten and your link is not in it any more.",
-    "moved_to_other_url": "The link now points to another address.",
+    "unlinked": "They kept your mention but removed the link",
+    "passage_removed": "The passage with your link was taken out; the rest of the page is unchanged",
+    "page_rewritten": "The page was rewritten and your link went with it",
+    "moved_to_other_url": "The passage now links to another page instead",
+}
+LOST_HOW_ACTIONS = {
+    "unlinked": "ask them to re-link your mention",
+    "passage_removed": "ask them to put the passage or the link back",
+    "page_rewritten": "ask them to add the link to the new text",
+    "moved_to_other_url": "ask them to point the link back to you",
 }
 #: why a link is on the reclaim list (monitor.reports.reclaim)
 RECLAIM_REASON_WORDS = {
@@ -105,9 +112,11 @@ def position_words(position: str | None) -> str:
     return f"in {POSITION_WORDS[position]}" if position in POSITION_WORDS else ""
 
 
-def lost_how_words(how: str | None) -> str:
-    """How a link was lost in one sentence; an empty string for no (or an unknown) `how`."""
-    return LOST_HOW_WORDS.get(how or "", "")
+def lost_how_words(how: str | None, action: bool = False) -> str:
+    """How a link was lost in one sentence (with what to do when `action`); empty for no or an unknown `how`."""
+    if how not in LOST_HOW_WORDS:
+        return ""
+    return LOST_HOW_WORDS[how] + (f": {LOST_HOW_ACTIONS[how]}." if action else ".")
 
 
 def yes_no(value: bool | None) -> str:
@@ -195,6 +204,9 @@ def event_detail_words(kind: str, detail: Mapping[str, Any]) -> str:
                                                              if detail.get("old_href") else ""))
     if kind == "canonical_changed" and detail.get("canonical"):
         parts.append(f"canonical is now {detail['canonical']}")
+    if kind == "lost" and detail.get("how") in LOST_HOW_WORDS:
+        words = LOST_HOW_WORDS[detail["how"]]
+        parts.append(words[0].lower() + words[1:])
     if kind in _ABSENT and detail.get("misses"):
         parts.append(f"missing in {plural(int(detail['misses']), 'check')} in a row")
     if kind in ("link_demoted", "link_promoted") and detail.get("new_position"):

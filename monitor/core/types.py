@@ -178,6 +178,13 @@ class PageObservation:
     # may Googlebot crawl the page (robots.txt's Googlebot group, else `*`, for every URL of the redirect chain);
     # None when a robots.txt was not available or not read
     googlebot_allowed: bool | None = None
+    # the evidence of a change (docs/monitoring.md, "Evidence and snapshots"): the visible text of the content
+    # area, one line per block; every http(s) link with a text as (anchor, href); the HTML when
+    # `[evidence] html`; a JPEG screenshot, base64, when `[evidence] screenshots` and the page was rendered
+    main_text: str | None = None
+    page_links: tuple[tuple[str, str], ...] = ()
+    html: str | None = None
+    screenshot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

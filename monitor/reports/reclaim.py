@@ -5,7 +5,8 @@ or gone) or were made nofollow, with the reason from their latest loss-type even
 state): `removed`, `page_gone`, `redirected` (with `redirected_to`), `noindex`, `blocked_for_google`,
 `made_nofollow`; then the live links whose page is noindex, blocked for Google by its robots.txt or names
 another page as canonical (`noindex`, `blocked_for_google`, `canonical_elsewhere`).  Each row: when,
-the last anchor, the page traffic, the contact hints; highest traffic first; `since` keeps the links
+the last anchor, the page traffic, the contact hints, and for a
+lost link how it went (`how`) and the sentence it was in (`before`, monitor.core.loss); highest traffic first; `since` keeps the links
 lost on or after that date.  Invariant: the lost-link worklist is read from `rollup_reclaim`
 (monitor/store/rollups.py, kept current by every write) in the order of its index, the totals over all
 links from rollup_links.  Definitions: docs/reports.md#reclaim.
@@ -25,6 +26,7 @@ from sqlalchemy.orm import aliased
 from monitor.config import Settings
 from monitor.core.changes import canonical_elsewhere
 from monitor.core.human import event_detail_words
+from monitor.core.loss import sentence_of
 from monitor.core.types import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
 from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
@@ -51,7 +53,7 @@ class ReclaimReport:
     warnings: list[str] = field(default_factory=list)
 
     COLUMNS: ClassVar[tuple[str, ...]] = ("reason", "page_traffic", "source_url", "target", "lost_at",
-                                          "last_live", "anchor", "contact_hints", "evidence")
+                                          "last_live", "anchor", "contact_hints", "evidence", "how", "before")
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("links to reclaim", self.links), ("their page traffic", self.traffic),
@@ -145,6 +147,8 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
             "lost_at": r.event_at, "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
             "contact_hints": list(r.contact_hints or []), "evidence": _evidence(r.event_type, detail),
             "redirected_to": detail.get("redirected_to"),
+            # how a lost link went, and the sentence it was in (monitor.core.loss; empty for other reasons)
+            "how": detail.get("how"), "before": sentence_of(str(detail.get("before") or ""), detail.get("last_anchor")),
         })
     _count_redirects(report)
     with connection(db) as conn:
@@ -179,7 +183,8 @@ def _add_flagged_pages(conn: Any, report: ReclaimReport, site_id: int, room: int
                 "reason": reason, "page_traffic": r.page_traffic, "source_url": r.source_url, "target": r.target,
                 "referring_domain": r.referring_domain, "state": r.state, "lost_at": None,
                 "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
-                "contact_hints": list(r.contact_hints or []), "evidence": evidence, "redirected_to": None})
+                "contact_hints": list(r.contact_hints or []), "evidence": evidence, "redirected_to": None,
+                "how": None, "before": ""})
     report.by_reason = dict(sorted(report.by_reason.items()))
 
 

@@ -4,7 +4,8 @@
 (`add`, with the backlink ids `track(job)` registered) and, every `batch_size` observations and
 at `flush()`, writes in ONE transaction: a `checks` row per backlink, its new state
 (monitor.core.changes.detect_changes), its next due time (monitor.core.due.next_due), the events
-(the alert outbox), the run's counters, the /metrics counters (monitor.store.metric_counts) and
+(the alert outbox), the evidence (page snapshots, how a link was lost: monitor.store.evidence),
+the run's counters, the /metrics counters (monitor.store.metric_counts) and
 the report rollups (monitor.store.rollups).  Invariants: a crash loses at most the batch in
 memory (those backlinks stay due); a batch lost with the connection is written again once the
 server answers (monitor.store.db.retry_after_reconnect), and finds nothing to write if its first
@@ -38,6 +39,7 @@ from monitor.config import Settings
 from monitor.core.changes import ChangeResult, ChangeRules, LinkMemory, detect_changes
 from monitor.core.due import interval_for, next_due
 from monitor.core.types import (
+    PRESENT_STATES,
     BacklinkState,
     CheckState,
     FetchStatus,
@@ -51,7 +53,7 @@ from monitor.core.types import (
     Verdict,
 )
 from monitor.core.verdict import site_links, untracked, unverified_static_miss, verdict_for
-from monitor.store import metric_counts, rollups
+from monitor.store import evidence, metric_counts, rollups
 from monitor.store.db import retry_after_reconnect, session
 from monitor.store.models import Backlink, Check, CheckRun, EventRecord, Site
 
@@ -208,6 +210,8 @@ class _Written:
     events: list[dict[str, Any]]
     site: str
     page: PageObservation
+    row: Any = None  # the backlink before this check
+    present: bool = False  # the link is on the page
 
 
 class _BatchWriter:
@@ -234,7 +238,10 @@ class _BatchWriter:
                 rows[backlink_id] = _Row(row, item.backlink)
                 written.append(item)
         tracker = rollups.Tracker(self.s, [w.backlink["id"] for w in written])  # report rollups, same transaction
+        settings = self.ing.settings
+        proofs = evidence.attach_evidence(self.s, settings, self.now, written)
         self._store(written)
+        evidence.after_store(self.s, settings, proofs)
         tracker.apply()
         self._count(batch, written)
 
@@ -272,7 +279,8 @@ class _BatchWriter:
         backlink = self._backlink_update(row, observation, verdict, result)
         events = [{"backlink_id": row.id, "type": str(e.type), "at": self.now, "old_state": row.state,
                    "new_state": str(result.state), "detail": e.detail, "routed": False} for e in result.events]
-        return _Written(check, backlink, events, row.site_domain, observation)
+        return _Written(check, backlink, events, row.site_domain, observation, row,
+                        verdict.state in PRESENT_STATES and result.link is not None)
 
     def _other_url_targets(self, row: Any) -> list[str]:
         """The URL targets of the other backlinks of the same referring page."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -152,6 +153,9 @@ class Backlink(Base):
     # the link's first known context {"before", "after", "from": "import"|"check"}: an export's left/right
     # context, else the first check that saw the link (each check keeps its own in `checks.links`)
     context: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # the snapshot of the page at the last check where the link was seen live (monitor.store.snapshots)
+    live_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"),
+                                                         index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -230,6 +234,33 @@ class EventRecord(Base):
     new_state: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     routed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # notifications created
+    # the page as last seen with the link live, and at the check that confirmed the event (monitor.store.snapshots)
+    before_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"),
+                                                           index=True)
+    after_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"),
+                                                          index=True)
+
+
+class Snapshot(Base):
+    """A compressed copy of a referring page at one check: its main text, and its HTML and a screenshot
+    when `[evidence]` keeps them.  One row per distinct text (and HTML) of a page (`digest`); the retention
+    and the budget: monitor/store/snapshots.py."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("source_key", "digest"),
+                      # the budget's oldest-first walk and its total, read from the index alone
+                      Index("ix_snapshots_taken", "taken_at", "id", "stored_bytes"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_key: Mapped[str] = mapped_column(Text)  # the page (monitor.core.targets.source_key)
+    url: Mapped[str] = mapped_column(Text)  # as fetched (the final URL)
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the text and the HTML
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_bytes: Mapped[int] = mapped_column(Integer)  # the three blobs' sizes together
+    text_chars: Mapped[int] = mapped_column(Integer)  # of the text kept (before compression)
+    text: Mapped[bytes] = mapped_column(LargeBinary)  # zlib, UTF-8
+    html: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib, UTF-8
+    screenshot: Mapped[bytes | None] = mapped_column(LargeBinary)  # JPEG
 
 
 class Notification(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 20:10:59.016022
+Create Date: 2026-12-06 21:12:32.660224
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('domain', name=op.f('uq_sites_domain'))
     )
+    op.create_table('snapshots',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('source_key', sa.Text(), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('taken_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_bytes', sa.Integer(), nullable=False),
+    sa.Column('text_chars', sa.Integer(), nullable=False),
+    sa.Column('text', sa.LargeBinary(), nullable=False),
+    sa.Column('html', sa.LargeBinary(), nullable=True),
+    sa.Column('screenshot', sa.LargeBinary(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_snapshots')),
+    sa.UniqueConstraint('source_key', 'digest', name=op.f('uq_snapshots_source_key_digest'))
+    )
+    with op.batch_alter_table('snapshots', schema=None) as batch_op:
+        batch_op.create_index('ix_snapshots_taken', ['taken_at', 'id', 'stored_bytes'], unique=False)
+
     op.create_table('backlinks',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -107,8 +124,10 @@ def upgrade() -> None:
     sa.Column('last_modified', sa.Text(), nullable=True),
     sa.Column('contact_hints', sa.JSON(), nullable=False),
     sa.Column('context', sa.JSON(), nullable=True),
+    sa.Column('live_snapshot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['live_snapshot_id'], ['snapshots.id'], name=op.f('fk_backlinks_live_snapshot_id_snapshots'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_backlinks_site_id_sites'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_backlinks')),
     sa.UniqueConstraint('source_key', 'target', name=op.f('uq_backlinks_source_key_target'))
@@ -116,6 +135,7 @@ def upgrade() -> None:
     with op.batch_alter_table('backlinks', schema=None) as batch_op:
         batch_op.create_index('ix_backlinks_changed', ['state_changed_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_due', ['next_due_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_backlinks_live_snapshot_id'), ['live_snapshot_id'], unique=False)
         batch_op.create_index('ix_backlinks_referring_domain', ['referring_domain'], unique=False)
         batch_op.create_index('ix_backlinks_site_changed', ['site_id', 'state_changed_at', 'id'], unique=False)
         batch_op.create_index('ix_backlinks_site_domain', ['site_id', 'referring_domain', 'state'], unique=False)
@@ -263,14 +283,20 @@ def upgrade() -> None:
     sa.Column('new_state', sa.String(length=16), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
     sa.Column('routed', sa.Boolean(), nullable=False),
+    sa.Column('before_snapshot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('after_snapshot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['after_snapshot_id'], ['snapshots.id'], name=op.f('fk_events_after_snapshot_id_snapshots'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['backlink_id'], ['backlinks.id'], name=op.f('fk_events_backlink_id_backlinks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['before_snapshot_id'], ['snapshots.id'], name=op.f('fk_events_before_snapshot_id_snapshots'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['check_id'], ['checks.id'], name=op.f('fk_events_check_id_checks'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_events_after_snapshot_id'), ['after_snapshot_id'], unique=False)
         batch_op.create_index('ix_events_at', ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_backlink_id'), ['backlink_id'], unique=False)
         batch_op.create_index('ix_events_backlink_type_at', ['backlink_id', 'type', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_before_snapshot_id'), ['before_snapshot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_routed'), ['routed'], unique=False)
         batch_op.create_index('ix_events_type_at', ['type', 'at'], unique=False)
 
@@ -304,9 +330,11 @@ def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_type_at')
         batch_op.drop_index(batch_op.f('ix_events_routed'))
+        batch_op.drop_index(batch_op.f('ix_events_before_snapshot_id'))
         batch_op.drop_index('ix_events_backlink_type_at')
         batch_op.drop_index(batch_op.f('ix_events_backlink_id'))
         batch_op.drop_index('ix_events_at')
+        batch_op.drop_index(batch_op.f('ix_events_after_snapshot_id'))
 
     op.drop_table('events')
     with op.batch_alter_table('rollup_reclaim', schema=None) as batch_op:
@@ -336,10 +364,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_backlinks_site_domain')
         batch_op.drop_index('ix_backlinks_site_changed')
         batch_op.drop_index('ix_backlinks_referring_domain')
+        batch_op.drop_index(batch_op.f('ix_backlinks_live_snapshot_id'))
         batch_op.drop_index('ix_backlinks_due')
         batch_op.drop_index('ix_backlinks_changed')
 
     op.drop_table('backlinks')
+    with op.batch_alter_table('snapshots', schema=None) as batch_op:
+        batch_op.drop_index('ix_snapshots_taken')
+
+    op.drop_table('snapshots')
     op.drop_table('sites')
     op.drop_table('runs')
     op.drop_table('metric_counts')
