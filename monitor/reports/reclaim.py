@@ -5,9 +5,9 @@ or gone) or were made nofollow, with the reason from their latest loss-type even
 state): `removed`, `page_gone`, `redirected` (with `redirected_to`), `noindex`, `blocked_for_google`,
 `made_nofollow`; then the live links whose page is noindex, blocked for Google by its robots.txt or names
 another page as canonical (`noindex`, `blocked_for_google`, `canonical_elsewhere`).  Each row: when,
-the last anchor, the page traffic, the contact hints, and for a
-lost link how it went (`how`) and the sentence it was in (`before`, monitor.core.loss); highest traffic first; `since` keeps the links
-lost on or after that date.  Invariant: the lost-link worklist is read from `rollup_reclaim`
+the last anchor, the page traffic, the contact hints, and for a lost link how it went (`how`) and the
+sentence it was in (`before`, monitor.core.loss); highest traffic first; `since` keeps the links lost on
+or after that date.  Invariant: the lost-link worklist is read from `rollup_reclaim`
 (monitor/store/rollups.py, kept current by every write) in the order of its index, the totals over all
 links from rollup_links.  Definitions: docs/reports.md#reclaim.
 
