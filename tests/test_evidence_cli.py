@@ -46,7 +46,7 @@ def test_the_text_says_how_in_plain_words_with_the_sentence_marked(scenario: Any
     moved = linkwatch(env, "evidence", site.url("/moved"), "--target", "mysite.com").stdout
     assert "It now links to https://www.rival.example/tool, a competitor (rival.example)." in moved
     removed = linkwatch(env, "evidence", site.url("/removed")).stdout
-    assert "The passage with your link was removed" in removed
+    assert "The passage with your link was taken out" in removed
     assert "Nothing like this passage is on the page any more." in removed
 
     data = json.loads(linkwatch(env, "evidence", site.url("/rewritten"), "--json").stdout)

@@ -63,7 +63,7 @@ def test_lost_evidence_and_placement_in_words(tmp_path: Path, web_serve: Callabl
 
     page.goto(f"{served.base}/links/{moved}")
     how = page.locator(".evidence .how").inner_text()
-    assert "The link now points to another address." in how and "a competitor’s site (rival.example)" in how
+    assert "The passage now links to another page instead." in how and "a competitor’s site (rival.example)" in how
     assert page.locator(".evidence a").count() == 0  # a javascript: URL is never a link
     assert "no similar passage on the page" in page.locator(".evidence").inner_text()
 
