@@ -191,9 +191,15 @@ def _status_words(status: Any) -> str:
 
 
 def _lost_why(event: Event) -> tuple[Line, str | None]:
-    """Why a link was lost (from `detail.how` when the evidence says it), and the action that fits."""
+    """Why a link was lost, and the action that fits: a redirect or a link never seen live first (the page's
+    text then says little), else `detail.how` when the evidence says it."""
     detail = event.detail
     how = str(detail.get("how") or "")
+    if detail.get("redirected_to"):
+        return (_ours("The page now redirects to "), Part(str(detail["redirected_to"]), "url"),
+                _ours(", which has no link to you")), None
+    if detail.get("never_seen") is True:
+        return (_ours("linkwatch never saw this link live"),), None
     if how in HOW_LOST:
         reason, action = HOW_LOST[how]
         line: list[Part] = [_ours(reason)]
@@ -206,11 +212,6 @@ def _lost_why(event: Event) -> tuple[Line, str | None]:
         if detail.get("before"):
             line += [_ours(". It read: "), Part(str(detail["before"]), "quote")]
         return tuple(line), action
-    if detail.get("redirected_to"):
-        return (_ours("The page now redirects to "), Part(str(detail["redirected_to"]), "url"),
-                _ours(", which has no link to you")), None
-    if detail.get("never_seen") is True:
-        return (_ours("linkwatch never saw this link live"),), None
     misses = detail.get("misses")
     if isinstance(misses, int) and misses > 1:
         return (_ours(f"The page loads, but the link was missing {misses} checks in a row"),), None

@@ -45,7 +45,8 @@ def test_removed_link_gives_one_slack_message_and_one_email(site, tmp_path: Path
     assert slack["text"].startswith("[mysite.com] 1 link lost")
     section = next(b["text"]["text"] for b in slack["blocks"] if "Link lost" in b.get("text", {}).get("text", ""))
     assert section.startswith(f"*Link lost*: The link to mysite.com was removed from <{review}|")
-    assert "_Why:_ The page loads, but the link was missing 2 checks in a row." in section
+    assert "_Why:_ The page was rewritten (" in section and "of its text changed) and your link went with it" in section
+    assert "It read: “Hello Best &lt;!channel&gt; ∗pricing∗ tool”" in section, section
     assert "Reclaim it" in section
     context = " ".join(e["text"] for b in slack["blocks"] if b["type"] == "context" for e in b["elements"])
     assert "anchor “Best &lt;!channel&gt; ∗pricing∗ tool”" in context and "<!channel>" not in context
