@@ -203,3 +203,14 @@ def human_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return " ".join(human_value(v) for v in value)
     return str(value)
+
+
+#: why a live link's page passes no value (monitor.core.changes.NO_VALUE_REASONS), in words
+NO_VALUE_WORDS = {"noindex": "noindex", "blocked_for_google": "blocked for Google",
+                  "canonical_elsewhere": "canonical elsewhere", "redirected_away": "redirected away"}
+
+
+def no_value_words(counts: dict[str, int]) -> str:
+    """`noindex 2, blocked for Google 1`: the reasons with links, in their order; '' when none."""
+    return ", ".join(f"{NO_VALUE_WORDS.get(reason, reason)} {human_number(count)}"
+                     for reason, count in counts.items() if count)
