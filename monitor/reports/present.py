@@ -20,7 +20,7 @@ from monitor.core.human import human_date, human_number, percent, safe_href, sta
 
 #: the columns each section shows, in order (the CSV export has them all)
 SHOWN = {
-    "traffic": ("rank", "source_url", "anchor", "state", "page_traffic", "referral_sessions"),
+    "traffic": ("rank", "source_url", "anchor", "state", "no_value", "page_traffic", "referral_sessions"),
     "ratio": ("measure", "followed", "nofollow", "ratio"),
     "velocity": ("period_start", "links_gained", "links_lost", "net_links", "domains_gained", "domains_lost",
                  "net_domains"),
