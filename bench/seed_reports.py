@@ -50,7 +50,8 @@ KEYWORDS = ("backlink monitor", "link checker")
 BRAND_TERMS = ("acme",)
 BACKLINK_COLUMNS = ("id", "site_id", "source_url", "source_key", "target", "referring_domain", "referring_host",
                     "tags", "origin", "page_traffic", "state", "follow", "rel", "anchor", "first_seen", "last_live",
-                    "last_checked", "next_due_at", "misses", "extra", "contact_hints", "created_at", "updated_at")
+                    "last_checked", "next_due_at", "misses", "extra", "contact_hints", "created_at", "updated_at",
+                    "noindex", "googlebot_allowed", "canonical", "final_url")
 EVENT_COLUMNS = ("backlink_id", "type", "at", "old_state", "new_state", "detail", "routed")
 CHECK_COLUMNS = ("backlink_id", "checked_at", "state", "fetch_status", "http_status", "links", "noindex",
                  "nofollow", "directive_sources", "redirects", "rendered", "duration_seconds", "bytes_received")
@@ -120,6 +121,7 @@ class Profile:
     def __init__(self, writer: Writer, seed: int) -> None:
         self.w = writer
         self.rnd = random.Random(seed)
+        self.flag_rnd = random.Random(seed + 1)  # page flags apart: the rest of the profile is as it was
         self.events: list[tuple[Any, ...]] = []
         self.checks: list[tuple[Any, ...]] = []
 
@@ -149,7 +151,16 @@ class Profile:
                    pick_anchor(rnd) if seen else None, when(first_seen), when(last_live),
                    when(NOW - timedelta(hours=rnd.randrange(1, 24))) if seen else None,
                    when(NOW + timedelta(minutes=rnd.randrange(-60, 23 * 60))), 0, "{}", json.dumps(hints),
-                   when(created), when(created))
+                   when(created), when(created), *self._page_flags(f"https://{host}/post/{backlink_id}", seen))
+
+    def _page_flags(self, url: str, seen: bool) -> tuple[Any, ...]:
+        """noindex, googlebot_allowed, canonical, final_url of a checked page: 5% pass no value (noindex 2%,
+        blocked for Google, canonical elsewhere, redirected away 1% each), a tenth name themselves canonical."""
+        if not seen:
+            return (None, None, None, None)
+        roll = self.flag_rnd.random()
+        canonical = url if roll > 0.9 else url + "-original" if 0.03 <= roll < 0.04 else None
+        return (roll < 0.02, not 0.02 <= roll < 0.03, canonical, url + "-moved" if 0.04 <= roll < 0.05 else url)
 
     def _events_of(self, backlink_id: int, state: str, rel: list[str], first_seen: datetime,
                    last_live: datetime) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.core.changes import ChangeRules, LinkMemory, detect_changes
+from monitor.core.changes import ChangeRules, LinkMemory, detect_changes, no_value_reason
 from monitor.core.types import (
     BacklinkState,
     CheckState,
@@ -259,3 +259,16 @@ def test_url_target_moved_to_another_page_of_the_site_is_target_changed() -> Non
     assert moved.detail["new_anchor"] == "pricing" and memory.state == BacklinkState.LOST
     # without links elsewhere on the site the same history is a plain loss
     assert replay([MISSING, MISSING], SEEN_LIVE)[0] == [[], ["lost"]]
+
+
+def test_only_a_redirect_to_another_page_is_away() -> None:
+    """http -> https or `www.` is the same page (monitor.core.changes.page_key); a trailing path change is not."""
+    page = "http://blog.example/post"
+    assert no_value_reason(None, True, None, page, "https://www.blog.example/post") is None
+    assert no_value_reason(None, True, None, page, page) is None
+    assert no_value_reason(None, None, None, page, None) is None
+    assert no_value_reason(None, True, None, page, "https://blog.example/") == "redirected_away"
+    assert no_value_reason(None, True, None, page, "https://other.example/post") == "redirected_away"
+    assert no_value_reason(True, False, page + "-2", page, "https://other.example/") == "noindex"
+    assert no_value_reason(False, False, page + "-2", page, page) == "blocked_for_google"
+    assert no_value_reason(False, True, "https://blog.example/post-2", page, page) == "canonical_elsewhere"

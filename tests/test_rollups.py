@@ -39,16 +39,20 @@ def import_links(engine: Engine, rows: list[tuple[str, str, float | None]], when
 
 
 def page(url: str, kind: str) -> PageObservation:
-    """What a crawl of `url` sees: the link followed, nofollow by rel or by meta robots, gone, or not there."""
+    """What a crawl of `url` sees: the link followed, nofollow by rel or by meta robots, gone, or not there;
+    or followed on a page that passes no value (noindex, blocked for Google, canonical elsewhere, redirected)."""
     if kind == "gone":
         return PageObservation(url=url, final_url=url, fetch=FetchStatus.OK, http_status=404)
     rel = ("nofollow", "ugc") if kind == "rel" else ()
     links = () if kind == "missing" else (
-        ObservedLink(href="https://acme.com/", rel=rel, anchor=f"Anchor {kind}", follow=kind == "live",
+        ObservedLink(href="https://acme.com/", rel=rel, anchor=f"Anchor {kind}", follow=kind not in ("rel", "meta"),
                      target="acme.com"),)
-    directives = PageDirectives(nofollow=True, nofollow_sources=("meta",)) if kind == "meta" else PageDirectives()
-    return PageObservation(url=url, final_url=url, fetch=FetchStatus.OK, http_status=200, links=links,
-                           directives=directives)
+    directives = {"meta": PageDirectives(nofollow=True, nofollow_sources=("meta",)),
+                  "noindex": PageDirectives(noindex=True, noindex_sources=("meta",)),
+                  "canonical": PageDirectives(canonical=url + "-original")}.get(kind, PageDirectives())
+    return PageObservation(url=url, final_url=url + "-moved" if kind == "redirected" else url, fetch=FetchStatus.OK,
+                           http_status=200, links=links, directives=directives,
+                           googlebot_allowed=kind != "blocked")
 
 
 def crawl(engine: Engine, when: Any, kinds: dict[str, str]) -> None:
@@ -79,14 +83,18 @@ def test_rollups_equal_a_recount_after_a_mixed_workload(report_engine: Engine) -
         assert remove_backlinks(s, "https://g.example/lost") == 1
         assert remove_backlinks(s, "https://f.example/gone") == 1
     crawl(engine, later + timedelta(days=3), {"new2.": "live", "k.example": "live", "new1.": "rel", "c.example": "meta",
-                                              "d.example": "gone", "a.example/p1": "missing", "e.example": "missing"})
+                                              "d.example": "gone", "a.example/p1": "missing", "e.example": "missing",
+                                              "h.example": "noindex", "b.example": "canonical",
+                                              "www.a.example": "blocked"})
     final = snapshot(engine)
     assert final == recount(engine)
     states = {row[1] for row in final["rollup_links"]}
     assert {"live", "nofollow", "lost", "pending"} <= states
     assert any(row[3] == "meta" for row in final["rollup_links"])  # page-level nofollow counted by source
+    assert {row[5] for row in final["rollup_links"]} >= {"", "noindex", "canonical_elsewhere",
+                                                                "blocked_for_google"}  # pages passing no value
     assert {row[2] for row in final["rollup_reclaim"]} >= {"lost", "nofollow"}  # nofollow: made nofollow
-    assert math.isclose(sum(row[7] for row in final["rollup_links"] if row[0] == 1),
+    assert math.isclose(sum(row[8] for row in final["rollup_links"] if row[0] == 1),
                         _traffic_of_site(engine, 1), abs_tol=1e-6)
 
 
@@ -121,7 +129,8 @@ def test_reports_from_rollups_equal_reports_from_rows(report_engine: Engine) -> 
     import_links(engine, [("https://new1.example/a", "acme.com", 12.5), ("https://m.example/x", "rival.com", 8.0)],
                  NOW)
     crawl(engine, NOW + timedelta(days=1), {"new1.": "rel", "c.example": "meta", "a.example/p1": "missing",
-                                            "m.example": "rel", "h.example": "live"})
+                                            "m.example": "rel", "h.example": "noindex", "k.example": "blocked",
+                                            "b.example": "canonical", "d.example": "redirected"})
     with db.session(engine) as s:
         remove_backlinks(s, "https://g.example/lost")
     settings = Settings(sites=(SiteConfig("acme.com", keywords=("backlink monitor", "link checker")),))
@@ -131,3 +140,5 @@ def test_reports_from_rollups_equal_reports_from_rows(report_engine: Engine) -> 
             report(engine, "acme.com", epoch, settings))
         whole.pop("since"), windowed.pop("since")
         assert whole == windowed, report.__name__
+        if report in (traffic_report, ratio_report):
+            assert whole["no_value_links"] == 4, whole  # pages that pass no value are counted both ways

@@ -165,6 +165,27 @@ def page_flags(noindex: bool | None, canonical: str | None, source_url: str, fin
     return flags
 
 
+#: Why a live followed link passes no value, in the order a link gets its one reason (docs/reports.md).
+NO_VALUE_REASONS = ("noindex", "blocked_for_google", "canonical_elsewhere", "redirected_away")
+
+
+def no_value_reason(noindex: bool | None, googlebot_allowed: bool | None, canonical: str | None,
+                    source_url: str, final_url: str | None) -> str | None:
+    """Why a followed link on this page passes no value to its target, or None when it does: the page is
+    noindex, blocked for Googlebot by its robots.txt, names another page as canonical, or now redirects to
+    another page (`page_key` differs: http -> https, `www.` and case of the host are the same page; another
+    path or host, on the same site or not, is away).  The stored page flags of the last fine fetch."""
+    if noindex:
+        return "noindex"
+    if googlebot_allowed is False:
+        return "blocked_for_google"
+    if canonical_elsewhere(canonical, source_url, final_url):
+        return "canonical_elsewhere"
+    if final_url and final_url != source_url and page_key(final_url) != page_key(source_url):
+        return "redirected_away"
+    return None
+
+
 def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:
     """Why a link is not followed: rel tokens first, then page-level meta/header directives."""
     reasons = [str(source) for token, source in _REL_REASONS if token in link.rel]

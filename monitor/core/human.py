@@ -272,6 +272,8 @@ CHECK_COUNTS = {
     "error": "could not be checked", "blocked": "blocked by the site", "pending": "still promised",
     "unchecked": "not seen yet", "live": "followed",
 }
+
+
 def human_duration(seconds: float | None) -> str:
     """`45 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`; under a second `0.4 s`."""
     if seconds is None:
@@ -315,3 +317,14 @@ def nofollow_words(reasons: Any) -> str:
     rel = [r.removeprefix("rel_") for r in items if r.startswith("rel_")]
     words = [f'rel="{" ".join(rel)}" on the link'] if rel else []
     return ", ".join(words + [NOFOLLOW_WORDS.get(r, r) for r in items if not r.startswith("rel_")])
+
+
+#: why a live link's page passes no value (monitor.core.changes.NO_VALUE_REASONS), in words
+NO_VALUE_WORDS = {"noindex": "noindex", "blocked_for_google": "blocked for Google",
+                  "canonical_elsewhere": "canonical elsewhere", "redirected_away": "redirected away"}
+
+
+def no_value_words(counts: dict[str, int]) -> str:
+    """`noindex 2, blocked for Google 1`: the reasons with links, in their order; '' when none."""
+    return ", ".join(f"{NO_VALUE_WORDS.get(reason, reason)} {human_number(count)}"
+                     for reason, count in counts.items() if count)

@@ -96,7 +96,9 @@ def section_charts(name: str, report: Any) -> str:
     if name == "ratio":
         return (bar_chart("Referring domains", [("Followed", report.followed_domains),
                                                 ("Not followed only", report.nofollow_domains)])
-                + bar_chart("Links", [("Followed", report.followed_links), ("Not followed", report.nofollow_links)])
+                + bar_chart("Links", [("Followed", report.followed_links),
+                                      ("Followed, passing no value", report.no_value_links),
+                                      ("Not followed", report.nofollow_links)])
                 + bar_chart("Why links are not followed",
                             [(reason_words(k), v) for k, v in report.reasons.items() if v]))
     if name == "velocity":

@@ -4,8 +4,10 @@
 show them: the profile as it is now (traffic, ratio, gap, anchors, the whole reclaim worklist, pending
 outreach) and what changed in the period (velocity and domains between its start and end; outreach's
 promised links that went live since its start).  `client_summary(reports, period)` gives the figures a
-client reads first: followed live links, referring domains, the followed ratio against the target, links
-gained and lost in the period, and the traffic at risk.  docs/reports.md, "The HTML and PDF report".
+client reads first: followed live links that pass value, the live links on pages that pass no value
+(noindex, blocked for Google, canonicalised or redirected away), referring domains, the followed ratio
+against the target, links gained and lost in the period, and the traffic at risk.
+docs/reports.md, "The HTML and PDF report".
 
 Reads Settings.min_follow_ratio (through the reports).
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.config import Settings
-from monitor.core.human import human_date, human_number
+from monitor.core.human import human_date, human_number, no_value_words
 from monitor.reports import NAMES, REPORTS
 from monitor.reports.common import Db
 from monitor.reports.period import ReportPeriod
@@ -63,15 +65,18 @@ def client_summary(reports: dict[str, Any], period: ReportPeriod) -> list[Figure
     target = f"target {ratio.min_follow_ratio:g} : 1 or more"
     return [
         Figure("Followed live links", human_number(ratio.followed_links),
-               f"of {human_number(ratio.links)} links on their pages now"),
+               f"of {human_number(ratio.links)} links on their pages now, passing value"),
+        Figure("Live but on pages that pass no value", human_number(ratio.no_value_links),
+               no_value_words(ratio.no_value) or "none: every followed link passes value",
+               alert=ratio.no_value_links > 0),
         Figure("Referring domains", human_number(ratio.domains),
-               f"{human_number(ratio.followed_domains)} with a followed link"),
+               f"{human_number(ratio.followed_domains)} with a followed link that passes value"),
         Figure("Followed to not-followed domains", _ratio(ratio.domain_ratio),
                f"below the {target}" if below else target, alert=below),
         Figure("Links gained", human_number(velocity.links_gained), window),
         Figure("Links lost", human_number(velocity.links_lost), window, alert=velocity.links_lost > 0),
         Figure("Traffic at risk", human_number(traffic.at_risk_traffic),
-               f"visits a month on {human_number(traffic.at_risk_links)} lost or not-followed links",
+               f"visits a month on {human_number(traffic.at_risk_links)} lost, not-followed or no-value links",
                alert=traffic.at_risk_traffic > 0),
     ]
 

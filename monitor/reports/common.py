@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from monitor.core.changes import NO_VALUE_REASONS, no_value_reason
 from monitor.store.models import Backlink, EventDayRollup, EventRecord, Site
 from monitor.store.rollups import day_expr
 
@@ -127,6 +128,30 @@ def in_window(column: Any) -> Any:
     which has no histograms, walk every live link of the site through ix_backlinks_site_state.  PostgreSQL
     gets the column as is: its planner knows the window is small, and checks the state inside the index."""
     return _Unindexed(column)
+
+
+def window_no_value(conn: Connection | Session, site_id: int, since: datetime) -> list[tuple[str, float | None, str]]:
+    """(referring domain, page traffic, reason) of the live links first seen since `since` whose page passes
+    no value (monitor.core.changes.no_value_reason).  Only live links with a page flag are read from the
+    table (their flags are not in ix_backlinks_site_seen), so the cost is that of the window's flagged links."""
+    flagged = or_(Backlink.noindex.is_(True), Backlink.googlebot_allowed.is_(False), Backlink.canonical.is_not(None),
+                  and_(Backlink.final_url.is_not(None), Backlink.final_url != Backlink.source_url))
+    window = seen_window(since, (Backlink.referring_domain.label("domain"), Backlink.page_traffic.label("traffic"),
+                                 Backlink.source_url.label("source_url"), Backlink.noindex.label("noindex"),
+                                 Backlink.googlebot_allowed.label("googlebot_allowed"),
+                                 Backlink.canonical.label("canonical"), Backlink.final_url.label("final_url")),
+                         Backlink.site_id == site_id, in_window(Backlink.state) == "live", flagged)
+    out = []
+    for r in conn.execute(select(window)):
+        reason = no_value_reason(r.noindex, r.googlebot_allowed, r.canonical, r.source_url, r.final_url)
+        if reason is not None:
+            out.append((str(r.domain), r.traffic, reason))
+    return out
+
+
+def no_value_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """Links on pages that pass no value by reason, every reason present (0 when none), in their order."""
+    return {reason: int(counts.get(reason, 0)) for reason in NO_VALUE_REASONS}
 
 
 def event_days(conn: Connection | Session, site_id: int, types: tuple[str, ...],

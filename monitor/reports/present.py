@@ -20,7 +20,7 @@ from monitor.core.human import human_date, human_number, percent, safe_href, sta
 
 #: the columns each section shows, in order (the CSV export has them all)
 SHOWN = {
-    "traffic": ("rank", "source_url", "anchor", "state", "page_traffic", "referral_sessions"),
+    "traffic": ("rank", "source_url", "anchor", "state", "no_value", "page_traffic", "referral_sessions"),
     "ratio": ("measure", "followed", "nofollow", "ratio"),
     "velocity": ("period_start", "links_gained", "links_lost", "net_links", "domains_gained", "domains_lost",
                  "net_domains"),
@@ -42,6 +42,7 @@ HEADERS = {
     "reason": "What happened", "target": "Links to", "lost_at": "Lost on", "contact_hints": "Contact",
     "overdue": "Overdue", "days_pending": "Days waiting", "since": "Promised on",
     "expected_anchor": "Expected anchor text", "campaign": "Campaign",
+    "no_value_links": "Followed links passing no value", "no_value": "Passes no value because",
 }
 REASON_WORDS = {
     "removed": "Link removed", "page_gone": "Page deleted", "redirected": "Page redirected",
@@ -50,6 +51,8 @@ REASON_WORDS = {
     "rel_nofollow": 'The link has rel="nofollow"', "rel_sponsored": 'The link has rel="sponsored"',
     "rel_ugc": 'The link has rel="ugc"', "meta": "The page's robots meta tag", "header": "The page's robots header",
     "unknown": "Reason not known",
+    "blocked_for_google": "Page blocked for Google (robots.txt)",
+    "redirected_away": "Page redirects to another page",
 }
 CLASS_WORDS = {
     "exact": "Exact keyword", "partial": "Partial keyword", "branded": "Brand name", "naked_url": "Web address",
@@ -158,6 +161,11 @@ def cell_html(column: str, value: Any) -> str:
         return escape(percent(value))
     if column == "measure" and str(value).startswith("nofollow by "):
         return escape("Not followed: " + reason_words(str(value).removeprefix("nofollow by ")))
+    if column == "measure" and str(value).startswith("no value: "):
+        reason = reason_words(str(value).removeprefix("no value: "))
+        return escape("Followed, on a page that passes no value: " + reason)
+    if column == "no_value" and value:
+        return escape(reason_words(str(value)))
     if column in ("net_links", "net_domains") and isinstance(value, int):
         return escape(f"{value:+,}" if value else "0")
     return breakable(_plain(value))

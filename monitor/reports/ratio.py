@@ -1,7 +1,9 @@
 """Step 2 of the routine: followed vs nofollow, by links and by referring domains.
 
 `ratio_report(db, site, since, settings)` counts the site's present links (live or nofollow) and
-their referring domains (followed when at least one present link is), breaks the not-followed
+their referring domains (followed when at least one present link is followed and passes value: a live
+link on a page that is noindex, blocked for Google, canonicalised or redirected away is counted apart, in
+`no_value_links`, never as followed), breaks the not-followed
 links out by rel token or, without one, by the page-level directive of the latest check, and flags
 a domain ratio below `Settings.min_follow_ratio`.  Over all links the counts come from the rollups
 (monitor/store/rollups.py); with `--since`, from the links in the window.  Definitions:
@@ -19,7 +21,18 @@ from typing import Any, ClassVar
 from sqlalchemy import Text, case, cast, func, select
 
 from monitor.config import Settings
-from monitor.reports.common import PRESENT, Db, connection, in_window, ratio, resolve_site, seen_window, share
+from monitor.reports.common import (
+    PRESENT,
+    Db,
+    connection,
+    in_window,
+    no_value_counts,
+    ratio,
+    resolve_site,
+    seen_window,
+    share,
+    window_no_value,
+)
 from monitor.store.models import Backlink, Check, DomainRollup, LinkRollup
 from monitor.store.rollups import page_sources, rel_key_expr
 
@@ -32,17 +45,20 @@ class RatioReport:
     since: datetime | None
     min_follow_ratio: float
     links: int  # present links
-    followed_links: int
+    followed_links: int  # live and passing value
     nofollow_links: int
     link_ratio: float | None  # followed_links / nofollow_links (None: no nofollow link)
     domains: int  # referring domains with a present link
-    followed_domains: int  # ... of which at least one present link is followed
-    nofollow_domains: int  # ... of which no present link is followed
+    followed_domains: int  # ... of which at least one present link is followed and passes value
+    nofollow_domains: int  # ... the others
     domain_ratio: float | None  # followed_domains / nofollow_domains
     followed_domain_share: float
     below_min: bool  # domain_ratio below min_follow_ratio
     reasons: dict[str, int] = field(default_factory=dict)  # rel_nofollow, rel_sponsored, rel_ugc, meta, header, unknown
     warnings: list[str] = field(default_factory=list)
+    no_value_links: int = 0  # live links on pages that pass no value
+    no_value: dict[str, int] = field(default_factory=dict)  # ... by reason (monitor.core.changes.NO_VALUE_REASONS)
+    no_value_domains: int = 0  # domains with a live link, none of them passing value
 
     COLUMNS: ClassVar[tuple[str, ...]] = ("measure", "followed", "nofollow", "ratio")
 
@@ -56,10 +72,13 @@ class RatioReport:
         ]
         out += [{"measure": f"nofollow by {reason}", "followed": "", "nofollow": count, "ratio": ""}
                 for reason, count in self.reasons.items()]
+        out += [{"measure": f"no value: {reason}", "followed": count, "nofollow": "", "ratio": ""}
+                for reason, count in self.no_value.items()]
         return out
 
     def summary(self) -> list[tuple[str, Any]]:
-        return [("present links", self.links), ("referring domains", self.domains),
+        return [("present links", self.links), ("live on pages that pass no value", self.no_value_links),
+                ("referring domains", self.domains),
                 ("followed domains share", f"{self.followed_domain_share:.1%}"),
                 ("minimum ratio (domains)", f"{self.min_follow_ratio:g}:1")]
 
@@ -72,17 +91,21 @@ def ratio_report(db: Db, site: str | None, since: datetime | None, settings: Set
     """Followed vs nofollow by links and by referring domains, nofollow reasons, and the 3:1 flag."""
     with connection(db) as conn:
         ref = resolve_site(conn, site)
-        counts, reasons = _rollup_counts(conn, ref.id) if since is None else _window_counts(conn, ref.id, since)
-    links, followed_links, domains, followed_domains = (int(v or 0) for v in counts)
+        counts, reasons, no_value = (_rollup_counts(conn, ref.id) if since is None
+                                     else _window_counts(conn, ref.id, since))
+    links, live_links, domains, followed_domains, no_value_domains = (int(v or 0) for v in counts)
+    followed_links = live_links - sum(no_value.values())
+    nofollow_links = links - live_links
     nofollow_domains = domains - followed_domains
     domain_ratio = ratio(followed_domains, nofollow_domains)
     below = domains > 0 and domain_ratio is not None and domain_ratio < settings.min_follow_ratio
     report = RatioReport(
         site=ref.domain, since=since, min_follow_ratio=settings.min_follow_ratio, links=links,
-        followed_links=followed_links, nofollow_links=links - followed_links,
-        link_ratio=ratio(followed_links, links - followed_links), domains=domains,
+        followed_links=followed_links, nofollow_links=nofollow_links,
+        link_ratio=ratio(followed_links, nofollow_links), domains=domains,
         followed_domains=followed_domains, nofollow_domains=nofollow_domains, domain_ratio=domain_ratio,
         followed_domain_share=share(followed_domains, domains), below_min=below, reasons=reasons,
+        no_value_links=sum(no_value.values()), no_value=no_value, no_value_domains=no_value_domains,
     )
     if below:
         report.warnings.append(
@@ -107,23 +130,34 @@ def _tally(groups: Any) -> tuple[int, int, dict[str, int]]:
     return links, followed_links, reasons
 
 
-def _rollup_counts(conn: Any, site_id: int) -> tuple[tuple[int, ...], dict[str, int]]:
-    """Links, followed links, domains, followed domains and the nofollow reasons from the rollups."""
+Counts = tuple[tuple[int, ...], dict[str, int], dict[str, int]]
+
+
+def _rollup_counts(conn: Any, site_id: int) -> Counts:
+    """(links, live links, domains, followed domains, no-value domains), the nofollow reasons and the
+    live links passing no value by reason, from the rollups."""
     groups = conn.execute(
-        select(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow, func.sum(LinkRollup.links))
+        select(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow, LinkRollup.no_value,
+               func.sum(LinkRollup.links))
         .where(LinkRollup.site_id == site_id, LinkRollup.state.in_(PRESENT))
-        .group_by(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow)).all()
-    links, followed_links, reasons = _tally((g[0], g[1], g[2], int(g[3] or 0)) for g in groups)
-    domains = conn.execute(select(func.count(case((DomainRollup.present_links > 0, 1))),
-                                  func.count(case((DomainRollup.followed_links > 0, 1))))
-                           .where(DomainRollup.site_id == site_id)).one()
-    return (links, followed_links, int(domains[0] or 0), int(domains[1] or 0)), reasons
+        .group_by(LinkRollup.state, LinkRollup.rel_key, LinkRollup.page_nofollow, LinkRollup.no_value)).all()
+    links, live_links, reasons = _tally((g[0], g[1], g[2], int(g[4] or 0)) for g in groups)
+    no_value: dict[str, int] = {}
+    for g in groups:
+        if g[0] == "live" and g[3]:
+            no_value[g[3]] = no_value.get(g[3], 0) + int(g[4] or 0)
+    domains = conn.execute(select(
+        func.count(case((DomainRollup.present_links > 0, 1))), func.count(case((DomainRollup.value_links > 0, 1))),
+        func.count(case(((DomainRollup.followed_links > 0) & (DomainRollup.value_links == 0), 1))))
+        .where(DomainRollup.site_id == site_id)).one()
+    return ((links, live_links, *(int(v or 0) for v in domains)), reasons, no_value_counts(no_value))
 
 
-def _window_counts(conn: Any, site_id: int, since: datetime) -> tuple[tuple[int, ...], dict[str, int]]:
+def _window_counts(conn: Any, site_id: int, since: datetime) -> Counts:
     """The same figures over the present links first seen since `since` (seen_window): links and domains
     counted by domain and state from the window's index alone, then the nofollow links' rel tokens and
-    (without one) the latest check's directive sources, read for those links only."""
+    (without one) the latest check's directive sources, read for those links only, and the live links whose
+    page is flagged (window_no_value)."""
     present = seen_window(since, (Backlink.referring_domain.label("domain"), Backlink.state.label("state")),
                           Backlink.site_id == site_id, in_window(Backlink.state).in_(PRESENT))
     counts = conn.execute(select(present.c.domain, present.c.state, func.count())
@@ -140,7 +174,13 @@ def _window_counts(conn: Any, site_id: int, since: datetime) -> tuple[tuple[int,
         groups.append(("nofollow", key, "" if key else ",".join(page_sources(text)) or "unknown", int(count)))
     _, _, reasons = _tally(groups)
     links = sum(int(count) for *_, count in counts)
-    followed_links = sum(int(count) for _, state, count in counts if state == "live")
+    live = {domain: int(count) for domain, state, count in counts if state == "live"}
+    flagged = window_no_value(conn, site_id, since)
+    no_value: dict[str, int] = {}
+    for domain, _, reason in flagged:
+        no_value[reason] = no_value.get(reason, 0) + 1
+        live[domain] -= 1
     domains = {domain for domain, _, _ in counts}
-    followed_domains = {domain for domain, state, _ in counts if state == "live"}
-    return (links, followed_links, len(domains), len(followed_domains)), reasons
+    followed_domains = sum(1 for n in live.values() if n > 0)
+    return ((links, sum(int(count) for _, state, count in counts if state == "live"), len(domains),
+             followed_domains, len(live) - followed_domains), reasons, no_value_counts(no_value))

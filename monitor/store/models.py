@@ -370,7 +370,9 @@ class LinkRollup(Base):
     `rel_key`: the rel tokens that make a link not followed ('nofollow,sponsored,ugc,' or a subset, '' none);
     `page_nofollow`: for nofollow links without such a token, what the latest check's directive sources say
     ('meta', 'header', 'meta,header', 'unknown'); `loss_event`: for lost, gone and nofollow links, the type of
-    their latest loss-type event ('' none).
+    their latest loss-type event ('' none); `no_value`: for live links, why their page passes no value
+    (monitor.core.changes.no_value_reason: 'noindex', 'blocked_for_google', 'canonical_elsewhere',
+    'redirected_away'; '' when it does, and for every other state).
     """
 
     __tablename__ = "rollup_links"
@@ -380,6 +382,7 @@ class LinkRollup(Base):
     rel_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     page_nofollow: Mapped[str] = mapped_column(String(32), primary_key=True)
     loss_event: Mapped[str] = mapped_column(String(32), primary_key=True)
+    no_value: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
     links: Mapped[int] = mapped_column(Integer, default=0)
     with_traffic: Mapped[int] = mapped_column(Integer, default=0)  # links with a page traffic figure
     traffic: Mapped[float] = mapped_column(Float, default=0.0)  # sum of their page traffic
@@ -395,6 +398,7 @@ class DomainRollup(Base):
     links: Mapped[int] = mapped_column(Integer, default=0)
     present_links: Mapped[int] = mapped_column(Integer, default=0)  # live or nofollow
     followed_links: Mapped[int] = mapped_column(Integer, default=0)  # live
+    value_links: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # live, passing value
     counting_links: Mapped[int] = mapped_column(Integer, default=0)  # not lost, gone or pending (gap report)
     counting_traffic: Mapped[float] = mapped_column(Float, default=0.0)  # their page traffic
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest first_seen of its links

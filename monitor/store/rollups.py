@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.core.changes import no_value_reason
 from monitor.core.types import EventType
 from monitor.store.models import (
     AnchorRollup,
@@ -73,7 +74,8 @@ RECLAIM_EVENTS = (*LOSS_EVENTS, EventType.NOFOLLOW.value)
 WORKLIST_STATES = ("lost", "gone", "nofollow")
 CHUNK = 5000
 
-LinkKey = tuple[int, str, str, str, str]  # site_id, state, rel_key, page_nofollow, loss_event
+LinkKey = tuple[int, str, str, str, str, str]  # site_id, state, rel_key, page_nofollow, loss_event, no_value
+LINK_KEY = ("site_id", "state", "rel_key", "page_nofollow", "loss_event", "no_value")
 DomainKey = tuple[int, str]
 
 
@@ -132,6 +134,7 @@ def _link_rows(where: Any) -> Any:
         case((Backlink.state.in_(WORKLIST_STATES), latest_loss), else_=None).label("loss_event"),
         case((Backlink.state.in_(WORKLIST_STATES), latest_loss_at), else_=None).label("loss_at"),
         gain_at.label("first_gain_at"), loss_at.label("last_loss_at"),
+        Backlink.source_url, Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical, Backlink.final_url,
     ).where(where)
 
 
@@ -148,6 +151,7 @@ class DomainCounts:
     links: int = 0
     present_links: int = 0
     followed_links: int = 0
+    value_links: int = 0
     counting_links: int = 0
     counting_traffic: float = 0.0
     first_seen: datetime | None = None
@@ -156,7 +160,7 @@ class DomainCounts:
     last_loss_at: datetime | None = None
 
     DATES = ("first_seen", "last_live", "first_gain_at", "last_loss_at")
-    COUNTS = ("links", "present_links", "followed_links", "counting_links", "counting_traffic")
+    COUNTS = ("links", "present_links", "followed_links", "value_links", "counting_links", "counting_traffic")
 
 
 @dataclass
@@ -182,7 +186,8 @@ class Contributions:
         page = ""
         if row.state == "nofollow" and row.rel_key == "":
             page = ",".join(page_sources(row.sources)) or "unknown"
-        key = (row.site_id, row.state, row.rel_key, page, row.loss_event or "")
+        no_value = live_no_value(row) or ""
+        key = (row.site_id, row.state, row.rel_key, page, row.loss_event or "", no_value)
         counts = self.links.setdefault(key, [0, 0, 0.0])
         counts[0] += 1
         counts[1] += traffic is not None
@@ -191,6 +196,7 @@ class Contributions:
         d.links += 1
         d.present_links += row.state in PRESENT
         d.followed_links += row.state == "live"
+        d.value_links += row.state == "live" and not no_value
         if row.state not in NOT_COUNTING:
             d.counting_links += 1
             d.counting_traffic += traffic or 0.0
@@ -220,6 +226,14 @@ class Contributions:
 
     def size(self) -> int:
         return len(self.links) + len(self.domains) + len(self.anchors) + len(self.reclaim)
+
+
+def live_no_value(row: Any) -> str | None:
+    """Why a live link's page passes no value (monitor.core.changes.no_value_reason); None when it does or
+    the link is not live."""
+    if row.state != "live":
+        return None
+    return no_value_reason(row.noindex, row.googlebot_allowed, row.canonical, row.source_url, row.final_url)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -293,9 +307,8 @@ def _apply_links(session: Session, before: Contributions, after: Contributions) 
         old, new = before.links.get(key, [0, 0, 0.0]), after.links.get(key, [0, 0, 0.0])
         delta = [new[i] - old[i] for i in range(3)]
         if any(delta):
-            rows.append(dict(zip(("site_id", "state", "rel_key", "page_nofollow", "loss_event"), key, strict=True),
-                             links=delta[0], with_traffic=delta[1], traffic=delta[2]))
-    _upsert(session, LinkRollup, ("site_id", "state", "rel_key", "page_nofollow", "loss_event"), rows,
+            rows.append(dict(zip(LINK_KEY, key, strict=True), links=delta[0], with_traffic=delta[1], traffic=delta[2]))
+    _upsert(session, LinkRollup, LINK_KEY, rows,
             {"links": _add, "with_traffic": _add, "traffic": _add})
     if rows:
         session.execute(delete(LinkRollup).where(LinkRollup.links <= 0))
@@ -443,6 +456,11 @@ class _Fresh(NamedTuple):
     loss_at: datetime | None = None
     first_gain_at: datetime | None = None
     last_loss_at: datetime | None = None
+    source_url: str = ""
+    noindex: bool | None = None
+    googlebot_allowed: bool | None = None
+    canonical: str | None = None
+    final_url: str | None = None
 
 
 @functools.cache

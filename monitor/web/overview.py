@@ -2,7 +2,9 @@
 
 Per site: followed live links, referring domains with a present link, the dofollow ratio, links gained
 and lost in the last 7 and 30 days (the per-day event rollup), and the page traffic at risk (lost,
-gone and nofollow links); for the whole store: the last run and what is due or overdue (ix_backlinks_due).
+gone and nofollow links, and live links on pages that pass no value: `rollup_links.no_value`; "followed"
+counts only links that pass value, as the reports do); for the whole store: the last run and what is due
+or overdue (ix_backlinks_due).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ class SiteFigures:
     gained: dict[int, int] = field(default_factory=dict)  # days -> links gained in the last `days`
     lost: dict[int, int] = field(default_factory=dict)
     traffic_at_risk: float = 0.0
+    no_value: int = 0  # live links on pages that pass no value (noindex, blocked for Google, ...)
 
     @property
     def followed(self) -> int:
-        return self.by_state.get("live", 0)
+        return self.by_state.get("live", 0) - self.no_value
 
     @property
     def total(self) -> int:
@@ -42,7 +45,7 @@ class SiteFigures:
     @property
     def dofollow_ratio(self) -> float | None:
         present = self.by_state.get("live", 0) + self.by_state.get("nofollow", 0)
-        return self.by_state.get("live", 0) / present if present else None
+        return self.followed / present if present else None
 
     @property
     def needs_attention(self) -> int:
@@ -51,11 +54,14 @@ class SiteFigures:
 
 def site_figures(session: Session, site_id: int, domain: str, competitor: bool, now: datetime) -> SiteFigures:
     figures = SiteFigures(domain, competitor)
-    for state, links, traffic in session.execute(
-            select(LinkRollup.state, func.sum(LinkRollup.links), func.sum(LinkRollup.traffic))
-            .where(LinkRollup.site_id == site_id).group_by(LinkRollup.state)):
-        figures.by_state[state] = int(links or 0)
-        if state in AT_RISK:
+    for state, no_value, links, traffic in session.execute(
+            select(LinkRollup.state, LinkRollup.no_value != "", func.sum(LinkRollup.links),
+                   func.sum(LinkRollup.traffic))
+            .where(LinkRollup.site_id == site_id).group_by(LinkRollup.state, LinkRollup.no_value != "")):
+        figures.by_state[state] = figures.by_state.get(state, 0) + int(links or 0)
+        if no_value:
+            figures.no_value += int(links or 0)
+        if state in AT_RISK or no_value:
             figures.traffic_at_risk += float(traffic or 0)
     figures.referring_domains = int(session.scalar(
         select(func.count()).select_from(DomainRollup)

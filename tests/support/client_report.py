@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from monitor.core.changes import no_value_reason
 from monitor.store import db
 from monitor.store.models import Backlink, Site
 from tests.fixtures_reports import add_link, event, seed_profile
@@ -62,18 +63,25 @@ def add_padding_link(engine: Engine, number: int) -> None:
 
 
 def store_figures(engine: Engine, domain: str = "acme.com") -> dict[str, int]:
-    """The summary's figures counted from the backlinks themselves: followed live links, links on their pages,
-    referring domains with a link on a page, and the page traffic of the lost or not-followed links."""
+    """The summary's figures counted from the backlinks themselves: followed live links passing value, links on
+    their pages, referring domains with a link on a page, and the page traffic of the lost or not-followed links
+    and of the live links on pages that pass no value (monitor.core.changes.no_value_reason)."""
     with db.session(engine) as s:
         site = s.scalars(select(Site.id).where(Site.domain == domain)).one()
         mine = Backlink.site_id == site
+        live = s.execute(select(Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical,
+                                Backlink.source_url, Backlink.final_url, Backlink.page_traffic)
+                         .where(mine, Backlink.state == "live")).all()
+        no_value = [r for r in live if no_value_reason(r.noindex, r.googlebot_allowed, r.canonical, r.source_url,
+                                                       r.final_url)]
         return {
-            "followed": s.scalar(select(func.count()).where(mine, Backlink.state == "live")) or 0,
+            "followed": len(live) - len(no_value),
             "present": s.scalar(select(func.count()).where(mine, Backlink.state.in_(("live", "nofollow")))) or 0,
             "domains": s.scalar(select(func.count(func.distinct(Backlink.referring_domain)))
                                 .where(mine, Backlink.state.in_(("live", "nofollow")))) or 0,
-            "at_risk": round(s.scalar(select(func.sum(Backlink.page_traffic))
-                                      .where(mine, Backlink.state.in_(("lost", "gone", "nofollow")))) or 0),
+            "at_risk": round((s.scalar(select(func.sum(Backlink.page_traffic))
+                                       .where(mine, Backlink.state.in_(("lost", "gone", "nofollow")))) or 0)
+                             + sum(r.page_traffic or 0 for r in no_value)),
         }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 21:12:32.660224
+Create Date: 2026-12-06 21:29:52.893234
 """
 
 from collections.abc import Sequence
@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.Column('links', sa.Integer(), nullable=False),
     sa.Column('present_links', sa.Integer(), nullable=False),
     sa.Column('followed_links', sa.Integer(), nullable=False),
+    sa.Column('value_links', sa.Integer(), server_default='0', nullable=False),
     sa.Column('counting_links', sa.Integer(), nullable=False),
     sa.Column('counting_traffic', sa.Float(), nullable=False),
     sa.Column('first_seen', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
@@ -213,11 +214,12 @@ def upgrade() -> None:
     sa.Column('rel_key', sa.String(length=32), nullable=False),
     sa.Column('page_nofollow', sa.String(length=32), nullable=False),
     sa.Column('loss_event', sa.String(length=32), nullable=False),
+    sa.Column('no_value', sa.String(length=32), server_default='', nullable=False),
     sa.Column('links', sa.Integer(), nullable=False),
     sa.Column('with_traffic', sa.Integer(), nullable=False),
     sa.Column('traffic', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_links_site_id_sites'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('site_id', 'state', 'rel_key', 'page_nofollow', 'loss_event', name=op.f('pk_rollup_links'))
+    sa.PrimaryKeyConstraint('site_id', 'state', 'rel_key', 'page_nofollow', 'loss_event', 'no_value', name=op.f('pk_rollup_links'))
     )
     op.create_table('backlink_tags',
     sa.Column('backlink_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
