@@ -72,6 +72,14 @@ NEVER_SEEN_ACTIONS: Mapping[EventType, str] = {
                     "or remove the backlink.",
     EventType.PAGE_GONE: "The page was already gone when linkwatch first checked it: check the export, "
                          "or remove the backlink.",
+    EventType.PAGE_NOINDEX: "The page was already noindex when linkwatch first checked it, so its link passes "
+                            "no value: ask the site to lift the noindex.",
+    EventType.PAGE_BLOCKED_FOR_GOOGLE: "Google was already kept off the page when linkwatch first checked it, "
+                                       "so its link passes no value: ask the site to allow Googlebot.",
+    EventType.PAGE_REDIRECTED: "The page already redirected when linkwatch first checked it: check that the "
+                               "export names the right page.",
+    EventType.CANONICAL_CHANGED: "The page already named another canonical when linkwatch first checked it: "
+                                 "a link there counts for little; ask the site about it.",
 }
 #: A lost link's `detail.how` (how it was lost): why, and what to do (the words are monitor.core.human's).
 HOW_LOST: Mapping[str, tuple[str, str]] = {

@@ -192,3 +192,12 @@ def test_cli_channel_list_matches_the_channels():
     from monitor.notify.channels import CHANNELS
 
     assert CLI_CHANNELS == CHANNELS
+
+
+@pytest.mark.parametrize("kind, words", [(EventType.PAGE_NOINDEX, "already noindex when linkwatch first checked"),
+                                         (EventType.PAGE_BLOCKED_FOR_GOOGLE, "already kept off the page")])
+def test_a_page_already_so_at_the_first_check_does_not_read_as_a_change(kind, words):
+    """A page event at the link's first check (`never_seen`) says the page was already so, not that it became so."""
+    first = line(describe(event(kind, never_seen=True)).action, "plain")
+    assert words in first
+    assert words not in line(describe(event(kind)).action, "plain")

@@ -272,3 +272,14 @@ def test_only_a_redirect_to_another_page_is_away() -> None:
     assert no_value_reason(True, False, page + "-2", page, "https://other.example/") == "noindex"
     assert no_value_reason(False, False, page + "-2", page, page) == "blocked_for_google"
     assert no_value_reason(False, True, "https://blog.example/post-2", page, page) == "canonical_elsewhere"
+
+
+def test_a_page_already_noindex_or_blocked_at_the_first_check_is_a_baseline() -> None:
+    """A page found noindex or blocked for Google at the link's first check says `never_seen` (the reports
+    leave such events out of the losses of the period); once the link was seen live, the same change does not."""
+    first = detect_changes(LinkMemory(), dataclasses.replace(NOINDEX, googlebot_allowed=False), T0, RULES)
+    page_events = {str(e.type): e.detail for e in first.events if str(e.type) != "new"}
+    assert set(page_events) == {"page_noindex", "page_blocked_for_google"}
+    assert all(detail.get("never_seen") is True for detail in page_events.values())
+    later = detect_changes(SEEN_LIVE, NOINDEX, T0, RULES)
+    assert [str(e.type) for e in later.events] == ["page_noindex"] and "never_seen" not in later.events[0].detail

@@ -358,16 +358,19 @@ def _page_changes(draft: _Draft, previous: LinkMemory, verdict: Verdict) -> None
         draft.update(googlebot_allowed=verdict.googlebot_allowed)
     if previous.pending:
         return  # nothing of ours is on the page yet
+    # the link never seen live before: the page was already so when linkwatch found it, a baseline and not
+    # a loss of the period (the reports leave it out, alerts say it was already so)
+    first = {"never_seen": True} if previous.first_seen is None else {}
     if directives.noindex and previous.noindex is not True:
-        draft.emit(EventType.PAGE_NOINDEX, sources=list(directives.noindex_sources), **_evidence(verdict))
+        draft.emit(EventType.PAGE_NOINDEX, sources=list(directives.noindex_sources), **_evidence(verdict), **first)
     if verdict.googlebot_allowed is False and previous.googlebot_allowed is not False:
-        draft.emit(EventType.PAGE_BLOCKED_FOR_GOOGLE, **_evidence(verdict))
+        draft.emit(EventType.PAGE_BLOCKED_FOR_GOOGLE, **_evidence(verdict), **first)
     redirected = verdict.final_url != verdict.url  # the common case, no redirect, needs no parsing
     asked = page_key(verdict.url) if redirected or directives.canonical else None
     final = page_key(verdict.final_url) if redirected else asked
     if final != asked and page_key(previous.final_url) != final:
-        draft.emit(EventType.PAGE_REDIRECTED, old_final_url=previous.final_url, **_evidence(verdict))
+        draft.emit(EventType.PAGE_REDIRECTED, old_final_url=previous.final_url, **_evidence(verdict), **first)
     canonical = page_key(directives.canonical) if directives.canonical else None
     if canonical not in (None, asked, final) and canonical != page_key(previous.canonical):
         draft.emit(EventType.CANONICAL_CHANGED, old_canonical=previous.canonical, canonical=directives.canonical,
-                   **_evidence(verdict))
+                   **_evidence(verdict), **first)
