@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -163,6 +164,14 @@ def page_flags(noindex: bool | None, canonical: str | None, source_url: str, fin
     if canonical_elsewhere(canonical, source_url, final_url):
         flags.append("canonical elsewhere")
     return flags
+
+
+def link_page_flags(link: Mapping[str, Any]) -> list[str]:
+    """`page_flags` of a stored backlink as `links --json` gives it (`page_noindex`, `page_blocked_for_google`,
+    `canonical`, `source_url`, `final_url`): what `links` shows in its PAGE column and the web next to a state."""
+    blocked = link.get("page_blocked_for_google")
+    return page_flags(link.get("page_noindex"), link.get("canonical"), link["source_url"], link.get("final_url"),
+                      googlebot_allowed=None if blocked is None else not blocked)
 
 
 def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:

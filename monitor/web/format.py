@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.core.changes import link_page_flags
 from monitor.core.human import (
     human_date,
     human_number,
     human_time,
     lost_how_words,
+    page_flags_clause,
     percent,
     position_words,
     safe_href,
+    state_with_flags,
     state_words,
 )
 
@@ -26,6 +29,10 @@ def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
         return "Not checked yet." if state != "pending" else "Promised link: not checked yet."
     status = f"HTTP {check['http_status']}" if check.get("http_status") else "no answer"
     rels = sorted({r for item in check.get("links") or [] for r in item.get("rel", [])})
+    flags = link_page_flags(link)
+    if state == "live" and flags:
+        return (f"The page links to {link['target']} with a followed link, but the page "
+                f"{page_flags_clause(flags)}, so the link passes no value.")
     reasons = {
         "live": f"The page ({status}) links to {link['target']} and the link is followed.",
         "nofollow": f"The page ({status}) links to {link['target']}, but the link is not followed"
@@ -39,8 +46,14 @@ def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
     return reasons.get(state or "", state or "")
 
 
+def link_state_words(link: dict[str, Any]) -> str:
+    """A backlink's state in words with its page flags when it is live and followed (`Live (followed) · page
+    noindex`), as the Links table, the overview and the link page show it."""
+    return state_with_flags(link.get("state"), link_page_flags(link))
+
+
 FILTERS = {"when": human_time, "day": human_date, "num": human_number, "percent": percent, "href": safe_href,
-           "state_words": state_words}
+           "state_words": state_words, "link_state": link_state_words}
 
 
 def _text(values: dict[str, Any], key: str) -> str:
