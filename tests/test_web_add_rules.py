@@ -1,7 +1,8 @@
 """The web interface follows the CLI's rules: a target outside your sites is refused by the Add form, the
 upload and `POST /api/v1/links` (with the site it most likely misspells) until it is declared a new site, while
 `POST /api/pending` creates sites as before; and a live followed link on a page that passes no value (noindex,
-canonical elsewhere) shows that flag next to its state in the Links table and in the link page's verdict."""
+canonical elsewhere) shows that flag next to its state in the Links table, the lists of changes (overview, events)
+and the link page's verdict."""
 
 from __future__ import annotations
 
@@ -119,6 +120,15 @@ def test_links_on_pages_that_pass_no_value_show_their_flag(site: TestSite, web_s
                       site.url("/plain"): "Live (followed)"}, states
     shoot(page, "links-flags")
 
+    page.goto(served.base + "/")
+    changes = page.locator("#events-h + .table-wrap tbody tr").all_inner_texts()
+    flagged = sorted(row.split("\t")[1:3] for row in changes if "· page" in row)
+    assert flagged == [["New link found · page canonical elsewhere", site.url("/copy")],
+                       ["New link found · page noindex", site.url("/guide")]], changes
+    page.goto(served.base + "/events")
+    assert "→ Live (followed) · page canonical elsewhere" in page.locator("tbody").inner_text()
+
+    page.goto(served.base + "/links")
     page.get_by_role("link", name="Live (followed) · page noindex").click()
     assert page.locator("#current-state").inner_text() == "Live (followed) · page noindex"
     assert page.locator("#current-reason").inner_text() == (

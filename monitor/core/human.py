@@ -111,10 +111,12 @@ PAGE_FLAG_CLAUSES = {"noindex": "is noindex", "blocked for Google": "is blocked 
 def state_with_flags(state: str | None, flags: list[str]) -> str:
     """A state in words with what its page says about itself when the link is live and followed: a link on a
     page that passes no value never reads as plain `Live (followed)` (`Live (followed) · page noindex`)."""
-    words = state_words(state)
-    if state != "live" or not flags:
-        return words
-    return words + "".join(f" · page {flag}" for flag in flags)
+    return state_words(state) + (page_flags_words(flags) if state == "live" else "")
+
+
+def page_flags_words(flags: list[str]) -> str:
+    """` · page noindex · page canonical elsewhere`: the page flags to put after a state or a change."""
+    return "".join(f" · page {flag}" for flag in flags)
 
 
 def page_flags_clause(flags: list[str]) -> str:

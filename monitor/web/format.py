@@ -14,12 +14,15 @@ from monitor.core.human import (
     human_time,
     lost_how_words,
     page_flags_clause,
+    page_flags_words,
     percent,
     position_words,
     safe_href,
     state_with_flags,
     state_words,
 )
+from monitor.core.types import EventType
+from monitor.store.rollups import GAIN_EVENTS
 
 
 def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
@@ -50,6 +53,24 @@ def link_state_words(link: dict[str, Any]) -> str:
     """A backlink's state in words with its page flags when it is live and followed (`Live (followed) · page
     noindex`), as the Links table, the overview and the link page show it."""
     return state_with_flags(link.get("state"), link_page_flags(link))
+
+
+#: the changes that read as good news about the link itself: found, back, promised and live, followed again
+BECAME_LIVE = (*GAIN_EVENTS, EventType.FOLLOW.value)
+
+
+def with_page_flags(events: list[dict[str, Any]], links: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events (JSON objects with `backlink_id`) with `page_flags`: the flags' words (` · page noindex`) when the
+    change made the link live and followed (new, back, followed again) and it still is, on a page that passes
+    no value, so that it does not read as plain good news; else empty (a change of the page itself, such as
+    "Page noindexed", says it already)."""
+    out = []
+    for event in events:
+        link = links.get(event.get("backlink_id") or 0)
+        became_live = event.get("type") in BECAME_LIVE and event.get("new_state") == "live"
+        live = link is not None and became_live and link.get("state") == "live"
+        out.append(event | {"page_flags": page_flags_words(link_page_flags(link)) if live and link else ""})
+    return out
 
 
 FILTERS = {"when": human_time, "day": human_date, "num": human_number, "percent": percent, "href": safe_href,

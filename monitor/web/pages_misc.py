@@ -23,7 +23,7 @@ from monitor.web.app import state_of
 from monitor.web.format import with_evidence
 from monitor.web.forms import FieldError, link_input
 from monitor.web.pages_links import csv_lines
-from monitor.web.pages_overview import site_names
+from monitor.web.pages_overview import flagged_events, site_names
 
 router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=False)
 
@@ -65,7 +65,7 @@ def events_page(request: Request, type: str = "", site: str = "", since: str = "
     next_cursor = f"{events[-1].at.isoformat()}~{events[-1].id}" if more else None
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
     return web.render(request, "events.html", {
-        "events": [with_evidence(e.to_json()) | {"backlink_id": e.backlink_id} for e in events], "next": next_cursor,
+        "events": [with_evidence(e) for e in flagged_events(web.engine, events)], "next": next_cursor,
         "query": query, "types": [t.value for t in EventType], "type": type, "site": site, "since": since,
         "until": until, "sites": site_names(request), "event_words": event_words, "first_page": not after})
 
