@@ -131,8 +131,10 @@ def test_links_on_pages_that_pass_no_value_show_their_flag(site: TestSite, web_s
     page.goto(served.base + "/links")
     page.get_by_role("link", name="Live (followed) · page noindex").click()
     assert page.locator("#current-state").inner_text() == "Live (followed) · page noindex"
+    assert "page-flagged" in (page.locator("#current-state").get_attribute("class") or ""), "not shown as plain live"
     assert page.locator("#current-reason").inner_text() == (
         "The page links to acmeshoes.com with a followed link, but the page is noindex, so the link passes no value.")
+    shoot(page.locator("section").first, "link-flags")
     page.go_back()
     page.get_by_role("link", name="Live (followed) · page canonical elsewhere").click()
     assert "but the page names another page as its canonical, so the link passes no value" in \
