@@ -70,30 +70,21 @@ def _input(args: argparse.Namespace) -> BacklinkInput:
         pending=args.status == "pending", origin="manual")
 
 
-def not_a_site(domain: str, known: list[str]) -> str:
-    """The refusal of a target outside your sites, with the site it most likely misspells."""
-    from monitor.store.sites import closest_site
-
-    guess = closest_site(domain, known)
-    hint = f" (did you mean {guess}?)" if guess else ""
-    return (f"{domain} is not one of your sites{hint}: check the spelling, or add --new-site to start "
-            "monitoring it")
-
-
 def run(args: argparse.Namespace) -> int:
     from monitor.store.db import session
-    from monitor.store.sites import SiteResolver
+    from monitor.store.sites import NotASiteError, SiteResolver
     from monitor.store.writer import upsert_backlinks
 
     item = _input(args)
     settings = settings_from(args)
     engine = open_store(args)
-    with session(engine) as s:
-        resolver = SiteResolver(s, settings.sites)
-        counts = upsert_backlinks(s, [item], resolver, datetime.now(UTC))
-        new = resolver.unexpected_new_sites()
-        if new and not args.new_site:  # raised inside the transaction: nothing is stored
-            raise CliError(not_a_site(new[0], resolver.known()))
+    try:
+        with session(engine) as s:
+            resolver = SiteResolver(s, settings.sites)
+            counts = upsert_backlinks(s, [item], resolver, datetime.now(UTC))
+            resolver.refuse_new_sites(args.new_site)
+    except NotASiteError as exc:
+        raise CliError(str(exc)) from None
     verb = "added" if counts.added else "updated" if counts.updated else "already stored, unchanged:"
     sys.stdout.write(f"{verb} {item.source_url} -> {item.target}\n")
     return 0

@@ -79,12 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _with_flags(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its `page` column: the page flags (noindex, blocked for Google, canonical elsewhere),
     so that a link on a page turned noindex does not read as plainly `live`."""
-    from monitor.core.changes import page_flags  # here: the command starts without loading the URL parser
+    from monitor.core.changes import link_page_flags  # here: the command starts without loading the URL parser
 
-    blocked = row["page_blocked_for_google"]
-    flags = page_flags(row["page_noindex"], row["canonical"], row["source_url"], row["final_url"],
-                       googlebot_allowed=None if blocked is None else not blocked)
-    return {**row, "page": ", ".join(flags)}
+    return {**row, "page": ", ".join(link_page_flags(row))}
 
 
 def _for_table(row: dict[str, Any]) -> dict[str, Any]:

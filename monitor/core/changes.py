@@ -21,10 +21,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from monitor.core.human import NO_VALUE_WORDS
 from monitor.core.targets import source_key
 from monitor.core.types import (
     BacklinkState,
@@ -154,36 +156,47 @@ def canonical_elsewhere(canonical: str | None, source_url: str, final_url: str |
 
 def page_flags(noindex: bool | None, canonical: str | None, source_url: str, final_url: str | None,
                googlebot_allowed: bool | None = None) -> list[str]:
-    """What the referring page says about itself that makes its link count for less: `noindex`,
-    `blocked for Google` (its robots.txt disallows Googlebot), `canonical elsewhere` (the names `links`
-    shows; reclaim reasons are `noindex`, `blocked_for_google`, `canonical_elsewhere`)."""
-    flags = ["noindex"] if noindex else []
-    if googlebot_allowed is False:
-        flags.append("blocked for Google")
-    if canonical_elsewhere(canonical, source_url, final_url):
-        flags.append("canonical elsewhere")
-    return flags
+    """What the referring page says about itself that makes its link pass no value, in words: `noindex`,
+    `blocked for Google` (its robots.txt disallows Googlebot), `canonical elsewhere`, `redirected away` (the
+    names `links` and the web show; the reports' reasons are `no_value_reasons`)."""
+    reasons = no_value_reasons(noindex, googlebot_allowed, canonical, source_url, final_url)
+    return [NO_VALUE_WORDS[reason] for reason in reasons]
 
 
 #: Why a live followed link passes no value, in the order a link gets its one reason (docs/reports.md).
 NO_VALUE_REASONS = ("noindex", "blocked_for_google", "canonical_elsewhere", "redirected_away")
 
 
+def no_value_reasons(noindex: bool | None, googlebot_allowed: bool | None, canonical: str | None,
+                     source_url: str, final_url: str | None) -> list[str]:
+    """Why a followed link on this page passes no value to its target (NO_VALUE_REASONS, in order; empty when
+    it does): the page is noindex, blocked for Googlebot by its robots.txt, names another page as canonical,
+    or now redirects to another page (`page_key` differs: http -> https, `www.` and case of the host are the
+    same page; another path or host, on the same site or not, is away).  The stored page flags of the last
+    fine fetch."""
+    reasons = ["noindex"] if noindex else []
+    if googlebot_allowed is False:
+        reasons.append("blocked_for_google")
+    if canonical_elsewhere(canonical, source_url, final_url):
+        reasons.append("canonical_elsewhere")
+    if final_url and final_url != source_url and page_key(final_url) != page_key(source_url):
+        reasons.append("redirected_away")
+    return reasons
+
+
 def no_value_reason(noindex: bool | None, googlebot_allowed: bool | None, canonical: str | None,
                     source_url: str, final_url: str | None) -> str | None:
-    """Why a followed link on this page passes no value to its target, or None when it does: the page is
-    noindex, blocked for Googlebot by its robots.txt, names another page as canonical, or now redirects to
-    another page (`page_key` differs: http -> https, `www.` and case of the host are the same page; another
-    path or host, on the same site or not, is away).  The stored page flags of the last fine fetch."""
-    if noindex:
-        return "noindex"
-    if googlebot_allowed is False:
-        return "blocked_for_google"
-    if canonical_elsewhere(canonical, source_url, final_url):
-        return "canonical_elsewhere"
-    if final_url and final_url != source_url and page_key(final_url) != page_key(source_url):
-        return "redirected_away"
-    return None
+    """The first of `no_value_reasons`, the one the reports count a link under; None when it passes value."""
+    reasons = no_value_reasons(noindex, googlebot_allowed, canonical, source_url, final_url)
+    return reasons[0] if reasons else None
+
+
+def link_page_flags(link: Mapping[str, Any]) -> list[str]:
+    """`page_flags` of a stored backlink as `links --json` gives it (`page_noindex`, `page_blocked_for_google`,
+    `canonical`, `source_url`, `final_url`): what `links` shows in its PAGE column and the web next to a state."""
+    blocked = link.get("page_blocked_for_google")
+    return page_flags(link.get("page_noindex"), link.get("canonical"), link["source_url"], link.get("final_url"),
+                      googlebot_allowed=None if blocked is None else not blocked)
 
 
 def nofollow_reasons(link: ObservedLink, verdict: Verdict) -> list[str]:

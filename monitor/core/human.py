@@ -103,6 +103,27 @@ def state_words(state: str | None) -> str:
     return STATE_WORDS.get(state or "", state or "")
 
 
+#: a page flag (monitor.core.changes.page_flags) as what "the page" does, for a sentence
+PAGE_FLAG_CLAUSES = {"noindex": "is noindex", "blocked for Google": "is blocked for Google by its robots.txt",
+                     "canonical elsewhere": "names another page as its canonical"}
+
+
+def state_with_flags(state: str | None, flags: list[str]) -> str:
+    """A state in words with what its page says about itself when the link is live and followed: a link on a
+    page that passes no value never reads as plain `Live (followed)` (`Live (followed) · page noindex`)."""
+    return state_words(state) + (page_flags_words(flags) if state == "live" else "")
+
+
+def page_flags_words(flags: list[str]) -> str:
+    """` · page noindex · page canonical elsewhere`: the page flags to put after a state or a change."""
+    return "".join(f" · page {flag}" for flag in flags)
+
+
+def page_flags_clause(flags: list[str]) -> str:
+    """`is noindex and is blocked for Google by its robots.txt`: the page flags as what the page does."""
+    return " and ".join(PAGE_FLAG_CLAUSES.get(flag, flag) for flag in flags)
+
+
 def event_words(kind: str | None) -> str:
     return EVENT_WORDS.get(kind or "", kind or "")
 

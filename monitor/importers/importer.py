@@ -83,13 +83,18 @@ class NewSitesError(ImportFileError):
 
     def __init__(self, domains: list[str], known: list[str]) -> None:
         self.domains, self.known = domains, known
+        super().__init__(self.words("add --new-site"))
+
+    def words(self, allow: str) -> str:
+        """The refusal, with `allow` saying how to import them anyway (the CLI's flag, the web's checkbox)."""
+        domains = self.domains
         shown = ", ".join(domains[:5]) + (f" and {len(domains) - 5} more" if len(domains) > 5 else "")
-        if len(domains) == 1 and (guess := closest_site(domains[0], known)):
+        if len(domains) == 1 and (guess := closest_site(domains[0], self.known)):
             shown += f" (did you mean {guess}?)"
         them = "it" if len(domains) == 1 else "them"
-        super().__init__(f"the targets are on {'a domain' if len(domains) == 1 else 'domains'} that "
-                         f"{'is' if len(domains) == 1 else 'are'} not one of your sites: {shown}; check the "
-                         f"spelling, or add --new-site to start monitoring {them}; nothing imported")
+        return (f"the targets are on {'a domain' if len(domains) == 1 else 'domains'} that "
+                f"{'is' if len(domains) == 1 else 'are'} not one of your sites: {shown}; check the "
+                f"spelling, or {allow} to start monitoring {them}; nothing imported")
 
 
 class _Abort(Exception):

@@ -143,6 +143,15 @@ def backlink_by_id(engine: Engine, backlink_id: int) -> dict[str, Any] | None:
         return backlink_json(row[0], row[1]) if row else None
 
 
+def backlinks_by_ids(engine: Engine, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Some stored backlinks (a page of events' links) as `links --json` objects by id, in one query."""
+    if not ids:
+        return {}
+    with Session(engine) as session:
+        rows = session.execute(_backlink_query(None, None, None).where(Backlink.id.in_(set(ids)))).all()
+        return {link.id: backlink_json(link, domain) for link, domain in rows}
+
+
 def checks_of_backlink(engine: Engine, backlink_id: int, limit: int = 200) -> list[dict[str, Any]]:
     """The latest checks of one backlink, newest first, as `history --json` objects (ix_checks_backlink_at)."""
     query = (select(Check, Backlink).join(Backlink, Check.backlink_id == Backlink.id)

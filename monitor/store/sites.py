@@ -48,6 +48,26 @@ def closest_site(domain: str, known: Sequence[str]) -> str | None:
     return found[0] if found else None
 
 
+def not_a_site(domain: str, known: Sequence[str], allow: str = "add --new-site") -> str:
+    """The refusal of a target outside your sites, with the site it most likely misspells; `allow` says how
+    to start monitoring it anyway (the CLI's flag, the web's checkbox, the API's field)."""
+    guess = closest_site(domain, known)
+    hint = f" (did you mean {guess}?)" if guess else ""
+    return f"{domain} is not one of your sites{hint}: check the spelling, or {allow} to start monitoring it"
+
+
+class NotASiteError(ValueError):
+    """A target outside your sites, refused inside the transaction (nothing stored): `domain` and the
+    known sites, for `not_a_site`'s words."""
+
+    def __init__(self, domain: str, known: Sequence[str]) -> None:
+        super().__init__(not_a_site(domain, known))
+        self.domain, self.known = domain, list(known)
+
+    def words(self, allow: str) -> str:
+        return not_a_site(self.domain, self.known, allow)
+
+
 class SiteResolver:
     """Gets or creates `sites` rows by domain within one session, remembering their ids and the sites it
     created (`new_domains`)."""
@@ -99,6 +119,13 @@ class SiteResolver:
     def unexpected_new_sites(self) -> list[str]:
         """The sites created that need `--new-site`: none on first use."""
         return [] if self.first_use else list(self.new_domains)
+
+    def refuse_new_sites(self, allowed: bool) -> None:
+        """Raise NotASiteError, inside the transaction so that nothing is stored, when a site was created that
+        was not `allowed` (the `add` rule: `--new-site`, the web's checkbox, the API's `new_site`)."""
+        new = self.unexpected_new_sites()
+        if new and not allowed:
+            raise NotASiteError(new[0], self.known())
 
 
 def site_domains(engine: Engine) -> list[str]:

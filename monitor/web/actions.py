@@ -19,12 +19,16 @@ from monitor.store.sites import SiteResolver
 from monitor.store.writer import remove_backlinks, upsert_backlinks
 
 
-def add_backlink(engine: Engine, settings: Settings, item: BacklinkInput, now: datetime) -> tuple[int, str]:
-    """Store one backlink as `linkwatch add` does: its id and `added`, `updated` or `unchanged`."""
+def add_backlink(engine: Engine, settings: Settings, item: BacklinkInput, now: datetime,
+                 new_site: bool = False) -> tuple[int, str]:
+    """Store one backlink as `linkwatch add` does: its id and `added`, `updated` or `unchanged`.  A target
+    outside your sites raises NotASiteError (nothing stored) unless `new_site` (`add --new-site`)."""
     from monitor.core.targets import source_key
 
     with session(engine) as s:
-        counts = upsert_backlinks(s, [item], SiteResolver(s, settings.sites), now)
+        resolver = SiteResolver(s, settings.sites)
+        counts = upsert_backlinks(s, [item], resolver, now)
+        resolver.refuse_new_sites(new_site)
         link_id = s.scalar(select(Backlink.id).where(Backlink.source_key == source_key(item.source_url),
                                                      Backlink.target == item.target))
     verb = "added" if counts.added else "updated" if counts.updated else "unchanged"

@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from monitor.core.human import state_words
 from monitor.core.types import EventType
 from monitor.store.link_pages import CursorError, LinkFilter, backlink_page
 from monitor.store.listing import backlink_by_id, checks_of_backlink, iter_events
+from monitor.store.sites import NotASiteError, not_a_site
 from monitor.web.actions import add_backlink, remove_backlink
 from monitor.web.app import state_of
 from monitor.web.format import verdict_reason
@@ -25,6 +26,8 @@ from monitor.web.forms import FieldError, link_input
 from monitor.web.pages_links import link_filter
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
+NEW_SITE_ALLOW = 'send "new_site": true'
+NOT_A_SITE_EXAMPLE = not_a_site("acmeshoes.con", ["acmeshoes.com"], NEW_SITE_ALLOW)
 
 
 class NewLink(BaseModel):
@@ -39,6 +42,9 @@ class NewLink(BaseModel):
     cost: float | None = None
     placed_on: str | None = None
     notes: str | None = None
+    new_site: bool = Field(False, description="the target is on a domain that is not one of your sites yet: start "
+                           "monitoring it (`add --new-site`); without it such a target is refused with 422, as a "
+                           "likely typo, unless no site of yours is stored or configured yet")
 
 
 def _since(text: str | None) -> datetime | None:
@@ -84,15 +90,21 @@ def get_link(request: Request, link_id: int) -> dict[str, Any]:
             "events": events}
 
 
-@router.post("/links", status_code=201)
+@router.post("/links", status_code=201, responses={422: {
+    "description": "a field is wrong, or the target is not one of your sites and `new_site` is not true",
+    "content": {"application/json": {"example": {"error": NOT_A_SITE_EXAMPLE}}}}})
 def create_link(request: Request, body: NewLink) -> JSONResponse:
-    """Add a backlink (201), or update the one stored for this page and target (200)."""
+    """Add a backlink (201), or update the one stored for this page and target (200), with `linkwatch add`'s
+    rules: a target on a domain that is not one of your sites is refused (422) unless `new_site` is true."""
     web = state_of(request)
     try:
         item = link_input(body.model_dump(), "api")
     except FieldError as exc:
         raise HTTPException(422, str(exc)) from None
-    link_id, verb = add_backlink(web.engine, web.settings, item, datetime.now(UTC))
+    try:
+        link_id, verb = add_backlink(web.engine, web.settings, item, datetime.now(UTC), body.new_site)
+    except NotASiteError as exc:
+        raise HTTPException(422, exc.words(NEW_SITE_ALLOW)) from None
     return JSONResponse(_one(request, link_id) | {"result": verb}, status_code=201 if verb == "added" else 200)
 
 

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.core.changes import link_page_flags
 from monitor.core.human import (
     human_date,
     human_number,
     human_time,
     lost_how_words,
+    page_flags_clause,
+    page_flags_words,
     percent,
     position_words,
     safe_href,
+    state_with_flags,
     state_words,
 )
+from monitor.core.types import EventType
+from monitor.store.rollups import GAIN_EVENTS
 
 
 def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
@@ -26,6 +32,10 @@ def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
         return "Not checked yet." if state != "pending" else "Promised link: not checked yet."
     status = f"HTTP {check['http_status']}" if check.get("http_status") else "no answer"
     rels = sorted({r for item in check.get("links") or [] for r in item.get("rel", [])})
+    flags = link_page_flags(link)
+    if state == "live" and flags:
+        return (f"The page links to {link['target']} with a followed link, but the page "
+                f"{page_flags_clause(flags)}, so the link passes no value.")
     reasons = {
         "live": f"The page ({status}) links to {link['target']} and the link is followed.",
         "nofollow": f"The page ({status}) links to {link['target']}, but the link is not followed"
@@ -39,8 +49,32 @@ def verdict_reason(link: dict[str, Any], check: dict[str, Any] | None) -> str:
     return reasons.get(state or "", state or "")
 
 
+def link_state_words(link: dict[str, Any]) -> str:
+    """A backlink's state in words with its page flags when it is live and followed (`Live (followed) · page
+    noindex`), as the Links table, the overview and the link page show it."""
+    return state_with_flags(link.get("state"), link_page_flags(link))
+
+
+#: the changes that read as good news about the link itself: found, back, promised and live, followed again
+BECAME_LIVE = (*GAIN_EVENTS, EventType.FOLLOW.value)
+
+
+def with_page_flags(events: list[dict[str, Any]], links: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events (JSON objects with `backlink_id`) with `page_flags`: the flags' words (` · page noindex`) when the
+    change made the link live and followed (new, back, followed again) and it still is, on a page that passes
+    no value, so that it does not read as plain good news; else empty (a change of the page itself, such as
+    "Page noindexed", says it already)."""
+    out = []
+    for event in events:
+        link = links.get(event.get("backlink_id") or 0)
+        became_live = event.get("type") in BECAME_LIVE and event.get("new_state") == "live"
+        live = link is not None and became_live and link.get("state") == "live"
+        out.append(event | {"page_flags": page_flags_words(link_page_flags(link)) if live and link else ""})
+    return out
+
+
 FILTERS = {"when": human_time, "day": human_date, "num": human_number, "percent": percent, "href": safe_href,
-           "state_words": state_words}
+           "state_words": state_words, "link_state": link_state_words}
 
 
 def _text(values: dict[str, Any], key: str) -> str:

@@ -16,18 +16,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from monitor.core.human import event_words, quoted
 from monitor.core.types import EventType
 from monitor.store.listing import iter_events
+from monitor.store.sites import NotASiteError
 from monitor.web import access
 from monitor.web.actions import add_backlink
 from monitor.web.app import state_of
 from monitor.web.format import with_evidence
 from monitor.web.forms import FieldError, link_input
 from monitor.web.pages_links import csv_lines
-from monitor.web.pages_overview import site_names
+from monitor.web.pages_overview import flagged_events, site_names
 
 router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=False)
 
 EVENTS_PER_PAGE = 100
 MAX_UPLOAD = 200 * 1024 * 1024
+NEW_SITE_BOX = "This is a new site of mine"  # the Add form's checkbox: `add --new-site`
+NEW_SITES_BOX = "These are new sites of mine"  # the upload's: `import --new-site`
 PERIODS = {"30": "Last 30 days", "90": "Last 90 days", "365": "Last 12 months", "": "Everything"}
 
 
@@ -62,14 +65,15 @@ def events_page(request: Request, type: str = "", site: str = "", since: str = "
     next_cursor = f"{events[-1].at.isoformat()}~{events[-1].id}" if more else None
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
     return web.render(request, "events.html", {
-        "events": [with_evidence(e.to_json()) | {"backlink_id": e.backlink_id} for e in events], "next": next_cursor,
+        "events": [with_evidence(e) for e in flagged_events(web.engine, events)], "next": next_cursor,
         "query": query, "types": [t.value for t in EventType], "type": type, "site": site, "since": since,
         "until": until, "sites": site_names(request), "event_words": event_words, "first_page": not after})
 
 
 def _new_page(request: Request, **context: Any) -> Response:
-    base: dict[str, Any] = {"values": {}, "error": None, "added": None, "import_errors": [], "import_summary": None,
-            "sites": site_names(request)}
+    base: dict[str, Any] = {"values": {}, "error": None, "site_error": None, "added": None, "import_errors": [],
+                            "import_summary": None, "import_new_site": False, "sites": site_names(request),
+                            "new_site_box": NEW_SITE_BOX, "new_sites_box": NEW_SITES_BOX}
     status = context.pop("status_code", 200)
     return state_of(request).render(request, "new.html", base | context, status_code=status)
 
@@ -82,28 +86,38 @@ def new_page(request: Request, added: str = "") -> Response:
 @router.post("/links/new")
 def add_link(request: Request, source_url: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "",
              anchor: Annotated[str, Form()] = "", tags: Annotated[str, Form()] = "",
-             status: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "") -> Response:
+             status: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = "",
+             new_site: Annotated[str, Form()] = "") -> Response:
+    """Add one backlink with `linkwatch add`'s rules: a target outside your sites is refused next to its field,
+    with the site it most likely misspells, until "This is a new site of mine" is ticked (`--new-site`)."""
     values = {"source_url": source_url, "target": target, "anchor": anchor, "tags": tags, "status": status,
-              "notes": notes}
+              "notes": notes, "new_site": new_site}
     try:
         item = link_input(values, "manual")
     except FieldError as exc:
         return _new_page(request, values=values, error=str(exc), status_code=400)
     web = state_of(request)
-    link_id, verb = add_backlink(web.engine, web.settings, item, datetime.now(UTC))
+    try:
+        link_id, verb = add_backlink(web.engine, web.settings, item, datetime.now(UTC), bool(new_site))
+    except NotASiteError as exc:
+        return _new_page(request, values=values, site_error=exc.words(f"tick “{NEW_SITE_BOX}”"), status_code=400)
     return RedirectResponse(f"/links/{link_id}?saved={verb}", status_code=303)
 
 
 @router.post("/links/import")
 async def import_links(request: Request, file: UploadFile, format: Annotated[str, Form()] = "auto",
-                       target_site: Annotated[str, Form()] = "", sheet: Annotated[str, Form()] = "") -> Response:
+                       target_site: Annotated[str, Form()] = "", sheet: Annotated[str, Form()] = "",
+                       new_site: Annotated[str, Form()] = "") -> Response:
+    """Import an uploaded export with `linkwatch import`'s rules (all or nothing; targets outside your sites
+    refused until "These are new sites of mine" is ticked, `--new-site`)."""
     from anyio import to_thread
 
     from monitor.importers import ImportFileError, ImportOptions, import_file
+    from monitor.importers.importer import NewSitesError
 
     web = state_of(request)
     options = ImportOptions(format=format, target_site=target_site.strip() or None, skip_invalid=False, tags=(),
-                            sites=web.settings.sites, sheet=sheet.strip() or None)
+                            sites=web.settings.sites, sheet=sheet.strip() or None, new_sites=bool(new_site))
     name = Path(file.filename or "upload.csv").name
     with tempfile.TemporaryDirectory(prefix="linkwatch-import-") as folder:
         path = Path(folder) / "upload"
@@ -116,6 +130,10 @@ async def import_links(request: Request, file: UploadFile, format: Annotated[str
                 out.write(chunk)
         try:
             report = await to_thread.run_sync(import_file, web.engine, path, options)
+        except NewSitesError as exc:
+            allow = f"tick “{NEW_SITES_BOX}” and upload the file again"
+            return _new_page(request, import_errors=[f"{name}: {exc.words(allow)}"], import_new_site=True,
+                             status_code=400)
         except ImportFileError as exc:
             return _new_page(request, import_errors=[f"{name}: {exc}"], status_code=400)
     if not report.written:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 
 from monitor.core.human import event_words
-from monitor.store.listing import iter_events, site_filter_domains
+from monitor.core.types import Event
+from monitor.store.listing import backlinks_by_ids, iter_events, site_filter_domains
 from monitor.store.sites import site_domains
 from monitor.web import access
 from monitor.web.app import state_of
+from monitor.web.format import with_page_flags
 from monitor.web.overview import overview
 
 router = APIRouter(dependencies=[Depends(access.csrf_guard)], include_in_schema=False)
@@ -27,14 +31,20 @@ def overview_page(request: Request, site: str = "", revoked: str = "") -> Respon
     figures = overview(web.engine, datetime.now(UTC))
     all_sites = figures["sites"]
     shown = [s for s in all_sites if not site or s.domain in site_filter_domains(site)]
-    events = [e.to_json() | {"backlink_id": e.backlink_id}
-              for e in iter_events(web.engine, site=site or None, limit=15)]
+    events = flagged_events(web.engine, iter_events(web.engine, site=site or None, limit=15))
     return web.render(request, "overview.html", {
         "all_sites": all_sites, "sites": shown, "site": site, "run": figures["last_run"], "due": figures["due"],
         "overdue": figures["overdue"], "next_due": figures["next_due"], "events": events,
         "event_words": event_words, "revoked": bool(revoked),
         "share": share_keys(web.engine, web.settings.api_token) if request.state.signed_in else {},
         "base_url": str(request.base_url).rstrip("/")})
+
+
+def flagged_events(engine: Engine, events: Iterable[Event]) -> list[dict[str, Any]]:
+    """Events as the lists of changes show them: JSON with `backlink_id` and `page_flags` (format.with_page_flags),
+    their links read in one query."""
+    rows = [e.to_json() | {"backlink_id": e.backlink_id} for e in events]
+    return with_page_flags(rows, backlinks_by_ids(engine, [r["backlink_id"] for r in rows if r["backlink_id"]]))
 
 
 def site_names(request: Request) -> list[str]:
