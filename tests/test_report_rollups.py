@@ -156,14 +156,21 @@ def test_reclaim_and_velocity_from_rollups_equal_a_direct_computation(report_eng
     _both_ways(engine, monkeypatch)
 
 
-def test_the_flagged_rows_are_read_from_the_rollup(report_engine: Engine) -> None:
-    """The report follows rollup_reclaim, not the backlinks: a drifted rollup shows (and a rebuild repairs it)."""
+def test_reclaim_and_velocity_read_the_rollups(report_engine: Engine) -> None:
+    """The reports follow the rollups, not the backlinks: a drifted rollup shows (and a rebuild repairs it)."""
     engine = report_engine
     _import(engine, [("https://n1.example/a", 40.0, date(2025, 11, 3))])
     _crawl(engine, NOW + timedelta(days=1), {"n1.": "noindex"})
     with engine.begin() as conn:  # as if a writer had bypassed the store
         conn.execute(Backlink.__table__.update().where(Backlink.source_url == "https://n1.example/a")
-                     .values(noindex=False))
-    assert reclaim.reclaim_report(engine, "acme.com", None, SETTINGS).by_reason.get("noindex") == 1
+                     .values(noindex=False, imported_first_seen=date(2025, 12, 1)))
+
+    def seen() -> tuple[Any, list[str]]:
+        rows = velocity.velocity_report(engine, "acme.com", NOW - timedelta(days=400), SETTINGS, "day").rows
+        return (reclaim.reclaim_report(engine, "acme.com", None, SETTINGS).by_reason.get("noindex"),
+                [r["period_start"] for r in rows if r["links_gained"] and r["period_start"] in DAYS])
+
+    DAYS = ("2025-11-03", "2025-12-01")  # noqa: N806
+    assert seen() == (1, ["2025-11-03"])
     recount(engine)
-    assert "noindex" not in reclaim.reclaim_report(engine, "acme.com", None, SETTINGS).by_reason
+    assert seen() == (None, ["2025-12-01"])
