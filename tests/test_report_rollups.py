@@ -170,7 +170,7 @@ def test_reclaim_and_velocity_read_the_rollups(report_engine: Engine) -> None:
         return (reclaim.reclaim_report(engine, "acme.com", None, SETTINGS).by_reason.get("noindex"),
                 [r["period_start"] for r in rows if r["links_gained"] and r["period_start"] in DAYS])
 
-    DAYS = ("2025-11-03", "2025-12-01")  # noqa: N806
+    DAYS = ("2025-11-03", "2025-12-01")
     assert seen() == (1, ["2025-11-03"])
     recount(engine)
     assert seen() == (None, ["2025-12-01"])
