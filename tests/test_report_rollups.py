@@ -6,26 +6,26 @@ flags, and a removal; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from monitor.config import Settings, SiteConfig
 from monitor.core.types import FetchStatus, ObservedLink, PageDirectives, PageObservation
 from monitor.reports import reclaim, velocity
-from monitor.reports.common import day_of, jsonable
+from monitor.reports.common import day_of, event_days, jsonable
 from monitor.store import db
 from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
-from monitor.store.models import AcquiredDayRollup, Backlink, DomainRollup, EventRecord
+from monitor.store.models import Backlink, DomainRollup, EventRecord
+from monitor.store.rollups import GAIN_EVENTS, LOSS_EVENTS
 from monitor.store.sites import SiteResolver
 from monitor.store.writer import remove_backlinks, upsert_backlinks
 from tests.fixtures_reports import NOW
 from tests.support.store import crawl_kinds, recount, snapshot
 
 SETTINGS = Settings(sites=(SiteConfig("acme.com"),))
-ROLLUP_LINK_DAYS = velocity._link_days
 
 
 def _import(engine: Engine, rows: list[tuple[str, float | None, date | None]]) -> None:
@@ -81,10 +81,15 @@ def _acquired_directly(conn: Any, site_id: int) -> list[tuple[str, str]]:
 
 
 def _velocity_days_directly(conn: Any, site_id: int, since: datetime) -> tuple[list[Any], list[Any]]:
-    """Link and domain gains per day with the acquisitions read from the backlinks."""
-    links = {day: [gained, lost] for day, gained, lost in ROLLUP_LINK_DAYS(conn, site_id, since)}
-    for day, count in _acquired_rollup_days(conn, site_id, since):
-        links[day][0] -= count  # leave only the events' gains, then add the acquisitions counted directly
+    """Link and domain gains per day with the acquisitions and by-hand `new` events read from the backlinks."""
+    links: dict[str, list[int]] = {}
+    for day, kind, count in event_days(conn, site_id, velocity.EVENT_GAINS + LOSS_EVENTS, since):
+        links.setdefault(day, [0, 0])[0 if kind in GAIN_EVENTS else 1] += count
+    on = day_of(conn, EventRecord.at)
+    for day, count in conn.execute(select(on, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
+                                   .where(Backlink.site_id == site_id, Backlink.origin.in_(("manual", "api")),
+                                          EventRecord.type == "new", EventRecord.at >= since).group_by(on)):
+        links.setdefault(str(day)[:10], [0, 0])[0] += int(count)
     for day, _domain in _acquired_directly(conn, site_id):
         if day >= since.date().isoformat():
             links.setdefault(day, [0, 0])[0] += 1
@@ -99,32 +104,30 @@ def _velocity_days_directly(conn: Any, site_id: int, since: datetime) -> tuple[l
     for day in earliest.values():
         if day >= since.date().isoformat():
             domains[day] = domains.get(day, 0) + 1
-    return ([(d, g, lost) for d, (g, lost) in sorted(links.items()) if g or lost], sorted(domains.items()))
+    return [(d, g, lost) for d, (g, lost) in sorted(links.items())], sorted(domains.items())
 
 
-def _acquired_rollup_days(conn: Any, site_id: int, since: datetime) -> list[tuple[str, int]]:
-    return [(day, int(n)) for day, n in conn.execute(select(AcquiredDayRollup.day, AcquiredDayRollup.links).where(
-        AcquiredDayRollup.site_id == site_id, AcquiredDayRollup.day >= since.date().isoformat()))]
+def _reports(engine: Engine) -> list[Any]:
+    """Reclaim over everything, limited, and since yesterday; velocity per day from several moments (midnight,
+    and either side of the profile's 10:00 events: since's own day is counted from the events)."""
+    out = [jsonable(reclaim.reclaim_report(engine, "acme.com", None, SETTINGS)),
+           jsonable(reclaim.reclaim_report(engine, "acme.com", None, SETTINGS, limit=2)),
+           jsonable(reclaim.reclaim_report(engine, "acme.com", NOW - timedelta(days=1), SETTINGS))]
+    for since in (NOW - timedelta(days=400), datetime(2026, 2, 10, tzinfo=UTC), datetime(2026, 2, 10, 9, tzinfo=UTC),
+                  datetime(2026, 2, 10, 11, tzinfo=UTC), datetime(2026, 3, 2, 11, tzinfo=UTC)):
+        out.append(jsonable(velocity.velocity_report(engine, "acme.com", since, SETTINGS, "day")))
+    return out
 
 
 def _both_ways(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every reclaim and velocity variant gives the same JSON from the rollups as computed directly."""
-    since = NOW - timedelta(days=400)
-    from_rollups = [jsonable(reclaim.reclaim_report(engine, "acme.com", None, SETTINGS)),
-                    jsonable(reclaim.reclaim_report(engine, "acme.com", None, SETTINGS, limit=2)),
-                    jsonable(reclaim.reclaim_report(engine, "acme.com", NOW - timedelta(days=1), SETTINGS)),
-                    jsonable(velocity.velocity_report(engine, "acme.com", since, SETTINGS, "day"))]
+    from_rollups = _reports(engine)
     with monkeypatch.context() as patch:
         patch.setattr(reclaim, "_add_flagged_pages", _flagged_directly)
-        days: dict[str, Any] = {}
-        patch.setattr(velocity, "_link_days", lambda conn, site_id, s: days.setdefault(
-            "both", _velocity_days_directly(conn, site_id, s))[0])
-        patch.setattr(velocity, "_domain_gain_days", lambda conn, site_id, s: days.setdefault(
-            "both", _velocity_days_directly(conn, site_id, s))[1])
-        directly = [jsonable(reclaim.reclaim_report(engine, "acme.com", None, SETTINGS)),
-                    jsonable(reclaim.reclaim_report(engine, "acme.com", None, SETTINGS, limit=2)),
-                    jsonable(reclaim.reclaim_report(engine, "acme.com", NOW - timedelta(days=1), SETTINGS)),
-                    jsonable(velocity.velocity_report(engine, "acme.com", since, SETTINGS, "day"))]
+        patch.setattr(velocity, "_link_days", lambda conn, site_id, s: _velocity_days_directly(conn, site_id, s)[0])
+        patch.setattr(velocity, "_domain_gain_days",
+                      lambda conn, site_id, s: _velocity_days_directly(conn, site_id, s)[1])
+        directly = _reports(engine)
     assert from_rollups == directly
 
 

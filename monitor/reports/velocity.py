@@ -15,7 +15,7 @@ Reads no settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import func, or_, select
@@ -105,22 +105,33 @@ EVENT_GAINS = tuple(kind for kind in GAIN_EVENTS if kind != EventType.NEW.value)
 
 
 def _link_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
-    """Per day: links gained (acquisitions, `new` of links added by hand, went_live, restored), links lost."""
+    """Per day: links gained (acquisitions: imported links on their acquisition day, the `new` events of links
+    added by hand; went_live, restored), links lost.  From the rollups, since's own day counted exactly."""
     days: dict[str, list[int]] = {}
     for day, kind, count in event_days(conn, site_id, EVENT_GAINS + LOSS_EVENTS, since):
         days.setdefault(day, [0, 0])[0 if kind in GAIN_EVENTS else 1] += count
-    on = day_of(conn, EventRecord.at)
-    by_hand = conn.execute(select(on, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
-                           .where(Backlink.site_id == site_id, Backlink.origin.in_(ADDED_BY_HAND),
-                                  EventRecord.type == EventType.NEW.value, EventRecord.at >= since).group_by(on))
-    for day, count in by_hand:
-        days.setdefault(str(day)[:10], [0, 0])[0] += int(count)
-    acquired = conn.execute(select(AcquiredDayRollup.day, AcquiredDayRollup.links)
-                            .where(AcquiredDayRollup.site_id == site_id,
-                                   AcquiredDayRollup.day >= since.date().isoformat()))
-    for day, count in acquired:
-        days.setdefault(day, [0, 0])[0] += int(count)
+    for day, count in _acquired_days(conn, site_id, since):
+        days.setdefault(day, [0, 0])[0] += count
     return [(day, gained, lost) for day, (gained, lost) in sorted(days.items())]
+
+
+def _acquired_days(conn: Any, site_id: int, since: datetime) -> list[tuple[str, int]]:
+    """(day, links acquired) since `since` (rollup_acquired_days): imported links from since's day on (they are
+    dated by day), links added by hand by their `new` event at or after `since`: after since's day from the
+    rollup, on that day counted from the events (a day of them at most)."""
+    r = AcquiredDayRollup
+    day = since.astimezone(UTC).date().isoformat()
+    out = [(str(on), int(links)) for on, links in conn.execute(
+        select(r.day, r.links).where(r.site_id == site_id, r.day >= since.date().isoformat(), r.links > 0))]
+    out += [(str(on), int(count)) for on, count in conn.execute(
+        select(r.day, r.by_hand).where(r.site_id == site_id, r.day > day, r.by_hand > 0))]
+    on = day_of(conn, EventRecord.at)
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), UTC)
+    out += [(str(d)[:10], int(count)) for d, count in conn.execute(
+        select(on, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
+        .where(Backlink.site_id == site_id, Backlink.origin.in_(ADDED_BY_HAND), EventRecord.type == EventType.NEW.value,
+               EventRecord.at >= since, EventRecord.at < end).group_by(on))]
+    return out
 
 
 def _domain_gain_days(conn: Any, site_id: int, since: datetime) -> list[Any]:

@@ -428,14 +428,16 @@ class EventDayRollup(Base):
 
 
 class AcquiredDayRollup(Base):
-    """Imported links acquired per site and UTC day ('YYYY-MM-DD'): the export's `First seen`, else the day
-    the link was imported, counted once its first check found the link (a `new` event); link velocity."""
+    """Links acquired per site and UTC day ('YYYY-MM-DD'), link velocity's gains: `links`, imported links on the
+    export's `First seen`, else the day imported, once their first check found them (a `new` event);
+    `by_hand`, the `new` events that day of links added one by one (`add`, the API)."""
 
     __tablename__ = "rollup_acquired_days"
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     links: Mapped[int] = mapped_column(Integer, default=0)
+    by_hand: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReclaimRollup(Base):

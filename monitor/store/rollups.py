@@ -295,19 +295,25 @@ def contributions(session: Session, ids: Iterable[int]) -> Contributions:
 @functools.cache
 def _event_days_query(dialect: str, of_ids: bool) -> Any:
     day = day_expr(dialect, EventRecord.at)
-    query = (select(Backlink.site_id, day, EventRecord.type, func.count())
-             .join(Backlink, Backlink.id == EventRecord.backlink_id).group_by(Backlink.site_id, day, EventRecord.type))
+    by_hand = case((and_(EventRecord.type == EventType.NEW.value, Backlink.origin.in_(ADDED_BY_HAND)), 1), else_=0)
+    query = (select(Backlink.site_id, day, EventRecord.type, by_hand, func.count())
+             .join(Backlink, Backlink.id == EventRecord.backlink_id)
+             .group_by(Backlink.site_id, day, EventRecord.type, by_hand))
     return query.where(EventRecord.backlink_id.in_(bindparam("ids", expanding=True))) if of_ids else query
 
 
-def event_days(session: Session, ids: Iterable[int] | None) -> Counter[tuple[int, str, str]]:
-    """Events per (site, day, type): of the given backlinks, or of all (None)."""
+EventDayKey = tuple[int, str, str, bool]  # site_id, day, type, a `new` event of a link added by hand
+
+
+def event_days(session: Session, ids: Iterable[int] | None) -> Counter[EventDayKey]:
+    """Events per (site, day, type, whether a `new` event of a link added by hand): of the given backlinks,
+    or of all (None)."""
     dialect = session.get_bind().dialect.name
-    out: Counter[tuple[int, str, str]] = Counter()
+    out: Counter[EventDayKey] = Counter()
     for chunk in ([None] if ids is None else _chunks(list(ids))):
         rows = session.execute(_event_days_query(dialect, chunk is not None), {} if chunk is None else {"ids": chunk})
-        for site_id, on, kind, count in rows:
-            out[site_id, str(on), kind] += int(count)
+        for site_id, on, kind, by_hand, count in rows:
+            out[site_id, str(on), kind, bool(by_hand)] += int(count)
     return out
 
 
@@ -364,11 +370,15 @@ def _apply_anchors(session: Session, before: Contributions, after: Contributions
 def _apply_acquired(session: Session, before: Contributions, after: Contributions) -> None:
     """Add the difference in imported links acquired per (site, day) to `rollup_acquired_days`."""
     old, new = before.acquired, after.acquired
-    rows = [{"site_id": key[0], "day": key[1], "links": new[key] - old[key]}
+    rows = [{"site_id": key[0], "day": key[1], "links": new[key] - old[key], "by_hand": 0}
             for key in sorted(set(old) | set(new)) if new[key] != old[key]]
     _upsert(session, AcquiredDayRollup, ("site_id", "day"), rows, {"links": _add})
     if rows:
-        session.execute(delete(AcquiredDayRollup).where(AcquiredDayRollup.links <= 0))
+        _drop_empty_acquired_days(session)
+
+
+def _drop_empty_acquired_days(session: Session) -> None:
+    session.execute(delete(AcquiredDayRollup).where(AcquiredDayRollup.links <= 0, AcquiredDayRollup.by_hand <= 0))
 
 
 def _apply_reclaim(session: Session, before: Contributions, after: Contributions) -> None:
@@ -457,13 +467,25 @@ def recount_domains(session: Session, keys: Iterable[DomainKey]) -> None:
             session.execute(insert(DomainRollup), rows)
 
 
-def _apply_event_days(session: Session, before: Counter[tuple[int, str, str]],
-                      after: Counter[tuple[int, str, str]]) -> None:
-    rows = [{"site_id": key[0], "day": key[1], "type": key[2], "events": after[key] - before[key]}
-            for key in sorted(set(before) | set(after)) if after[key] != before[key]]
+def _apply_event_days(session: Session, before: Counter[EventDayKey], after: Counter[EventDayKey]) -> None:
+    """Add the difference to `rollup_event_days`, and the by-hand `new` events to `rollup_acquired_days.by_hand`."""
+    delta: Counter[tuple[int, str, str]] = Counter()
+    by_hand: Counter[tuple[int, str]] = Counter()
+    for key in set(before) | set(after):
+        change = after[key] - before[key]
+        delta[key[:3]] += change
+        if key[3]:
+            by_hand[key[:2]] += change
+    rows = [{"site_id": key[0], "day": key[1], "type": key[2], "events": delta[key]}
+            for key in sorted(delta) if delta[key]]
     _upsert(session, EventDayRollup, ("site_id", "day", "type"), rows, {"events": _add})
     if rows:
         session.execute(delete(EventDayRollup).where(EventDayRollup.events <= 0))
+    hand_rows = [{"site_id": key[0], "day": key[1], "links": 0, "by_hand": by_hand[key]}
+                 for key in sorted(by_hand) if by_hand[key]]
+    _upsert(session, AcquiredDayRollup, ("site_id", "day"), hand_rows, {"by_hand": _add})
+    if hand_rows:
+        _drop_empty_acquired_days(session)
 
 
 class Tracker:

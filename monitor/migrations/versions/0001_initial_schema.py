@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 21:17:13.387133
+Create Date: 2026-12-06 21:30:51.482106
 """
 
 from collections.abc import Sequence
@@ -180,6 +180,7 @@ def upgrade() -> None:
     sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('day', sa.String(length=10), nullable=False),
     sa.Column('links', sa.Integer(), nullable=False),
+    sa.Column('by_hand', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_acquired_days_site_id_sites'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('site_id', 'day', name=op.f('pk_rollup_acquired_days'))
     )
