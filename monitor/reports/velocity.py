@@ -5,8 +5,9 @@
 and lost, with the net of each, and warns when losses outpace gains over the whole window.  An
 imported link counts as gained on its acquisition date (the export's `First seen`, else the day it
 was imported): its first check is a baseline, not a gain.  Counting happens in SQL per day, from the
-rollups kept by every write (monitor/store/rollups.py: acquisitions per day in rollup_acquired_days, each
-domain's earliest in rollup_domains.first_acquired); days are rolled up into weeks/months here.
+rollups kept by every write (monitor/store/rollups.py: acquisitions per day, imported and added by hand, in
+rollup_acquired_days, each domain's earliest in rollup_domains.first_acquired); no backlink row is read but
+the `new` events of since's own day.  Days are rolled up into weeks/months here.
 Definitions: docs/reports.md#velocity.
 
 Reads no settings.
