@@ -4,9 +4,11 @@ Each request goes straight into the ASGI app that `serve` runs (monitor.web.app.
 client, with no socket: what is timed is the server's work, from the request to the last byte of the
 answer (routing, access rules, the queries, the template).  Every path is asked once to warm up, then
 `--repeat` times; we report p50 and p95 in milliseconds.  Page 50 is reached by following the `next`
-cursor of 49 pages, as a user clicking "Next page" would, and then timed alone.
+cursor of 49 pages, as a user clicking "Next page" would, and then timed alone.  The Reports page, its
+report (every report of `--site`, in the page's frame) and the reclaim and velocity reports as JSON are
+timed too (on a `bench.seed_reports` store, `--site acme.com`).
 
-    python -m bench.web --url sqlite:///web-1m.db [--repeat 30] [--name web-1m]
+    python -m bench.web --url sqlite:///web-1m.db [--repeat 30] [--name web-1m] [--site acme.com]
 
 Reads no linkwatch settings (the defaults are used; the URL is given).
 """
@@ -83,7 +85,7 @@ async def _page_50(app: Any, query: str) -> str:
     return f"/links?{query}&after={quote(after, safe='')}"
 
 
-async def run(url: str, repeat: int) -> dict[str, Any]:
+async def run(url: str, repeat: int, site: str = DEFAULT_TARGET) -> dict[str, Any]:
     engine = db.connect(url)
     app = create_app(engine, Settings(database_url=url), None, "127.0.0.1")
     with engine.connect() as conn:
@@ -102,6 +104,11 @@ async def run(url: str, repeat: int) -> dict[str, Any]:
         "links, page 50": await _page_50(app, "sort=newest"),
         "links, page 50 by last change": await _page_50(app, "sort=changed"),
         "a link": f"/links/{count // 2}",
+        "reports page": f"/reports?site={site}",
+        "the report, everything (every report)": f"/reports/view?site={site}&period=",
+        "the report, last 30 days (every report)": f"/reports/view?site={site}&period=30",
+        "reclaim as JSON": f"/api/v1/reports/reclaim?site={site}",
+        "velocity as JSON": f"/api/v1/reports/velocity?site={site}",
     }
     results = {}
     for name, path in paths.items():
@@ -125,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)")
     parser.add_argument("--repeat", type=int, default=30, help="timed requests per page")
     parser.add_argument("--name", default="web", help="results file name (bench/results/NAME.json and .md)")
+    parser.add_argument("--site", default=DEFAULT_TARGET, help="the site of the report pages")
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.url, args.repeat))
+    figures = asyncio.run(run(args.url, args.repeat, args.site))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(figures, indent=1) + "\n")
     (RESULTS / f"{args.name}.md").write_text(markdown(args.name, figures))

@@ -101,3 +101,20 @@ def test_links_on_pages_that_pass_no_value_are_reported_apart(site: TestSite, tm
             in glance), glance
     assert '<span class="value">2,230</span><span class="label">Traffic at risk</span>' in glance, glance
 
+
+
+def test_pages_already_without_value_at_the_first_check_are_no_loss_of_the_period(site: TestSite,
+                                                                                  tmp_path: Path) -> None:
+    """Found noindex, blocked or redirected at their first check, these pages are a baseline: velocity counts no
+    link lost (nor after the rollups are rebuilt); a plain page that turns noindex later is a loss."""
+    env = agency_env(tmp_path)
+    build(site, env, tmp_path)
+    assert report(env, "velocity")["links_lost"] == 0
+    linkwatch(env, "db", "rebuild-rollups")
+    assert report(env, "velocity")["links_lost"] == 0
+    site.set_page("/plain", html(f"See {LINK}.", '<meta name="robots" content="noindex">'))
+    linkwatch(env, "run", "--once", "--all")
+    assert report(env, "velocity")["links_lost"] == 1
+    found = linkwatch(env, "events", "--json", "--type", "page_noindex").stdout
+    events = [json.loads(line) for line in found.splitlines()]
+    assert sorted(e["detail"].get("never_seen", False) for e in events) == [False, True], events

@@ -14,18 +14,16 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from monitor.config import Settings, SiteConfig
-from monitor.core.types import FetchStatus, ObservedLink, PageDirectives, PageObservation, RenderMode
-from monitor.crawl.scheduler import iter_due_jobs
+from monitor.core.types import FetchStatus, ObservedLink, PageDirectives, PageObservation
 from monitor.reports import anchors_report, gap_report, ratio_report, traffic_report
 from monitor.reports.common import jsonable
 from monitor.store import db
 from monitor.store.backlink_input import BacklinkInput, normalize_source, normalize_target
-from monitor.store.ingest import Ingestor
 from monitor.store.models import Backlink, DomainRollup, LinkRollup
 from monitor.store.sites import SiteResolver
 from monitor.store.writer import remove_backlinks, upsert_backlinks
 from tests.fixtures_reports import NOW
-from tests.support.store import recount, snapshot
+from tests.support.store import crawl_kinds, recount, snapshot
 
 
 def import_links(engine: Engine, rows: list[tuple[str, str, float | None]], when: Any) -> None:
@@ -56,12 +54,7 @@ def page(url: str, kind: str) -> PageObservation:
 
 
 def crawl(engine: Engine, when: Any, kinds: dict[str, str]) -> None:
-    settings = Settings(batch_size=3, render=RenderMode.NEVER, lost_after=1)
-    ingestor = Ingestor(engine, settings, None, clock=lambda: when)
-    for job in iter_due_jobs(engine, settings, when, include_all=True):
-        ingestor.track(job)
-        ingestor.add(page(job.url, next((k for prefix, k in kinds.items() if prefix in job.url), "live")))
-    ingestor.flush()
+    crawl_kinds(engine, when, kinds, page)
 
 
 def test_rollups_equal_a_recount_after_a_mixed_workload(report_engine: Engine) -> None:

@@ -7,9 +7,10 @@ state): `removed`, `page_gone`, `redirected` (with `redirected_to`), `noindex`, 
 another page as canonical (`noindex`, `blocked_for_google`, `canonical_elsewhere`).  Each row: when,
 the last anchor, the page traffic, the contact hints, and for a lost link how it went (`how`) and the
 sentence it was in (`before`, monitor.core.loss); highest traffic first; `since` keeps the links lost on
-or after that date.  Invariant: the lost-link worklist is read from `rollup_reclaim`
-(monitor/store/rollups.py, kept current by every write) in the order of its index, the totals over all
-links from rollup_links.  Definitions: docs/reports.md#reclaim.
+or after that date.  Invariant: both parts of the worklist are read from `rollup_reclaim`
+(monitor/store/rollups.py, kept current by every write; the live links' rows carry their `page_flag`) in
+the order of its index, the lost links' totals over all links from rollup_links; only the shown rows are
+read from backlinks.  Definitions: docs/reports.md#reclaim.
 
 Reads no settings.
 """
@@ -24,12 +25,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
-from monitor.core.changes import canonical_elsewhere
 from monitor.core.human import event_detail_words
 from monitor.core.loss import sentence_of
 from monitor.core.types import EventType
 from monitor.reports.common import DEAD, Db, connection, resolve_site
 from monitor.store.models import Backlink, EventRecord, LinkRollup, ReclaimRollup
+from monitor.store.rollups import page_flag
 
 REASONS = {
     EventType.LOST.value: "removed",
@@ -40,6 +41,10 @@ REASONS = {
     EventType.NOFOLLOW.value: "made_nofollow",
 }
 STATE_REASONS = {"lost": "removed", "gone": "page_gone"}
+#: reasons of live links whose page says they should not count (rollup_reclaim.page_flag), with their evidence
+PAGE_EVIDENCE = {"noindex": "the page is noindex", "blocked_for_google": "blocked for Google by robots.txt",
+                 "canonical_elsewhere": "canonical {canonical}"}
+PAGE_FLAGS = tuple(PAGE_EVIDENCE)
 
 
 @dataclass
@@ -123,7 +128,7 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     """Lost links with reason, last seen live, last anchor, traffic and contact hints: a worklist."""
     with connection(db) as conn:
         ref = resolve_site(conn, site)
-        where = [ReclaimRollup.site_id == ref.id]
+        where = [ReclaimRollup.site_id == ref.id, ReclaimRollup.page_flag == ""]
         if since is None:
             totals, groups = _rollup_totals(conn, ref.id)
         else:
@@ -156,47 +161,53 @@ def reclaim_report(db: Db, site: str | None, since: datetime | None, settings: S
     return report
 
 
+FLAGGED = ReclaimRollup.page_flag.in_(PAGE_FLAGS)
+
+
 def _add_flagged_pages(conn: Any, report: ReclaimReport, site_id: int, room: int) -> None:
     """Live links whose page turned noindex, is blocked for Google by its robots.txt or names another
     page as canonical: the link counts for little until the site lifts it.  Current flags, whatever
     `since`; one reason per link (`noindex`, else `blocked_for_google`, else `canonical_elsewhere`),
-    highest traffic first, after the lost links."""
-    query = (select(Backlink.source_url, Backlink.target, Backlink.referring_domain, Backlink.state,
-                    Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical, Backlink.final_url,
-                    Backlink.page_traffic, Backlink.last_live, Backlink.anchor, Backlink.expected_anchor,
-                    Backlink.contact_hints)
-             .where(Backlink.site_id == site_id, Backlink.state == "live",
-                    or_(Backlink.noindex.is_(True), Backlink.googlebot_allowed.is_(False),
-                        Backlink.canonical.is_not(None)))
-             .order_by(Backlink.page_traffic.desc().nulls_last(), Backlink.id))
-    for r in conn.execute(query):
-        flagged = _page_flag(r)
-        if flagged is None:
-            continue  # a canonical naming the page itself
-        reason, evidence = flagged
-        report.links += 1
-        report.traffic += float(r.page_traffic or 0)
-        report.by_reason[reason] = report.by_reason.get(reason, 0) + 1
-        if room > 0:
-            room -= 1
-            report.rows.append({
-                "reason": reason, "page_traffic": r.page_traffic, "source_url": r.source_url, "target": r.target,
-                "referring_domain": r.referring_domain, "state": r.state, "lost_at": None,
-                "last_live": r.last_live, "anchor": r.anchor or r.expected_anchor,
-                "contact_hints": list(r.contact_hints or []), "evidence": evidence, "redirected_to": None,
-                "how": None, "before": ""})
+    highest traffic first, after the lost links.  Counted from rollup_reclaim; the shown rows read by id."""
+    for reason, links, traffic in conn.execute(
+            select(ReclaimRollup.page_flag, func.count(), func.sum(ReclaimRollup.page_traffic))
+            .where(ReclaimRollup.site_id == site_id, FLAGGED).group_by(ReclaimRollup.page_flag)):
+        report.links += int(links)
+        report.traffic += float(traffic or 0)
+        report.by_reason[reason] = report.by_reason.get(reason, 0) + int(links)
+    report.traffic = round(report.traffic, 6)
     report.by_reason = dict(sorted(report.by_reason.items()))
+    if room <= 0:
+        return
+    ids = list(conn.scalars(select(ReclaimRollup.backlink_id).where(ReclaimRollup.site_id == site_id, FLAGGED)
+                            .order_by(ReclaimRollup.has_traffic.desc(), ReclaimRollup.page_traffic.desc(),
+                                      ReclaimRollup.backlink_id).limit(room)))
+    query = select(Backlink.id, Backlink.source_url, Backlink.target, Backlink.referring_domain, Backlink.state,
+                   Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical, Backlink.final_url,
+                   Backlink.page_traffic, Backlink.last_live, Backlink.anchor, Backlink.expected_anchor,
+                   Backlink.contact_hints).where(Backlink.id.in_(ids))
+    found = {r.id: r for r in conn.execute(query)}
+    for r in (found[i] for i in ids if i in found):
+        flagged = _page_flag(r)
+        if flagged is not None:
+            reason, evidence = flagged
+            report.rows.append(flagged_row(r, reason, evidence))
+
+
+def flagged_row(r: Any, reason: str, evidence: str) -> dict[str, Any]:
+    """The worklist row of a live link on a flagged page (a backlinks row): no loss, no sentence."""
+    return {"reason": reason, "page_traffic": r.page_traffic, "source_url": r.source_url, "target": r.target,
+            "referring_domain": r.referring_domain, "state": r.state, "lost_at": None, "last_live": r.last_live,
+            "anchor": r.anchor or r.expected_anchor, "contact_hints": list(r.contact_hints or []),
+            "evidence": evidence, "redirected_to": None, "how": None, "before": ""}
 
 
 def _page_flag(r: Any) -> tuple[str, str] | None:
-    """The reason and evidence of a live link whose page says it should not count, or None."""
-    if r.noindex:
-        return "noindex", "the page is noindex"
-    if r.googlebot_allowed is False:
-        return "blocked_for_google", "blocked for Google by robots.txt"
-    if canonical_elsewhere(r.canonical, r.source_url, r.final_url):
-        return "canonical_elsewhere", f"canonical {r.canonical}"
-    return None
+    """The reason and evidence of a live link whose page says it should not count (as the rollup has it), or None."""
+    reason = page_flag(r)
+    if not reason:
+        return None
+    return reason, PAGE_EVIDENCE[reason].format(canonical=r.canonical)
 
 
 def _count_redirects(report: ReclaimReport) -> None:

@@ -5,7 +5,9 @@
 and lost, with the net of each, and warns when losses outpace gains over the whole window.  An
 imported link counts as gained on its acquisition date (the export's `First seen`, else the day it
 was imported): its first check is a baseline, not a gain.  Counting happens in SQL per day, from the
-rollups kept by every write (monitor/store/rollups.py); days are rolled up into weeks/months here.
+rollups kept by every write (monitor/store/rollups.py: acquisitions per day, imported and added by hand, in
+rollup_acquired_days, each domain's earliest in rollup_domains.first_acquired); no backlink row is read but
+the `new` events of since's own day.  Days are rolled up into weeks/months here.
 Definitions: docs/reports.md#velocity.
 
 Reads no settings.
@@ -14,17 +16,17 @@ Reads no settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from monitor.config import Settings
 from monitor.core.human import human_date
 from monitor.core.types import EventType
 from monitor.reports.common import Db, ReportError, connection, day_of, event_days, resolve_site, roll_up
-from monitor.store.models import Backlink, DomainRollup, EventRecord
-from monitor.store.rollups import GAIN_EVENTS, LOSS_EVENTS
+from monitor.store.models import AcquiredDayRollup, Backlink, DomainRollup, EventRecord
+from monitor.store.rollups import ADDED_BY_HAND, GAIN_EVENTS, LOSS_EVENTS
 
 DEFAULT_WINDOW = timedelta(days=90)
 COUNTS = ("links_gained", "links_lost", "domains_gained", "domains_lost")
@@ -99,55 +101,56 @@ def velocity_report(db: Db, site: str | None, since: datetime | None, settings: 
 
 
 #: Gains counted by event day; a `new` event (a first check that found the link) counts only for a link
-#: added by hand: an imported link counts on its acquisition date (`_acquired`).
+#: added by hand: an imported link counts on its acquisition date (rollup_acquired_days).
 EVENT_GAINS = tuple(kind for kind in GAIN_EVENTS if kind != EventType.NEW.value)
-#: Origins of links added one by one, whose first check is their acquisition (everything else was imported).
-ADDED_BY_HAND = ("manual", "api")
 
 
 def _link_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
-    """Per day: links gained (acquisitions, `new` of links added by hand, went_live, restored), links lost."""
+    """Per day: links gained (acquisitions: imported links on their acquisition day, the `new` events of links
+    added by hand; went_live, restored), links lost.  From the rollups, since's own day counted exactly."""
     days: dict[str, list[int]] = {}
     for day, kind, count in event_days(conn, site_id, EVENT_GAINS + LOSS_EVENTS, since):
         days.setdefault(day, [0, 0])[0 if kind in GAIN_EVENTS else 1] += count
-    on = day_of(conn, EventRecord.at)
-    by_hand = conn.execute(select(on, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
-                           .where(Backlink.site_id == site_id, Backlink.origin.in_(ADDED_BY_HAND),
-                                  EventRecord.type == EventType.NEW.value, EventRecord.at >= since).group_by(on))
-    for day, count in by_hand:
-        days.setdefault(str(day)[:10], [0, 0])[0] += int(count)
-    for day, _domain in _acquired(conn, site_id):
-        if day >= since.date().isoformat():
-            days.setdefault(day, [0, 0])[0] += 1
+    for day, count in _acquired_days(conn, site_id, since):
+        days.setdefault(day, [0, 0])[0] += count
     return [(day, gained, lost) for day, (gained, lost) in sorted(days.items())]
 
 
-def _acquired(conn: Any, site_id: int) -> list[tuple[str, str]]:
-    """(acquisition day YYYY-MM-DD, referring domain) of every imported link that its first check found (it
-    has a `new` event): the export's `First seen`, else the day it was imported."""
-    found = select(EventRecord.id).where(EventRecord.backlink_id == Backlink.id,
-                                         EventRecord.type == EventType.NEW.value).exists()
-    rows = conn.execute(select(Backlink.imported_first_seen, day_of(conn, Backlink.created_at),
-                               Backlink.referring_domain)
-                        .where(Backlink.site_id == site_id, Backlink.origin.not_in(ADDED_BY_HAND),
-                               Backlink.first_seen.is_not(None), found))
-    return [(first_seen.isoformat() if first_seen else str(added)[:10], domain) for first_seen, added, domain in rows]
+def _acquired_days(conn: Any, site_id: int, since: datetime) -> list[tuple[str, int]]:
+    """(day, links acquired) since `since` (rollup_acquired_days): imported links from since's day on (they are
+    dated by day), links added by hand by their `new` event at or after `since`: after since's day from the
+    rollup, on that day counted from the events (a day of them at most)."""
+    r = AcquiredDayRollup
+    day = since.astimezone(UTC).date().isoformat()
+    out = [(str(on), int(links)) for on, links in conn.execute(
+        select(r.day, r.links).where(r.site_id == site_id, r.day >= since.date().isoformat(), r.links > 0))]
+    out += [(str(on), int(count)) for on, count in conn.execute(
+        select(r.day, r.by_hand).where(r.site_id == site_id, r.day > day, r.by_hand > 0))]
+    on = day_of(conn, EventRecord.at)
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), UTC)
+    out += [(str(d)[:10], int(count)) for d, count in conn.execute(
+        select(on, func.count()).join(Backlink, Backlink.id == EventRecord.backlink_id)
+        .where(Backlink.site_id == site_id, Backlink.origin.in_(ADDED_BY_HAND), EventRecord.type == EventType.NEW.value,
+               EventRecord.at >= since, EventRecord.at < end).group_by(on))]
+    return out
 
 
 def _domain_gain_days(conn: Any, site_id: int, since: datetime) -> list[Any]:
     """Per day, the domains whose first gain is that day: the earliest of their links' acquisitions (imported
-    links) and of their gain events (rollup_domains.first_gain_at)."""
-    earliest: dict[str, str] = {}
-    for day, domain in _acquired(conn, site_id):
-        earliest[domain] = min(day, earliest.get(domain, day))
+    links, rollup_domains.first_acquired) and of their gain events (rollup_domains.first_gain_at).  Only the
+    domains with both on or after `since`'s day come out of SQL."""
+    day = since.date().isoformat()
+    midnight = datetime(since.year, since.month, since.day, tzinfo=UTC)
     on = day_of(conn, DomainRollup.first_gain_at)
-    for domain, day in conn.execute(select(DomainRollup.referring_domain, on)
-                                    .where(DomainRollup.site_id == site_id, DomainRollup.first_gain_at.is_not(None))):
-        earliest[domain] = min(str(day)[:10], earliest.get(domain, str(day)[:10]))
+    rows = conn.execute(select(on, DomainRollup.first_acquired)
+                        .where(DomainRollup.site_id == site_id,
+                               or_(DomainRollup.first_gain_at.is_not(None), DomainRollup.first_acquired.is_not(None)),
+                               or_(DomainRollup.first_gain_at.is_(None), DomainRollup.first_gain_at >= midnight),
+                               or_(DomainRollup.first_acquired.is_(None), DomainRollup.first_acquired >= day)))
     days: dict[str, int] = {}
-    for day in earliest.values():
-        if day >= since.date().isoformat():
-            days[day] = days.get(day, 0) + 1
+    for gained, acquired in rows:
+        earliest = min(d for d in (str(gained)[:10] if gained is not None else None, acquired) if d is not None)
+        days[earliest] = days.get(earliest, 0) + 1
     return sorted(days.items())
 
 

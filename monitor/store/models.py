@@ -405,6 +405,8 @@ class DomainRollup(Base):
     last_live: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest last_live
     first_gain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest new/went_live/restored event
     last_loss_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest lost/page_* event
+    # earliest acquisition day ('YYYY-MM-DD') of its imported links that a check found (link velocity)
+    first_acquired: Mapped[str | None] = mapped_column(String(10))
 
 
 class AnchorRollup(Base):
@@ -429,9 +431,23 @@ class EventDayRollup(Base):
     events: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AcquiredDayRollup(Base):
+    """Links acquired per site and UTC day ('YYYY-MM-DD'), link velocity's gains: `links`, imported links on the
+    export's `First seen`, else the day imported, once their first check found them (a `new` event);
+    `by_hand`, the `new` events that day of links added one by one (`add`, the API)."""
+
+    __tablename__ = "rollup_acquired_days"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    links: Mapped[int] = mapped_column(Integer, default=0)
+    by_hand: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ReclaimRollup(Base):
     """The reclaim worklist, one row per backlink on it (monitor/store/rollups.py, monitor.reports.reclaim): lost or
-    gone backlinks, and nofollow ones whose latest loss-type event is `nofollow`.
+    gone backlinks, and nofollow ones whose latest loss-type event is `nofollow` (`page_flag` ''); live ones whose
+    page is noindex, blocked for Google or canonical elsewhere (`page_flag` the reclaim reason, no event).
 
     `event_type`/`event_at`: that latest loss-type event ('' / NULL: none); `lost_at`: its time, else `last_live`.
     "Highest traffic first, then the latest loss" is the order of `ix_rollup_reclaim_order` read backwards on both
@@ -440,8 +456,8 @@ class ReclaimRollup(Base):
 
     __tablename__ = "rollup_reclaim"
     __table_args__ = (
-        Index("ix_rollup_reclaim_order", "site_id", "has_traffic", "page_traffic", "has_event", "event_at",
-              "backlink_id"),
+        Index("ix_rollup_reclaim_order", "site_id", "page_flag", "has_traffic", "page_traffic", "has_event",
+              "event_at", "backlink_id"),
         # --since: the links lost in the window, with what the report counts and sorts (index-only)
         Index("ix_rollup_reclaim_lost", "site_id", "lost_at", "has_traffic", "page_traffic", "has_event", "event_at",
               "backlink_id", "event_type", "state"),
@@ -456,3 +472,4 @@ class ReclaimRollup(Base):
     lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     has_traffic: Mapped[bool] = mapped_column(Boolean, default=False)
     page_traffic: Mapped[float | None] = mapped_column(Float)
+    page_flag: Mapped[str] = mapped_column(String(24), default="")

@@ -1,7 +1,7 @@
 """Report rollups: per-site counts kept in step with the backlinks, so reports never count a million rows.
 
-Five small tables (monitor.store.models): `rollup_links`, `rollup_domains`, `rollup_anchors`,
-`rollup_event_days` and `rollup_reclaim` (what each holds: docs/reports.md, "How the figures
+Six small tables (monitor.store.models): `rollup_links`, `rollup_domains`, `rollup_anchors`,
+`rollup_event_days`, `rollup_acquired_days` and `rollup_reclaim` (what each holds: docs/reports.md, "How the figures
 stay fast: rollups").  Every figure is defined once, by one per-backlink query (`_link_rows`)
 and one grouped event query (`_event_days`), used both to rebuild from scratch (`rebuild`) and to
 keep the tables current: a `Tracker` snapshots the touched backlinks before and after a write
@@ -24,7 +24,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -40,6 +40,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     select,
     tuple_,
 )
@@ -47,9 +48,10 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.core.changes import no_value_reason
+from monitor.core.changes import no_value_reason, no_value_reasons
 from monitor.core.types import EventType
 from monitor.store.models import (
+    AcquiredDayRollup,
     AnchorRollup,
     Backlink,
     Check,
@@ -72,6 +74,8 @@ LOSS_EVENTS = (EventType.LOST.value, EventType.PAGE_GONE.value, EventType.PAGE_R
 RECLAIM_EVENTS = (*LOSS_EVENTS, EventType.NOFOLLOW.value)
 #: states a backlink on the reclaim worklist can be in (nofollow only when made nofollow: its latest loss event)
 WORKLIST_STATES = ("lost", "gone", "nofollow")
+#: Origins of links added one by one, whose first check is their acquisition (everything else was imported).
+ADDED_BY_HAND = ("manual", "api")
 CHUNK = 5000
 
 LinkKey = tuple[int, str, str, str, str, str]  # site_id, state, rel_key, page_nofollow, loss_event, no_value
@@ -126,6 +130,9 @@ def _link_rows(where: Any) -> Any:
                                                       EventRecord.type.in_(GAIN_EVENTS)).scalar_subquery())
     loss_at = (select(func.max(EventRecord.at)).where(EventRecord.backlink_id == Backlink.id,
                                                       EventRecord.type.in_(LOSS_EVENTS)).scalar_subquery())
+    found = select(EventRecord.id).where(EventRecord.backlink_id == Backlink.id,
+                                         EventRecord.type == EventType.NEW.value).exists()
+    imported = and_(Backlink.origin.not_in(ADDED_BY_HAND), Backlink.first_seen.is_not(None))
     return select(
         Backlink.id, Backlink.site_id, Backlink.referring_domain, Backlink.state, rel_key.label("rel_key"),
         Backlink.page_traffic, Backlink.first_seen, Backlink.last_live,
@@ -134,11 +141,34 @@ def _link_rows(where: Any) -> Any:
         case((Backlink.state.in_(WORKLIST_STATES), latest_loss), else_=None).label("loss_event"),
         case((Backlink.state.in_(WORKLIST_STATES), latest_loss_at), else_=None).label("loss_at"),
         gain_at.label("first_gain_at"), loss_at.label("last_loss_at"),
-        Backlink.source_url, Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical, Backlink.final_url,
+        case((and_(imported, found), True), else_=False).label("acquired"),
+        Backlink.imported_first_seen, Backlink.created_at,
+        Backlink.source_url, Backlink.final_url, Backlink.noindex, Backlink.googlebot_allowed, Backlink.canonical,
     ).where(where)
 
 
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+def acquired_on(row: Any) -> str | None:
+    """The acquisition day of an imported link its first check found: the export's `First seen`, else the UTC
+    day it was imported (monitor.reports.velocity counts it as gained then); None for any other link."""
+    if not row.acquired:
+        return None
+    if row.imported_first_seen is not None:
+        return str(row.imported_first_seen.isoformat())
+    added = row.created_at
+    return (added.astimezone(UTC) if added.tzinfo else added).date().isoformat()
+
+
+def page_flag(row: Any) -> str:
+    """The reclaim reason of a live link whose page says it should not count (noindex, else blocked for Google,
+    else canonical elsewhere), or '' (a page redirected away is on the worklist by its `page_redirected` event)."""
+    if row.state != "live":
+        return ""
+    reasons = no_value_reasons(row.noindex, row.googlebot_allowed, row.canonical, row.source_url, row.final_url)
+    return next((reason for reason in reasons if reason != "redirected_away"), "")
+
+
+def _earliest(a: Any, b: Any) -> Any:
+    """The earlier of two datetimes (or two 'YYYY-MM-DD' days), None counting as unknown."""
     return b if a is None else a if b is None else min(a, b)
 
 
@@ -158,8 +188,9 @@ class DomainCounts:
     last_live: datetime | None = None
     first_gain_at: datetime | None = None
     last_loss_at: datetime | None = None
+    first_acquired: str | None = None  # 'YYYY-MM-DD'
 
-    DATES = ("first_seen", "last_live", "first_gain_at", "last_loss_at")
+    DATES = ("first_seen", "last_live", "first_gain_at", "last_loss_at", "first_acquired")
     COUNTS = ("links", "present_links", "followed_links", "value_links", "counting_links", "counting_traffic")
 
 
@@ -171,6 +202,7 @@ class Contributions:
     domains: dict[DomainKey, DomainCounts] = field(default_factory=dict)
     anchors: Counter[tuple[int, str]] = field(default_factory=Counter)
     reclaim: dict[int, dict[str, Any]] = field(default_factory=dict)  # rollup_reclaim rows by backlink id
+    acquired: Counter[tuple[int, str]] = field(default_factory=Counter)  # (site, day): links acquired
     per_link: dict[int, Any] = field(default_factory=dict)
 
     def add(self, row: Any, keep: bool = True) -> None:
@@ -181,7 +213,16 @@ class Contributions:
                 "backlink_id": row.id, "site_id": row.site_id, "state": row.state,
                 "event_type": row.loss_event or "", "has_event": row.loss_event is not None,
                 "event_at": row.loss_at, "lost_at": row.loss_at or row.last_live,
-                "has_traffic": row.page_traffic is not None, "page_traffic": row.page_traffic}
+                "has_traffic": row.page_traffic is not None, "page_traffic": row.page_traffic, "page_flag": ""}
+        flag = page_flag(row)
+        if flag:
+            self.reclaim[row.id] = {
+                "backlink_id": row.id, "site_id": row.site_id, "state": row.state, "event_type": "",
+                "has_event": False, "event_at": None, "lost_at": None, "has_traffic": row.page_traffic is not None,
+                "page_traffic": row.page_traffic, "page_flag": flag}
+        acquired = acquired_on(row)
+        if acquired is not None:
+            self.acquired[row.site_id, acquired] += 1
         traffic = row.page_traffic
         page = ""
         if row.state == "nofollow" and row.rel_key == "":
@@ -203,6 +244,7 @@ class Contributions:
         d.first_seen, d.first_gain_at = _earliest(d.first_seen, row.first_seen), _earliest(d.first_gain_at,
                                                                                            row.first_gain_at)
         d.last_live, d.last_loss_at = _latest(d.last_live, row.last_live), _latest(d.last_loss_at, row.last_loss_at)
+        d.first_acquired = _earliest(d.first_acquired, acquired)
         if row.state in PRESENT:
             self.anchors[row.site_id, row.anchor_key] += 1
 
@@ -221,11 +263,13 @@ class Contributions:
             ours.first_gain_at = _earliest(ours.first_gain_at, theirs.first_gain_at)
             ours.last_live = _latest(ours.last_live, theirs.last_live)
             ours.last_loss_at = _latest(ours.last_loss_at, theirs.last_loss_at)
+            ours.first_acquired = _earliest(ours.first_acquired, theirs.first_acquired)
         self.anchors.update(other.anchors)
         self.reclaim.update(other.reclaim)
+        self.acquired.update(other.acquired)
 
     def size(self) -> int:
-        return len(self.links) + len(self.domains) + len(self.anchors) + len(self.reclaim)
+        return len(self.links) + len(self.domains) + len(self.anchors) + len(self.reclaim) + len(self.acquired)
 
 
 def live_no_value(row: Any) -> str | None:
@@ -259,19 +303,28 @@ def contributions(session: Session, ids: Iterable[int]) -> Contributions:
 @functools.cache
 def _event_days_query(dialect: str, of_ids: bool) -> Any:
     day = day_expr(dialect, EventRecord.at)
-    query = (select(Backlink.site_id, day, EventRecord.type, func.count())
-             .join(Backlink, Backlink.id == EventRecord.backlink_id).group_by(Backlink.site_id, day, EventRecord.type))
+    by_hand = case((and_(EventRecord.type == EventType.NEW.value, Backlink.origin.in_(ADDED_BY_HAND)), 1), else_=0)
+    # a loss-type event at a link's first check (`never_seen`) is how linkwatch found the page, not a loss
+    baseline = and_(EventRecord.type.in_(LOSS_EVENTS), EventRecord.detail["never_seen"].as_boolean().is_(True))
+    query = (select(Backlink.site_id, day, EventRecord.type, by_hand, func.count())
+             .join(Backlink, Backlink.id == EventRecord.backlink_id)
+             .where(not_(func.coalesce(baseline, False)))
+             .group_by(Backlink.site_id, day, EventRecord.type, by_hand))
     return query.where(EventRecord.backlink_id.in_(bindparam("ids", expanding=True))) if of_ids else query
 
 
-def event_days(session: Session, ids: Iterable[int] | None) -> Counter[tuple[int, str, str]]:
-    """Events per (site, day, type): of the given backlinks, or of all (None)."""
+EventDayKey = tuple[int, str, str, bool]  # site_id, day, type, a `new` event of a link added by hand
+
+
+def event_days(session: Session, ids: Iterable[int] | None) -> Counter[EventDayKey]:
+    """Events per (site, day, type, whether a `new` event of a link added by hand): of the given backlinks,
+    or of all (None).  Loss-type events at a link's first check (`never_seen`) are left out: a baseline."""
     dialect = session.get_bind().dialect.name
-    out: Counter[tuple[int, str, str]] = Counter()
+    out: Counter[EventDayKey] = Counter()
     for chunk in ([None] if ids is None else _chunks(list(ids))):
         rows = session.execute(_event_days_query(dialect, chunk is not None), {} if chunk is None else {"ids": chunk})
-        for site_id, on, kind, count in rows:
-            out[site_id, str(on), kind] += int(count)
+        for site_id, on, kind, by_hand, count in rows:
+            out[site_id, str(on), kind, bool(by_hand)] += int(count)
     return out
 
 
@@ -324,6 +377,20 @@ def _apply_anchors(session: Session, before: Contributions, after: Contributions
         session.execute(delete(AnchorRollup).where(AnchorRollup.links <= 0))
 
 
+def _apply_acquired(session: Session, before: Contributions, after: Contributions) -> None:
+    """Add the difference in imported links acquired per (site, day) to `rollup_acquired_days`."""
+    old, new = before.acquired, after.acquired
+    rows = [{"site_id": key[0], "day": key[1], "links": new[key] - old[key], "by_hand": 0}
+            for key in sorted(set(old) | set(new)) if new[key] != old[key]]
+    _upsert(session, AcquiredDayRollup, ("site_id", "day"), rows, {"links": _add})
+    if rows:
+        _drop_empty_acquired_days(session)
+
+
+def _drop_empty_acquired_days(session: Session) -> None:
+    session.execute(delete(AcquiredDayRollup).where(AcquiredDayRollup.links <= 0, AcquiredDayRollup.by_hand <= 0))
+
+
 def _apply_reclaim(session: Session, before: Contributions, after: Contributions) -> None:
     """Worklist rows of the touched backlinks: deleted when they left it, written (as they are now) when on it.
     Written even when unchanged: a bulk writer's `before` may be a later snapshot than what the table holds."""
@@ -345,7 +412,7 @@ def anchor_hash(anchor: str) -> str:
     return hashlib.sha256(anchor.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _moved_back(old: datetime | None, new: datetime | None, earliest: bool) -> bool:
+def _moved_back(old: Any, new: Any, earliest: bool) -> bool:
     """Whether a link's date moved the way a min (earliest) or max (latest) cannot follow by combining."""
     if old is None:
         return False
@@ -362,7 +429,8 @@ def _regressed(before: Contributions, after: Contributions) -> set[DomainKey]:
         if new is None or new.referring_domain != old.referring_domain or any(
                 _moved_back(getattr(old, name), getattr(new, name), earliest)
                 for name, earliest in (("first_seen", True), ("first_gain_at", True),
-                                       ("last_live", False), ("last_loss_at", False))):
+                                       ("last_live", False), ("last_loss_at", False))) or _moved_back(
+                acquired_on(old), acquired_on(new), earliest=True):
             out.add((old.site_id, old.referring_domain))
     return out
 
@@ -384,7 +452,7 @@ def _apply_domains(session: Session, before: Contributions, after: Contributions
                 getattr(new, n) != getattr(old, n) for n in DomainCounts.DATES):
             rows.append(_domain_row(key, delta))
     merge = {name: _add for name in DomainCounts.COUNTS}
-    merge.update(first_seen=_min, first_gain_at=_min, last_live=_max, last_loss_at=_max)
+    merge.update(first_seen=_min, first_gain_at=_min, first_acquired=_min, last_live=_max, last_loss_at=_max)
     _upsert(session, DomainRollup, ("site_id", "referring_domain"), rows, merge)
     regressed = _regressed(before, after) if regressed is None else regressed
     if regressed:
@@ -409,13 +477,25 @@ def recount_domains(session: Session, keys: Iterable[DomainKey]) -> None:
             session.execute(insert(DomainRollup), rows)
 
 
-def _apply_event_days(session: Session, before: Counter[tuple[int, str, str]],
-                      after: Counter[tuple[int, str, str]]) -> None:
-    rows = [{"site_id": key[0], "day": key[1], "type": key[2], "events": after[key] - before[key]}
-            for key in sorted(set(before) | set(after)) if after[key] != before[key]]
+def _apply_event_days(session: Session, before: Counter[EventDayKey], after: Counter[EventDayKey]) -> None:
+    """Add the difference to `rollup_event_days`, and the by-hand `new` events to `rollup_acquired_days.by_hand`."""
+    delta: Counter[tuple[int, str, str]] = Counter()
+    by_hand: Counter[tuple[int, str]] = Counter()
+    for key in set(before) | set(after):
+        change = after[key] - before[key]
+        delta[key[:3]] += change
+        if key[3]:
+            by_hand[key[:2]] += change
+    rows = [{"site_id": key[0], "day": key[1], "type": key[2], "events": delta[key]}
+            for key in sorted(delta) if delta[key]]
     _upsert(session, EventDayRollup, ("site_id", "day", "type"), rows, {"events": _add})
     if rows:
         session.execute(delete(EventDayRollup).where(EventDayRollup.events <= 0))
+    hand_rows = [{"site_id": key[0], "day": key[1], "links": 0, "by_hand": by_hand[key]}
+                 for key in sorted(by_hand) if by_hand[key]]
+    _upsert(session, AcquiredDayRollup, ("site_id", "day"), hand_rows, {"by_hand": _add})
+    if hand_rows:
+        _drop_empty_acquired_days(session)
 
 
 class Tracker:
@@ -436,6 +516,7 @@ class Tracker:
         _apply_anchors(self.session, self.links, after)
         _apply_domains(self.session, self.links, after)
         _apply_reclaim(self.session, self.links, after)
+        _apply_acquired(self.session, self.links, after)
         _apply_event_days(self.session, self.events, event_days(self.session, ids))
 
 
@@ -456,11 +537,14 @@ class _Fresh(NamedTuple):
     loss_at: datetime | None = None
     first_gain_at: datetime | None = None
     last_loss_at: datetime | None = None
+    acquired: bool = False
+    imported_first_seen: date | None = None
+    created_at: datetime | None = None
     source_url: str = ""
+    final_url: str | None = None
     noindex: bool | None = None
     googlebot_allowed: bool | None = None
     canonical: str | None = None
-    final_url: str | None = None
 
 
 @functools.cache
@@ -511,12 +595,13 @@ class Delta:
         _apply_anchors(self.session, self.before, self.after)
         _apply_domains(self.session, self.before, self.after, self.regressed)
         _apply_reclaim(self.session, self.before, self.after)
+        _apply_acquired(self.session, self.before, self.after)
         self.before, self.after, self.regressed = Contributions(), Contributions(), set()
 
 
 def rebuild(session: Session) -> dict[str, int]:
     """Recount every rollup from the backlinks and events (`linkwatch db rebuild-rollups`). Returns row counts."""
-    for model in (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup):
+    for model in (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup, AcquiredDayRollup):
         session.execute(delete(model))
     everything = Contributions()
     for row in session.execute(_link_rows(literal(True)).execution_options(yield_per=20_000)):
@@ -524,6 +609,7 @@ def rebuild(session: Session) -> dict[str, int]:
     everything.per_link.clear()
     _apply_links(session, Contributions(), everything)
     _apply_anchors(session, Contributions(), everything)
+    _apply_acquired(session, Contributions(), everything)
     domain_rows = [_domain_row(key, counts) for key, counts in sorted(everything.domains.items())]
     for start in range(0, len(domain_rows), 20_000):
         session.execute(insert(DomainRollup), domain_rows[start:start + 20_000])
@@ -532,7 +618,7 @@ def rebuild(session: Session) -> dict[str, int]:
         session.execute(insert(ReclaimRollup), worklist[start:start + 20_000])
     _apply_event_days(session, Counter(), event_days(session, None))
     return {"links": len(everything.links), "domains": len(everything.domains),
-            "anchors": len(everything.anchors), "reclaim": len(worklist)}
+            "anchors": len(everything.anchors), "reclaim": len(worklist), "acquired": len(everything.acquired)}
 
 
 # -- ORM writes: track every flush that touches backlinks, checks or events -------------------------------------

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from monitor.store.backlink_input import BacklinkInput, normalize_source, normal
 from monitor.store.db import connect, session
 from monitor.store.ingest import Ingestor
 from monitor.store.models import (
+    AcquiredDayRollup,
     AnchorRollup,
     Backlink,
     Check,
@@ -31,7 +32,7 @@ from monitor.store.models import (
 from monitor.store.sites import SiteResolver
 from monitor.store.writer import upsert_backlinks
 
-TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup)
+TABLES = (LinkRollup, DomainRollup, AnchorRollup, EventDayRollup, ReclaimRollup, AcquiredDayRollup)
 
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -59,6 +60,18 @@ def ingest_a_cycle(database_url: str, target: str = "acme.com", without: Collect
         ingestor.add(observe(job.url) if job.url in without else observe(job.url, target))
     ingestor.flush()
     engine.dispose()
+
+
+def crawl_kinds(engine: Engine, when: datetime, kinds: dict[str, str],
+                page: Callable[[str, str], PageObservation]) -> None:
+    """One check cycle through the real ingest at `when` (lost after one miss): each due page answered as
+    `page(url, kind)`, the kind of the first key of `kinds` in its URL, else "live"."""
+    settings = Settings(batch_size=3, render=RenderMode.NEVER, lost_after=1)
+    ingestor = Ingestor(engine, settings, None, clock=lambda: when)
+    for job in iter_due_jobs(engine, settings, when, include_all=True):
+        ingestor.track(job)
+        ingestor.add(page(job.url, next((k for part, k in kinds.items() if part in job.url), "live")))
+    ingestor.flush()
 
 
 def observe(url: str, *targets: str, fetch: FetchStatus = FetchStatus.OK, rel: tuple[str, ...] = (),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 21:29:52.893234
+Create Date: 2026-12-06 21:43:01.361345
 """
 
 from collections.abc import Sequence
@@ -176,6 +176,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_traffic')),
     sa.UniqueConstraint('site_id', 'source', name=op.f('uq_referral_traffic_site_id_source'))
     )
+    op.create_table('rollup_acquired_days',
+    sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('links', sa.Integer(), nullable=False),
+    sa.Column('by_hand', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_acquired_days_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('site_id', 'day', name=op.f('pk_rollup_acquired_days'))
+    )
     op.create_table('rollup_anchors',
     sa.Column('site_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('anchor_hash', sa.String(length=64), nullable=False),
@@ -197,6 +205,7 @@ def upgrade() -> None:
     sa.Column('last_live', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('first_gain_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_loss_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_acquired', sa.String(length=10), nullable=True),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_domains_site_id_sites'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('site_id', 'referring_domain', name=op.f('pk_rollup_domains'))
     )
@@ -267,13 +276,14 @@ def upgrade() -> None:
     sa.Column('lost_at', monitor.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('has_traffic', sa.Boolean(), nullable=False),
     sa.Column('page_traffic', sa.Float(), nullable=True),
+    sa.Column('page_flag', sa.String(length=24), nullable=False),
     sa.ForeignKeyConstraint(['backlink_id'], ['backlinks.id'], name=op.f('fk_rollup_reclaim_backlink_id_backlinks'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_rollup_reclaim_site_id_sites'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('backlink_id', name=op.f('pk_rollup_reclaim'))
     )
     with op.batch_alter_table('rollup_reclaim', schema=None) as batch_op:
         batch_op.create_index('ix_rollup_reclaim_lost', ['site_id', 'lost_at', 'has_traffic', 'page_traffic', 'has_event', 'event_at', 'backlink_id', 'event_type', 'state'], unique=False)
-        batch_op.create_index('ix_rollup_reclaim_order', ['site_id', 'has_traffic', 'page_traffic', 'has_event', 'event_at', 'backlink_id'], unique=False)
+        batch_op.create_index('ix_rollup_reclaim_order', ['site_id', 'page_flag', 'has_traffic', 'page_traffic', 'has_event', 'event_at', 'backlink_id'], unique=False)
 
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -356,6 +366,7 @@ def downgrade() -> None:
     op.drop_table('rollup_event_days')
     op.drop_table('rollup_domains')
     op.drop_table('rollup_anchors')
+    op.drop_table('rollup_acquired_days')
     op.drop_table('referral_traffic')
     op.drop_table('mentions')
     op.drop_table('disavow')
