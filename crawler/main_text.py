@@ -5,24 +5,29 @@
 (so a changed menu or a new comment is not a changed page), one line per block, whitespace collapsed.
 `page_links(...)` is every http(s) link of the page with its anchor, for telling where a lost link
 went.  Both feed the evidence of a lost link (monitor.core.loss, docs/monitoring.md, "How a link was
-lost").  Invariants: pure, and bounded whatever the page: at most NODE_BUDGET nodes read, MAX_CHARS
-characters and MAX_LINKS links kept.
+lost").
+
+Cheap because lexbor does the walking: the hidden and boilerplate subtrees are cut out of the tree,
+a line mark is put before and after each block, and one `text()` reads what is left.  So `main_text`
+changes the tree: call it last.  Invariants: pure, and bounded whatever the page: at most NODE_BUDGET
+elements looked at from Python, MAX_CHARS characters and MAX_LINKS links kept.
 
 Reads no settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.context import collapse_whitespace, element_position
 from monitor.core.types import LinkPosition
 
-__all__ = ["MAX_CHARS", "MAX_LINKS", "NODE_BUDGET", "PageLinks", "main_text"]
+__all__ = ["MAX_CHARS", "MAX_LINKS", "NODE_BUDGET", "main_text", "page_links"]
 
-#: nodes read at most for one page's main text
+#: elements looked at from Python at most for one page's main text (cut out, or marked as a block)
 NODE_BUDGET = 200_000
 #: characters of main text kept at most (a long article is about 50,000)
 MAX_CHARS = 200_000
@@ -37,40 +42,79 @@ _BLOCKS = frozenset({
     "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr",
     "ul", "caption", "option", "search",
 })
-_MARK = "\x1e"  # a line ends here (collapse_whitespace keeps it)
+#: every element crawler.context.element_position may name boilerplate by its attributes (a superset: each is
+#: checked), and the hidden ones; a <br hidden> still ends a line
+_POSITION_WORDS = ("comment", "disqus", "sidebar", "widget", "footer", "breadcrumb", "menu", "nav")
+_ATTRIBUTE_QUERY = ", ".join(["[hidden]", "[role]", "[id*=header i]", "[id*=masthead i]"]
+                             + [f"[{name}*={word} i]" for word in _POSITION_WORDS for name in ("class", "id")])
+_MARK = "\x00"  # a line ends here: the HTML parser never leaves a NUL in the text
+#: characters Python's str.split() and JavaScript's \s (collapse_whitespace) disagree on being whitespace
+_ODD_SPACES = ("\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\ufeff")
+
+
+def _tag_ids(names: Iterable[str]) -> frozenset[int]:
+    factory = LexborHTMLParser("")
+    return frozenset(factory.create_node(name).tag_id for name in names)
+
+
+_BLOCK_IDS = _tag_ids(_BLOCKS)
+_UNSEEN_IDS = _tag_ids(_UNSEEN)
+_UNSEEN_SCRIPTING_IDS = _tag_ids(_UNSEEN | {"noscript"})
+_POSITION_IDS = _tag_ids(("nav", "aside", "header", "footer"))  # named by the element itself
+_BR_ID = next(iter(_tag_ids(("br",))))
 
 
 def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
-    """The visible text of the page's content area, one line per block (see the module docstring)."""
+    """The visible text of the page's content area, one line per block (see the module docstring).
+
+    Changes `tree`: the hidden and boilerplate parts are taken out, line marks put in."""
     root = tree.css_first("main, [role=main]") or tree.body
-    if root is None:
+    unseen = _UNSEEN_SCRIPTING_IDS if scripting else _UNSEEN_IDS
+    if root is None or root.tag_id in unseen or "hidden" in root.attrs:
         return ""
-    unseen = _UNSEEN | {"noscript"} if scripting else _UNSEEN
-    pieces: list[str] = []  # text, and _MARK where a block starts or ends
-    size = 0
-    stack: list[LexborNode | None] = [root]  # None: the end of a block
-    budget = NODE_BUDGET
-    while stack and budget > 0 and size < MAX_CHARS:
-        node = stack.pop()
-        budget -= 1
-        if node is None or (node.is_element_node and node.tag == "br"):
-            pieces.append(_MARK)
-            continue
-        if node.is_text_node:
-            piece = node.text_content or ""
-            pieces.append(piece)
-            size += len(piece)
-            continue
-        if not node.is_element_node or node.tag in unseen or "hidden" in node.attributes:
-            continue
-        if node is not root and _boilerplate(node):
-            continue
-        if node.tag in _BLOCKS:
-            pieces.append(_MARK)
-            stack.append(None)
-        stack.extend(reversed(list(node.iter(include_text=True))))
-    lines = collapse_whitespace("".join(pieces)).split(_MARK)  # one pass of the regex over the whole text
-    return "\n".join(line.strip(" ") for line in lines if line.strip(" "))[:MAX_CHARS]
+    cut, blocks = _walk(root, unseen)
+    cut.extend(node for node in root.css(_ATTRIBUTE_QUERY)[:NODE_BUDGET]
+               if node.tag_id != _BR_ID and ("hidden" in node.attrs or _boilerplate(node)))
+    cut_ids = {node.mem_id for node in cut}
+    cut_ids.discard(root.mem_id)
+    for node in blocks:
+        if node.mem_id not in cut_ids:
+            node.insert_before(_MARK)
+            if node.tag_id != _BR_ID:
+                node.insert_after(_MARK)
+    holder = tree.create_node("div")  # outside the document: moved there, a part is out of the text
+    for node in cut:
+        if node.mem_id in cut_ids:
+            holder.insert_child(node, move=True)
+    return _lines(root.text()[:MAX_CHARS * 4])[:MAX_CHARS]
+
+
+def _walk(root: LexborNode, unseen: frozenset[int]) -> tuple[list[LexborNode], list[LexborNode]]:
+    """One walk of `root`'s elements (at most NODE_BUDGET): (those cut out by their tag, the blocks).
+
+    Moving a part out rather than destroying it keeps every node found here valid, nested or not."""
+    cut: list[LexborNode] = []
+    blocks: list[LexborNode] = []
+    for node in islice(root.traverse(), NODE_BUDGET):
+        tag = node.tag_id
+        if tag in unseen or (tag in _POSITION_IDS and _boilerplate(node)):
+            cut.append(node)
+        elif tag in _BLOCK_IDS:
+            blocks.append(node)
+    return cut, blocks
+
+
+def _lines(text: str) -> str:
+    """`text` with whitespace collapsed as collapse_whitespace does, one line per run between marks.
+
+    str.split() does the collapsing unless the text holds a character it counts as whitespace and
+    collapse_whitespace does not (or the reverse), then the regex does; a U+001E in the text ends a line
+    either way, as it always did."""
+    if any(odd in text for odd in _ODD_SPACES):
+        collapsed = collapse_whitespace(text.replace("\x1e", _MARK))
+    else:
+        collapsed = " ".join(text.split())
+    return "\n".join(line.strip(" ") for line in collapsed.split(_MARK) if line.strip(" "))
 
 
 def _boilerplate(element: LexborNode) -> bool:
@@ -78,23 +122,17 @@ def _boilerplate(element: LexborNode) -> bool:
     return position is not None and position is not LinkPosition.CONTENT
 
 
-class PageLinks:
-    """Every http(s) link of a page with a text, as (anchor, href), at most MAX_LINKS, first seen first."""
+def page_links(tree: LexborHTMLParser, join: Callable[[str, str], str | None],
+               base_url: str) -> tuple[tuple[str, str], ...]:
+    """Every http(s) `<a href>` of the page with a text, as (anchor, href), at most MAX_LINKS, first seen first.
 
-    def __init__(self, join: Callable[[str, str], str | None], base_url: str) -> None:
-        self._join = join
-        self._base_url = base_url
-        self.links: dict[tuple[str, str], None] = {}
-
-    def consider(self, node: LexborNode, raw_href: str) -> None:
-        if len(self.links) >= MAX_LINKS or node.tag != "a":
-            return
+    `join(base_url, href)` resolves an href as the link extraction does (None when it does not parse)."""
+    links: dict[tuple[str, str], None] = {}
+    for node in tree.css("a[href]"):
         anchor = collapse_whitespace(node.text())[:ANCHOR_CHARS]
-        if not anchor:
-            return
-        href = self._join(self._base_url, raw_href)
+        href = join(base_url, node.attrs.get("href") or "") if anchor else None
         if href and href.startswith(("http://", "https://")):
-            self.links.setdefault((anchor, href), None)
-
-    def pairs(self) -> tuple[tuple[str, str], ...]:
-        return tuple(self.links)
+            links.setdefault((anchor, href), None)
+            if len(links) >= MAX_LINKS:
+                break
+    return tuple(links)
