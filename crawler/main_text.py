@@ -7,8 +7,10 @@
 went.  Both feed the evidence of a lost link (monitor.core.loss, docs/monitoring.md, "How a link was
 lost").
 
-Cheap because lexbor does the walking: the hidden and boilerplate subtrees are cut out of the tree,
-a line mark is put before and after each block, and one `text()` reads what is left.  So `main_text`
+Cheap because lexbor does most of the work (bench/README.md, "extract_page and the main text"): one CSS
+query finds the elements named boilerplate or hidden by their attributes, one walk over the elements finds
+those named by their tag and the blocks (skipping the parts to cut out), a line mark goes before and after
+each block, the parts are cut out of the tree, and one `text()` reads what is left.  So `main_text`
 changes the tree: call it last.  Invariants: pure, and bounded whatever the page: at most NODE_BUDGET
 elements looked at from Python, MAX_CHARS characters and MAX_LINKS links kept.
 
@@ -72,36 +74,55 @@ def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
     unseen = _UNSEEN_SCRIPTING_IDS if scripting else _UNSEEN_IDS
     if root is None or root.tag_id in unseen or "hidden" in root.attrs:
         return ""
-    cut, blocks = _walk(root, unseen)
-    cut.extend(node for node in root.css(_ATTRIBUTE_QUERY)[:NODE_BUDGET]
-               if node.tag_id != _BR_ID and ("hidden" in node.attrs or _boilerplate(node)))
-    cut_ids = {node.mem_id for node in cut}
-    cut_ids.discard(root.mem_id)
+    named = {node.mem_id for node in root.css(_ATTRIBUTE_QUERY)[:NODE_BUDGET]
+             if node.tag_id != _BR_ID and ("hidden" in node.attrs or _boilerplate(node))}
+    named.discard(root.mem_id)
+    cut, blocks = _walk(root, unseen, named)
     for node in blocks:
-        if node.mem_id not in cut_ids:
-            node.insert_before(_MARK)
-            if node.tag_id != _BR_ID:
-                node.insert_after(_MARK)
-    holder = tree.create_node("div")  # outside the document: moved there, a part is out of the text
-    for node in cut:
-        if node.mem_id in cut_ids:
-            holder.insert_child(node, move=True)
+        node.insert_before(_MARK)
+        if node.tag_id != _BR_ID:
+            node.insert_after(_MARK)
+    for node in cut:  # parts apart from one another and from the blocks: none is used once freed
+        node.decompose()
     return _lines(root.text()[:MAX_CHARS * 4])[:MAX_CHARS]
 
 
-def _walk(root: LexborNode, unseen: frozenset[int]) -> tuple[list[LexborNode], list[LexborNode]]:
-    """One walk of `root`'s elements (at most NODE_BUDGET): (those cut out by their tag, the blocks).
-
-    Moving a part out rather than destroying it keeps every node found here valid, nested or not."""
+def _walk(root: LexborNode, unseen: frozenset[int],
+          named: set[int]) -> tuple[list[LexborNode], list[LexborNode]]:
+    """One walk of `root`'s elements in document order (at most NODE_BUDGET): (the parts to cut out, the
+    blocks outside them).  A part cut out is skipped: the walk resumes at the element after it."""
     cut: list[LexborNode] = []
     blocks: list[LexborNode] = []
+    resume: int | None = None  # inside a part cut out: skip up to this element
     for node in islice(root.traverse(), NODE_BUDGET):
+        if resume is not None:
+            if node.mem_id != resume:
+                continue
+            resume = None
         tag = node.tag_id
-        if tag in unseen or (tag in _POSITION_IDS and _boilerplate(node)):
+        if tag in unseen or (tag in _POSITION_IDS and _boilerplate(node)) or node.mem_id in named:
+            if node.mem_id == root.mem_id:  # the content area itself is never cut (class="comments")
+                continue
             cut.append(node)
+            resume = _after(node, root)
+            if resume is None:
+                break
         elif tag in _BLOCK_IDS:
             blocks.append(node)
     return cut, blocks
+
+
+def _after(node: LexborNode, root: LexborNode) -> int | None:
+    """The element (or comment) that follows `node`'s subtree in document order inside `root`, or None."""
+    current: LexborNode | None = node
+    while current is not None and current.mem_id != root.mem_id:
+        following = current.next
+        while following is not None and following.is_text_node:
+            following = following.next
+        if following is not None:
+            return following.mem_id
+        current = current.parent
+    return None
 
 
 def _lines(text: str) -> str:
@@ -114,7 +135,8 @@ def _lines(text: str) -> str:
         collapsed = collapse_whitespace(text.replace("\x1e", _MARK))
     else:
         collapsed = " ".join(text.split())
-    return "\n".join(line.strip(" ") for line in collapsed.split(_MARK) if line.strip(" "))
+    collapsed = collapsed.replace(f" {_MARK}", _MARK).replace(f"{_MARK} ", _MARK)  # no space next to a mark
+    return "\n".join(filter(None, collapsed.split(_MARK)))
 
 
 def _boilerplate(element: LexborNode) -> bool:

@@ -49,6 +49,8 @@ def test_what_the_tree_walk_made_of_odd_markup() -> None:
     assert extract("<main hidden><p>secret</p></main><p>shown</p>")[0] == ""
     assert extract("<main><nav><main>inner</main></nav><p>text</p></main>")[0] == "text"
     assert extract("<p>a<span class='nav-x'>b</span>c<nav>d</nav>e</p>")[0] == "ac\ne"
+    assert extract("<div><nav>x</nav></div>tail<!-- c --><p>after</p><nav><p>y</p></nav>")[0] == "tail\nafter"
+    assert extract("<div role='main' class='comments'><nav>n</nav><p>kept</p></div><p>other</p>")[0] == "kept"
 
 
 def test_without_main_the_body_and_its_named_boilerplate() -> None:
