@@ -7,12 +7,12 @@
 went.  Both feed the evidence of a lost link (monitor.core.loss, docs/monitoring.md, "How a link was
 lost").
 
-Cheap because lexbor does most of the work (bench/README.md, "extract_page and the main text"): one CSS
-query finds the elements named boilerplate or hidden by their attributes, one walk over the elements finds
-those named by their tag and the blocks (skipping the parts to cut out), a line mark goes before and after
-each block, the parts are cut out of the tree, and one `text()` reads what is left.  So `main_text`
-changes the tree: call it last.  Invariants: pure, and bounded whatever the page: at most NODE_BUDGET
-elements looked at from Python, MAX_CHARS characters and MAX_LINKS links kept.
+Cheap because lexbor does most of the work (bench/README.md, "extract_page and the main text"): one walk
+over the elements finds the parts to cut out by their tag and the blocks (jumping past each part it cuts
+out), those parts go, one CSS query over what is left finds the elements named boilerplate or hidden by
+their attributes, a line mark goes before and after each block but those, they go too, and one `text()`
+reads what is left.  So `main_text` changes the tree: call it last.  Invariants: pure, and bounded whatever
+the page: at most NODE_BUDGET elements looked at from Python, MAX_CHARS characters and MAX_LINKS links kept.
 
 Reads no settings.
 """
@@ -74,23 +74,26 @@ def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
     unseen = _UNSEEN_SCRIPTING_IDS if scripting else _UNSEEN_IDS
     if root is None or root.tag_id in unseen or "hidden" in root.attrs:
         return ""
-    named = {node.mem_id for node in root.css(_ATTRIBUTE_QUERY)[:NODE_BUDGET]
-             if node.tag_id != _BR_ID and ("hidden" in node.attrs or _boilerplate(node))}
-    named.discard(root.mem_id)
-    cut, blocks = _walk(root, unseen, named)
-    for node in blocks:
-        node.insert_before(_MARK)
-        if node.tag_id != _BR_ID:
-            node.insert_after(_MARK)
+    cut, blocks = _walk(root, unseen)
     for node in cut:  # parts apart from one another and from the blocks: none is used once freed
+        node.decompose()
+    named = [node for node in root.css(_ATTRIBUTE_QUERY)[:NODE_BUDGET]
+             if node.tag_id != _BR_ID and node.mem_id != root.mem_id
+             and ("hidden" in node.attrs or _boilerplate(node))]
+    named_ids = {node.mem_id for node in named}
+    for node in blocks:
+        if node.mem_id not in named_ids:
+            node.insert_before(_MARK)
+            if node.tag_id != _BR_ID:
+                node.insert_after(_MARK)
+    for node in reversed(named):  # a part before the parts it is in: none is used once freed
         node.decompose()
     return _lines(root.text()[:MAX_CHARS * 4])[:MAX_CHARS]
 
 
-def _walk(root: LexborNode, unseen: frozenset[int],
-          named: set[int]) -> tuple[list[LexborNode], list[LexborNode]]:
-    """One walk of `root`'s elements in document order (at most NODE_BUDGET): (the parts to cut out, the
-    blocks outside them).  A part cut out is skipped: the walk resumes at the element after it."""
+def _walk(root: LexborNode, unseen: frozenset[int]) -> tuple[list[LexborNode], list[LexborNode]]:
+    """One walk of `root`'s elements in document order (at most NODE_BUDGET): (the parts to cut out by their
+    tag, the blocks outside them).  A part cut out is skipped: the walk resumes at the element after it."""
     cut: list[LexborNode] = []
     blocks: list[LexborNode] = []
     resume: int | None = None  # inside a part cut out: skip up to this element
@@ -100,7 +103,7 @@ def _walk(root: LexborNode, unseen: frozenset[int],
                 continue
             resume = None
         tag = node.tag_id
-        if tag in unseen or (tag in _POSITION_IDS and _boilerplate(node)) or node.mem_id in named:
+        if tag in unseen or (tag in _POSITION_IDS and _boilerplate(node)):
             if node.mem_id == root.mem_id:  # the content area itself is never cut (class="comments")
                 continue
             cut.append(node)
