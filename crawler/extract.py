@@ -54,7 +54,8 @@ class ExtractedPage:
     title: str | None
     contact_hints: tuple[str, ...] = ()  # mailto: addresses and contact/about pages linked from the page
     main_text: str = ""  # the visible text of the content area (crawler.main_text)
-    page_links: tuple[tuple[str, str], ...] = ()  # every http(s) link with a text: (anchor, href)
+    # every http(s) link with a text: (anchor, href); only read when some target has no link on the page
+    page_links: tuple[tuple[str, str], ...] = ()
 
 
 def lacks_followed_link(targets: Iterable[str], links: Iterable[ObservedLink]) -> bool:
