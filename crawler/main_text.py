@@ -12,15 +12,16 @@ over the elements finds the parts to cut out by their tag and the blocks (jumpin
 out), those parts go, one CSS query over what is left finds the elements named boilerplate or hidden by
 their attributes, a line mark goes before and after each block but those, they go too, and one `text()`
 reads what is left.  So `main_text` changes the tree: call it last.  Invariants: pure, and bounded whatever
-the page: at most NODE_BUDGET elements looked at from Python, MAX_CHARS characters and MAX_LINKS links kept.
+the page: at most NODE_BUDGET elements looked at from Python (past them, the text stops before the part of the
+content area where they ran out), MAX_CHARS characters and MAX_LINKS links kept.
 
 Reads no settings.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
-from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -74,10 +75,16 @@ def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
     unseen = _UNSEEN_SCRIPTING_IDS if scripting else _UNSEEN_IDS
     if root is None or root.tag_id in unseen or "hidden" in root.attrs:
         return ""
-    cut, blocks = _walk(root, unseen)
+    cut, blocks, stop = _walk(root, unseen)
+    end = f"{_MARK}{secrets.token_hex(8)}{_MARK}"  # where reading stops when the budget ran out
+    if stop is not None:
+        _stop_before(stop, root, end)
     for node in cut:  # parts apart from one another and from the blocks: none is used once freed
         node.decompose()
-    named = [node for node in root.css(_ATTRIBUTE_QUERY)[:NODE_BUDGET]
+    candidates = root.css(_ATTRIBUTE_QUERY)
+    if len(candidates) > NODE_BUDGET:
+        _stop_before(candidates[NODE_BUDGET], root, end)
+    named = [node for node in candidates[:NODE_BUDGET]
              if node.tag_id != _BR_ID and node.mem_id != root.mem_id
              and ("hidden" in node.attrs or _boilerplate(node))]
     named_ids = {node.mem_id for node in named}
@@ -88,16 +95,30 @@ def main_text(tree: LexborHTMLParser, scripting: bool = False) -> str:
                 node.insert_after(_MARK)
     for node in reversed(named):  # a part before the parts it is in: none is used once freed
         node.decompose()
-    return _lines(root.text()[:MAX_CHARS * 4])[:MAX_CHARS]
+    text = root.text()
+    return _lines(text[:text.find(end) if end in text else MAX_CHARS * 4][:MAX_CHARS * 4])[:MAX_CHARS]
 
 
-def _walk(root: LexborNode, unseen: frozenset[int]) -> tuple[list[LexborNode], list[LexborNode]]:
-    """One walk of `root`'s elements in document order (at most NODE_BUDGET): (the parts to cut out by their
-    tag, the blocks outside them).  A part cut out is skipped: the walk resumes at the element after it."""
+def _stop_before(node: LexborNode, root: LexborNode, end: str) -> None:
+    """Mark where reading stops: before the part of `root` (one of its children) that holds `node`, so that no
+    part cut out takes the mark with it."""
+    while node.parent is not None and node.parent.mem_id != root.mem_id:
+        node = node.parent
+    if node.mem_id != root.mem_id:
+        node.insert_before(end)
+
+
+def _walk(root: LexborNode,
+          unseen: frozenset[int]) -> tuple[list[LexborNode], list[LexborNode], LexborNode | None]:
+    """One walk of `root`'s elements in document order: (the parts to cut out by their tag, the blocks outside
+    them, the first element not looked at when NODE_BUDGET ran out).  A part cut out is skipped: the walk
+    resumes at the element after it."""
     cut: list[LexborNode] = []
     blocks: list[LexborNode] = []
     resume: int | None = None  # inside a part cut out: skip up to this element
-    for node in islice(root.traverse(), NODE_BUDGET):
+    for seen, node in enumerate(root.traverse()):
+        if seen == NODE_BUDGET:
+            return cut, blocks, node
         if resume is not None:
             if node.mem_id != resume:
                 continue
@@ -112,7 +133,7 @@ def _walk(root: LexborNode, unseen: frozenset[int]) -> tuple[list[LexborNode], l
                 break
         elif tag in _BLOCK_IDS:
             blocks.append(node)
-    return cut, blocks
+    return cut, blocks, None
 
 
 def _after(node: LexborNode, root: LexborNode) -> int | None:

@@ -3,6 +3,8 @@ line per block, boilerplate left out, bounded; and the page's links with their a
 
 from __future__ import annotations
 
+import pytest
+
 from crawler import main_text as main_text_module
 from crawler.extract import extract_page
 from monitor.core.targets import parse_target
@@ -68,3 +70,13 @@ def test_bounded_on_a_huge_page() -> None:
     assert len(text) <= main_text_module.MAX_CHARS and text.startswith("word text\nword text")
     long_text, _ = extract("<p>" + "long words here " * 20_000 + "</p>")
     assert len(long_text) == main_text_module.MAX_CHARS
+
+
+def test_past_the_node_budget_the_text_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the budget of elements runs out, the text stops: the rest is never read unchecked (no menu in it)."""
+    monkeypatch.setattr(main_text_module, "NODE_BUDGET", 50)
+    menus = "<nav><ul>" + "<li>menu</li>" * 30 + "</ul></nav>"
+    assert extract("<main>" + menus * 5 + "</main>")[0] == ""
+    assert extract("<main>" + "<div class='menu-item'>menu</div>" * 80 + "</main>")[0] == ""
+    text = extract("<main>" + "<p>word</p>" * 100 + "</main>")[0]
+    assert 0 < text.count("word") < 100 and set(text.split("\n")) == {"word"}
