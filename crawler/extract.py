@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.context import collapse_whitespace, link_context, link_position
 from crawler.directives import META_NAMES, robots_directives
 from crawler.flatten import cap_nesting
-from crawler.main_text import PageLinks, main_text
+from crawler.main_text import main_text, page_links
 from crawler.shadow import attach_declarative_shadow_roots
 from monitor.core.targets import Target
 from monitor.core.types import ObservedLink, PageDirectives
@@ -54,7 +54,8 @@ class ExtractedPage:
     title: str | None
     contact_hints: tuple[str, ...] = ()  # mailto: addresses and contact/about pages linked from the page
     main_text: str = ""  # the visible text of the content area (crawler.main_text)
-    page_links: tuple[tuple[str, str], ...] = ()  # every http(s) link with a text: (anchor, href)
+    # every http(s) link with a text: (anchor, href); only read when some target has no link on the page
+    page_links: tuple[tuple[str, str], ...] = ()
 
 
 def lacks_followed_link(targets: Iterable[str], links: Iterable[ObservedLink]) -> bool:
@@ -238,11 +239,9 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
     base_url = doc.base_url
     prefilter = _Prefilter(targets, base_url)
     contacts = _ContactHints()
-    all_links = PageLinks(_join, base_url)
     for node in doc.tree.css("a[href], area[href]"):
         raw_href = node.attrs.get("href") or ""
         contacts.consider(base_url, raw_href)
-        all_links.consider(node, raw_href)
         if not prefilter.may_match(raw_href):
             continue
         href = _join(base_url, raw_href)
@@ -257,9 +256,13 @@ def extract_page(html: str, url: str, targets: Sequence[Target], x_robots_tag: S
         context, position = link_context(node, scripting), link_position(node)
         links.extend(ObservedLink(href=href, rel=rel, anchor=anchor, follow=follow, target=t.raw, context=context,
                                   position=position) for t in matched)
-    return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=doc.title(),
-                         contact_hints=tuple(contacts.hints), main_text=main_text(doc.tree, scripting),
-                         page_links=all_links.pairs())
+    found = {link.target for link in links}
+    # where a lost link went: only asked when a target has no link here (monitor.core.loss, `moved_to`)
+    pairs = page_links(doc.tree, _join, base_url) if any(t.raw not in found for t in targets) else ()
+    title = doc.title()
+    return ExtractedPage(directives=directives, links=tuple(links), base_url=base_url, title=title,
+                         contact_hints=tuple(contacts.hints), main_text=main_text(doc.tree, scripting),  # last
+                         page_links=pairs)
 
 
 class _ContactHints:

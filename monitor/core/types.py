@@ -179,8 +179,9 @@ class PageObservation:
     # None when a robots.txt was not available or not read
     googlebot_allowed: bool | None = None
     # the evidence of a change (docs/monitoring.md, "Evidence and snapshots"): the visible text of the content
-    # area, one line per block; every http(s) link with a text as (anchor, href); the HTML when
-    # `[evidence] html`; a JPEG screenshot, base64, when `[evidence] screenshots` and the page was rendered
+    # area, one line per block; every http(s) link with a text as (anchor, href), when a target has no link;
+    # the HTML when `[evidence] html`; a JPEG screenshot, base64, when `[evidence] screenshots` and the page
+    # was rendered
     main_text: str | None = None
     page_links: tuple[tuple[str, str], ...] = ()
     html: str | None = None
