@@ -124,14 +124,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--budget", type=int, default=None, help="[evidence] budget_bytes (default: the setting's)")
     parser.add_argument("--name", default=None)
+    parser.add_argument("--evidence-only", action="store_true",
+                        help="run with evidence on only (half the time; no figure without evidence to subtract)")
     args = parser.parse_args(argv)
+    modes = (True,) if args.evidence_only else (False, True)
     with tempfile.TemporaryDirectory(prefix="linkwatch-bench-evidence-") as tmp:
-        results = [run(args.count, args.rounds, on, args.budget, Path(tmp)) for on in (False, True)]
-    plain, with_evidence = results
+        results = [run(args.count, args.rounds, on, args.budget, Path(tmp)) for on in modes]
+    plain, with_evidence = (None, results[0]) if args.evidence_only else results
+    without = plain["bytes_per_check"] if plain else None
     summary = {"count": args.count, "rounds": args.rounds, "change": CHANGE, "rewrite": REWRITE, "loss": LOSS,
-               "bytes_per_check_without": plain["bytes_per_check"],
+               "bytes_per_check_without": without,
                "bytes_per_check_with": with_evidence["bytes_per_check"],
-               "evidence_bytes_per_check": round(with_evidence["bytes_per_check"] - plain["bytes_per_check"], 1),
+               "evidence_bytes_per_check": None if without is None else round(
+                   with_evidence["bytes_per_check"] - without, 1),
                "snapshot_bytes_at_end": with_evidence["rounds_detail"][-1]["snapshot_bytes"], "runs": results,
                "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))

@@ -53,7 +53,8 @@ def test_the_run_summary_says_what_changed_in_words_most_urgent_first(site: Test
     assert _summary(third)[2:] == [
         "on the pages: 2 missing, 1 on a page that is gone, 1 not followed, 2 followed",
         "changes, most urgent first: 2 links lost, 1 page gone",
-        f"  Link lost: {site.url('/removed')} → mysite.com (missing in 2 checks in a row)",
+        f"  Link lost: {site.url('/removed')} → mysite.com (the page was rewritten and your link went with it; "
+        "missing in 2 checks in a row)",
         f"  Link lost: {site.url('/moved')} → mysite.com (redirected to {site.url('/new-home')}; "
         "missing in 2 checks in a row)",
         "  … and 1 more (linkwatch events lists them all)",
@@ -64,7 +65,7 @@ def test_the_run_summary_says_what_changed_in_words_most_urgent_first(site: Test
     lost = [line for line in events if "Link lost" in line and site.url("/removed") in line]
     when = r"\d{1,2} \w{3} \d{4} \d\d:\d\d UTC"
     wanted = (rf"{when} +mysite\.com +Link lost +Live \(followed\) → Lost +{removed} +mysite\.com +"
-              "missing in 2 checks in a row")
+              "the page was rewritten and your link went with it; missing( in 2 checks in a row| …)")
     assert len(lost) == 1 and re.fullmatch(wanted, lost[0]), events
     for output in (first.stdout, second, third, "\n".join(events)):
         assert not PYTHON.search(output.replace(site.url(""), "")), output

@@ -225,7 +225,7 @@ def event_detail_words(kind: str, detail: Mapping[str, Any]) -> str:
                                                              if detail.get("old_href") else ""))
     if kind == "canonical_changed" and detail.get("canonical"):
         parts.append(f"canonical is now {detail['canonical']}")
-    if kind == "lost" and detail.get("how") in LOST_HOW_WORDS:
+    if kind == "lost" and detail.get("how") in LOST_HOW_WORDS and not detail.get("redirected_to"):
         words = LOST_HOW_WORDS[detail["how"]]
         parts.append(words[0].lower() + words[1:])
     if kind in _ABSENT and detail.get("misses"):
